@@ -1,0 +1,228 @@
+//! Bearer JWTs → [`Actor`]: who is calling, for which local authority, with which roles and scopes.
+
+pub mod keys;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::tenancy;
+
+/// Issuer of development-mode tokens.
+pub const DEV_ISSUER: &str = "reunify-development";
+
+/// A domain role, from the token's `roles` claim.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Social worker, allocated to cases.
+    SocialWorker,
+    /// Team manager: signs off assessments, agrees risk classifications.
+    TeamManager,
+    /// Service manager / nominated officer: approves the return decision (D3) where required.
+    NominatedOfficer,
+    /// Independent reviewing officer.
+    Iro,
+    /// Family-support worker.
+    FamilySupport,
+    /// Data analyst: aggregates only.
+    DataAnalyst,
+    /// LA administrator: configuration of the LA.
+    LaAdmin,
+    /// A case-management system acting for the LA.
+    VendorSystem,
+}
+
+impl Role {
+    /// The claim value, e.g. `social_worker`.
+    pub fn as_claim(self) -> &'static str {
+        match self {
+            Role::SocialWorker => "social_worker",
+            Role::TeamManager => "team_manager",
+            Role::NominatedOfficer => "nominated_officer",
+            Role::Iro => "iro",
+            Role::FamilySupport => "family_support",
+            Role::DataAnalyst => "data_analyst",
+            Role::LaAdmin => "la_admin",
+            Role::VendorSystem => "vendor_system",
+        }
+    }
+
+    /// Parses a claim value.
+    pub fn from_claim(s: &str) -> Option<Role> {
+        [
+            Role::SocialWorker,
+            Role::TeamManager,
+            Role::NominatedOfficer,
+            Role::Iro,
+            Role::FamilySupport,
+            Role::DataAnalyst,
+            Role::LaAdmin,
+            Role::VendorSystem,
+        ]
+        .into_iter()
+        .find(|r| r.as_claim() == s)
+    }
+
+    /// The scopes a development token for this role carries.
+    pub fn default_scopes(self) -> &'static [&'static str] {
+        match self {
+            Role::DataAnalyst => &["aggregates:read"],
+            Role::Iro => &["cases:read"],
+            Role::LaAdmin => &["cases:read", "cases:write", "admin"],
+            Role::TeamManager | Role::NominatedOfficer => {
+                &["cases:read", "cases:write", "aggregates:read"]
+            }
+            _ => &["cases:read", "cases:write"],
+        }
+    }
+}
+
+/// The claims Reunify reads from an access token.
+#[derive(Debug, Serialize, Deserialize, Clone)]
+pub struct Claims {
+    /// Subject: the user or client.
+    pub sub: String,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// DfE code of the local authority the caller acts for.
+    pub la: String,
+    /// Domain roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Space-separated scopes.
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// The authenticated caller, attached to every request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The caller's local authority (tenant) row id.
+    pub la_id: i64,
+    /// The caller's row in `actor`.
+    pub actor_id: i64,
+    /// Roles from the token.
+    pub roles: Vec<Role>,
+    /// Scopes from the token.
+    pub scopes: Vec<String>,
+}
+
+impl Actor {
+    /// Whether the caller holds a role.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Child-level records may be read: `cases:read` and a role other than data analyst alone.
+    pub fn require_read(&self) -> ApiResult<()> {
+        if self.has_scope("cases:read") && self.roles.iter().any(|r| *r != Role::DataAnalyst) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this caller may not read child-level records",
+            ))
+        }
+    }
+
+    /// Child-level records may be changed: `cases:write` and a practitioner or system role.
+    pub fn require_write(&self) -> ApiResult<()> {
+        let writer = self.roles.iter().any(|r| {
+            matches!(
+                r,
+                Role::SocialWorker
+                    | Role::TeamManager
+                    | Role::NominatedOfficer
+                    | Role::FamilySupport
+                    | Role::LaAdmin
+                    | Role::VendorSystem
+            )
+        });
+        if self.has_scope("cases:write") && writer {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("this caller may not change records"))
+        }
+    }
+}
+
+/// Verifies bearer tokens and resolves them to actors, caching LA and actor rows.
+#[derive(Clone)]
+pub struct Authenticator {
+    keys: Arc<keys::KeySet>,
+    db: DatabaseConnection,
+    actors: Arc<RwLock<HashMap<(String, String), (i64, i64)>>>,
+}
+
+impl Authenticator {
+    /// An authenticator over a key set.
+    pub fn new(keys: keys::KeySet, db: DatabaseConnection) -> Self {
+        Self {
+            keys: Arc::new(keys),
+            db,
+            actors: Arc::default(),
+        }
+    }
+
+    /// Verifies a bearer token and returns the actor it stands for.
+    pub async fn authenticate(&self, token: &str) -> ApiResult<Actor> {
+        let claims = self.keys.verify(token)?;
+        let roles: Vec<Role> = claims
+            .roles
+            .iter()
+            .filter_map(|r| Role::from_claim(r))
+            .collect();
+        if roles.is_empty() {
+            return Err(ApiError::Forbidden("the token carries no known role"));
+        }
+        let key = (claims.la.clone(), claims.sub.clone());
+        let cached = self.actors.read().ok().and_then(|m| m.get(&key).copied());
+        let (la_id, actor_id) = match cached {
+            Some(ids) => ids,
+            None => {
+                let la = tenancy::service::find_by_code(&self.db, &claims.la)
+                    .await?
+                    .ok_or(ApiError::Unauthenticated(
+                        "the token's local authority is not registered with this service",
+                    ))?;
+                let kind = if roles.contains(&Role::VendorSystem) {
+                    "client"
+                } else {
+                    "user"
+                };
+                let actor_id = tenancy::service::ensure_actor(
+                    &self.db,
+                    la.id,
+                    &claims.sub,
+                    kind,
+                    &claims.roles,
+                )
+                .await?;
+                if let Ok(mut m) = self.actors.write() {
+                    m.insert(key, (la.id, actor_id));
+                }
+                (la.id, actor_id)
+            }
+        };
+        Ok(Actor {
+            la_id,
+            actor_id,
+            roles,
+            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+        })
+    }
+}

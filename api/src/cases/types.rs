@@ -1,0 +1,190 @@
+//! GraphQL types for cases and the people who act on them.
+
+use async_graphql::{Context, ID, Object, Result};
+use entities::{actor, reunification_case as case};
+
+use super::loaders::ActorKey;
+use crate::children::loaders::{ChildKey, EpisodeKey};
+use crate::children::types::{CareEpisode, Child};
+use crate::context::ContextExt;
+use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
+use crate::error::{ApiError, OptionExt};
+use crate::ids::{ActorId, CaseId};
+use crate::outcomes::loaders::OutcomeOf;
+use crate::outcomes::types::Outcome;
+use crate::scalars::Date;
+use crate::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
+use crate::stages::types::{CaseStage, Decision, RiskClassification};
+
+/// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
+pub struct Actor(pub actor::Model);
+
+/// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
+#[Object]
+impl Actor {
+    /// Global ID (use it to allocate a worker).
+    pub async fn id(&self) -> ID {
+        ActorId(self.0.id).to_global()
+    }
+    /// `user` or `client`.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+}
+
+/// Loads an optional actor by row id.
+pub async fn load_actor(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Actor>> {
+    let Some(id) = id else { return Ok(None) };
+    let rows = ctx
+        .loaders()?
+        .db
+        .load_one(ActorKey(id))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(rows.and_then(|mut v| v.pop()).map(Actor))
+}
+
+/// One attempt to return one child home, taken through the framework's stages.
+pub struct Case(pub case::Model);
+
+/// One attempt to return one child home, taken through the framework's stages.
+#[Object]
+impl Case {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        CaseId(self.0.id).to_global()
+    }
+    /// The child.
+    async fn child(&self, ctx: &Context<'_>) -> Result<Child> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(ChildKey(self.0.child_id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.and_then(|mut v| v.pop()).map(Child).or_not_found()?)
+    }
+    /// The episode of care the case belongs to.
+    async fn episode(&self, ctx: &Context<'_>) -> Result<CareEpisode> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(EpisodeKey(self.0.episode_id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .and_then(|mut v| v.pop())
+            .map(CareEpisode)
+            .or_not_found()?)
+    }
+    /// Which attempt at reunification this is for the child (1 for the first; a previous failed return is a risk factor).
+    async fn attempt_number(&self) -> i32 {
+        self.0.attempt_number
+    }
+    /// The allocated social worker.
+    async fn allocated_worker(&self, ctx: &Context<'_>) -> Result<Option<Actor>> {
+        load_actor(ctx, self.0.worker_id).await
+    }
+    /// The team.
+    async fn team(&self) -> Option<&str> {
+        self.0.team.as_deref()
+    }
+    /// The current stage (the last one entered, for a closed case).
+    async fn stage(&self) -> Result<Stage> {
+        Ok(Stage::from_db(&self.0.stage)?)
+    }
+    /// Active or closed.
+    async fn status(&self) -> Result<CaseStatus> {
+        Ok(CaseStatus::from_db(&self.0.status)?)
+    }
+    /// Planned or unplanned, once the child has gone home.
+    async fn return_type(&self) -> Result<Option<ReturnType>> {
+        Ok(self
+            .0
+            .return_type
+            .as_deref()
+            .map(ReturnType::from_db)
+            .transpose()?)
+    }
+    /// The alternative permanence plan (Annex A code) when reunification was not pursued.
+    async fn alternative_plan(&self) -> Option<&str> {
+        self.0.alternative_plan.as_deref()
+    }
+    /// The level of the latest agreed risk classification.
+    async fn risk_level(&self) -> Result<Option<RiskLevel>> {
+        Ok(self.0.risk_level.map(RiskLevel::from_rank).transpose()?)
+    }
+    /// Date the case was opened.
+    async fn opened_on(&self) -> Date {
+        self.0.opened_on.into()
+    }
+    /// Date the case closed.
+    async fn closed_on(&self) -> Option<Date> {
+        self.0.closed_on.map(Date)
+    }
+    /// Date of the next review of the plan, if set.
+    async fn next_review_on(&self) -> Option<Date> {
+        self.0.next_review_on.map(Date)
+    }
+    /// Whether the next review date has passed on an active case.
+    async fn overdue(&self) -> bool {
+        self.0.status == CaseStatus::Active.as_str()
+            && self
+                .0
+                .next_review_on
+                .is_some_and(|d| d < super::service::today())
+    }
+    /// The stages entered so far, in order, with their checklists.
+    async fn stages(&self, ctx: &Context<'_>) -> Result<Vec<CaseStage>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(StagesOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CaseStage)
+            .collect())
+    }
+    /// Decisions D1–D3 and the closure, in order of recording.
+    async fn decisions(&self, ctx: &Context<'_>) -> Result<Vec<Decision>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(DecisionsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Decision).collect())
+    }
+    /// Risk classifications RC1–RC3 (proposed and agreed), in order of recording.
+    async fn risk_classifications(&self, ctx: &Context<'_>) -> Result<Vec<RiskClassification>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(ClassificationsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(RiskClassification)
+            .collect())
+    }
+    /// The outcome: return, still home at 3/6/12 months, re-entry, closure. Null until the child
+    /// goes home or the case closes.
+    async fn outcome(&self, ctx: &Context<'_>) -> Result<Option<Outcome>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(OutcomeOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.and_then(|mut v| v.pop()).map(Outcome))
+    }
+    /// Record version; pass it as `expectedVersion` to make a change only if nobody else has.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}

@@ -1,0 +1,8 @@
+//! Children, the people around them, and their episodes of care.
+
+pub mod loaders;
+pub mod resolvers;
+pub mod service;
+pub mod types;
+
+pub use resolvers::{ChildrenMutation, ChildrenQuery};

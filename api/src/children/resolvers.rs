@@ -1,0 +1,219 @@
+//! Queries and mutations for children, household members and episodes: parse, guard, call, map.
+
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+use super::service::{self, ExternalId, NewChild, NewEpisode, NewMember};
+use super::types::{CareEpisode, Child, ExternalIdentifierInput, HouseholdMember};
+use crate::context::ContextExt;
+use crate::domain::Relationship;
+use crate::ids::ChildId;
+use crate::pagination::{Conn, ConnectionFields, Page, encode_cursor};
+use crate::payload::run;
+use crate::scalars::Date;
+
+/// Queries about children.
+#[derive(Default)]
+pub struct ChildrenQuery;
+
+/// Filter for `children`.
+#[derive(InputObject, Default)]
+pub struct ChildFilter {
+    /// Only the child with this LA child ID.
+    pub la_child_id: Option<String>,
+}
+
+#[Object]
+impl ChildrenQuery {
+    /// A child of the caller's LA; null when there is none with this ID.
+    async fn child(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Child>> {
+        let Some(id) = ChildId::parse(&id) else {
+            return Ok(None);
+        };
+        Ok(service::get_child(ctx.db()?, ctx.reader()?, id)
+            .await?
+            .map(Child))
+    }
+
+    /// The caller's LA's children, oldest record first.
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChildFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Child>> {
+        let page = Page::new(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let (rows, total, more) =
+            service::list_children(ctx.db()?, ctx.reader()?, filter.la_child_id, &page).await?;
+        let (has_prev, has_next) = if page.backward {
+            (more, page.cursor.is_some())
+        } else {
+            (page.cursor.is_some(), more)
+        };
+        let mut conn = Conn::with_additional_fields(
+            has_prev,
+            has_next,
+            ConnectionFields { total_count: total },
+        );
+        conn.edges.extend(rows.into_iter().map(|m| {
+            async_graphql::connection::Edge::new(encode_cursor(&m.id.to_string()), Child(m))
+        }));
+        Ok(conn)
+    }
+}
+
+/// Input of `childCreate`.
+#[derive(InputObject)]
+pub struct ChildCreateInput {
+    /// The LA's child ID: 1 to 20 letters and digits.
+    pub la_child_id: String,
+    /// Date of birth (not in the future).
+    pub date_of_birth: Date,
+    /// Sex code: `M`, `F` or `U`.
+    pub sex: String,
+    /// DfE ethnicity code, e.g. `WBRI`.
+    pub ethnicity: String,
+    /// Unique Pupil Number (13 characters with a valid check letter).
+    pub upn: Option<String>,
+    /// Why the UPN is unknown (`UN1`–`UN7`), when no UPN is given.
+    pub upn_unknown_reason: Option<String>,
+    /// NHS number (10 digits, valid check digit; spaces allowed).
+    pub nhs_number: Option<String>,
+    /// Identifiers other systems use for this child.
+    pub external_ids: Option<Vec<ExternalIdentifierInput>>,
+}
+
+crate::payload!(
+    /// Result of `childCreate`.
+    ChildCreatePayload {
+        /// The new child.
+        child: Child
+    }
+);
+
+/// Input of `householdMemberAdd`.
+#[derive(InputObject)]
+pub struct HouseholdMemberAddInput {
+    /// The child.
+    pub child_id: ID,
+    /// Relationship to the child.
+    pub relationship: Relationship,
+    /// A role label such as "Mother" or "Mother's partner" (at most 100 characters; not a legal name).
+    pub label: Option<String>,
+    /// Whether the person holds parental responsibility.
+    pub has_parental_responsibility: bool,
+    /// Whether the person lives in the household the child would return to.
+    pub lives_with_child: bool,
+}
+
+crate::payload!(
+    /// Result of `householdMemberAdd`.
+    HouseholdMemberAddPayload {
+        /// The new household member.
+        household_member: HouseholdMember
+    }
+);
+
+/// Input of `episodeOpen`.
+#[derive(InputObject)]
+pub struct EpisodeOpenInput {
+    /// The child.
+    pub child_id: ID,
+    /// Date the child started to be looked after (not in the future, not before birth).
+    pub started_on: Date,
+    /// SSDA903 legal status code, e.g. `C2`, `V2`.
+    pub legal_status: String,
+    /// SSDA903 category of need, `N1`–`N8`.
+    pub category_of_need: String,
+    /// SSDA903 placement type valid in the collection year of `startedOn`, e.g. `U4`.
+    pub placement_type: String,
+}
+
+crate::payload!(
+    /// Result of `episodeOpen`.
+    EpisodeOpenPayload {
+        /// The new episode.
+        episode: CareEpisode
+    }
+);
+
+/// Mutations on children, household members and episodes.
+#[derive(Default)]
+pub struct ChildrenMutation;
+
+#[Object]
+impl ChildrenMutation {
+    /// Records a looked-after child of the caller's LA.
+    async fn child_create(
+        &self,
+        ctx: &Context<'_>,
+        input: ChildCreateInput,
+    ) -> Result<ChildCreatePayload> {
+        run(async {
+            let cmd = NewChild {
+                la_child_id: input.la_child_id,
+                date_of_birth: input.date_of_birth.0,
+                sex: input.sex,
+                ethnicity: input.ethnicity,
+                upn: input.upn,
+                upn_unknown_reason: input.upn_unknown_reason,
+                nhs_number: input.nhs_number,
+                external_ids: input
+                    .external_ids
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| ExternalId {
+                        system: e.system,
+                        value: e.value,
+                    })
+                    .collect(),
+            };
+            let child = service::create_child(ctx.db()?, ctx.writer()?, cmd).await?;
+            Ok(ChildCreatePayload::ok(Child(child)))
+        })
+        .await
+    }
+
+    /// Adds a parent, household member or member of the family network to a child's record.
+    async fn household_member_add(
+        &self,
+        ctx: &Context<'_>,
+        input: HouseholdMemberAddInput,
+    ) -> Result<HouseholdMemberAddPayload> {
+        run(async {
+            let cmd = NewMember {
+                child_id: ChildId::from_input(&input.child_id, &["childId"])?,
+                relationship: input.relationship,
+                label: input.label,
+                has_parental_responsibility: input.has_parental_responsibility,
+                lives_with_child: input.lives_with_child,
+            };
+            let member = service::add_member(ctx.db()?, ctx.writer()?, cmd).await?;
+            Ok(HouseholdMemberAddPayload::ok(HouseholdMember(member)))
+        })
+        .await
+    }
+
+    /// Opens an episode of care for a child (at most one open at a time).
+    async fn episode_open(
+        &self,
+        ctx: &Context<'_>,
+        input: EpisodeOpenInput,
+    ) -> Result<EpisodeOpenPayload> {
+        run(async {
+            let cmd = NewEpisode {
+                child_id: ChildId::from_input(&input.child_id, &["childId"])?,
+                started_on: input.started_on.0,
+                legal_status: input.legal_status,
+                category_of_need: input.category_of_need,
+                placement_type: input.placement_type,
+            };
+            let episode = service::open_episode(ctx.db()?, ctx.writer()?, cmd).await?;
+            Ok(EpisodeOpenPayload::ok(CareEpisode(episode)))
+        })
+        .await
+    }
+}

@@ -1,0 +1,196 @@
+//! GraphQL types for children, household members, external identifiers and episodes.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use entities::{care_episode, child, external_identifier, household_member};
+
+use super::loaders::{EpisodesOf, ExternalIdsOfChild, HouseholdOf};
+use crate::context::ContextExt;
+use crate::domain::Relationship;
+use crate::error::ApiError;
+use crate::ids::{ChildId, EpisodeId, HouseholdMemberId};
+use crate::scalars::Date;
+
+/// A looked-after child of the caller's LA. Reunify keeps no names: the LA child ID identifies the child.
+pub struct Child(pub child::Model);
+
+/// A looked-after child of the caller's LA. Reunify keeps no names: the LA child ID identifies the child.
+#[Object]
+impl Child {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ChildId(self.0.id).to_global()
+    }
+    /// The LA's own child ID (SSDA903 `CHILD`): 1 to 20 letters and digits, never reused.
+    async fn la_child_id(&self) -> &str {
+        &self.0.la_child_id
+    }
+    /// Date of birth.
+    async fn date_of_birth(&self) -> Date {
+        self.0.date_of_birth.into()
+    }
+    /// Sex code (`M`, `F` or `U`).
+    async fn sex(&self) -> &str {
+        &self.0.sex
+    }
+    /// DfE ethnicity code (e.g. `WBRI`).
+    async fn ethnicity(&self) -> &str {
+        &self.0.ethnicity
+    }
+    /// Unique Pupil Number, if known.
+    async fn upn(&self) -> Option<&str> {
+        self.0.upn.as_deref()
+    }
+    /// Why the UPN is unknown (`UN1`–`UN7`), if it is.
+    async fn upn_unknown_reason(&self) -> Option<&str> {
+        self.0.upn_unknown_reason.as_deref()
+    }
+    /// NHS number (10 digits), if known.
+    async fn nhs_number(&self) -> Option<&str> {
+        self.0.nhs_number.as_deref()
+    }
+    /// Identifiers other systems use for this child.
+    async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(ExternalIdsOfChild(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ExternalIdentifier::from)
+            .collect())
+    }
+    /// Parents, household members and the wider family network.
+    async fn household_members(&self, ctx: &Context<'_>) -> Result<Vec<HouseholdMember>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(HouseholdOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(HouseholdMember)
+            .collect())
+    }
+    /// Episodes of care, oldest first.
+    async fn episodes(&self, ctx: &Context<'_>) -> Result<Vec<CareEpisode>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(EpisodesOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CareEpisode)
+            .collect())
+    }
+    /// Record version; pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// An identifier another system (e.g. a case-management system) uses for a record.
+#[derive(SimpleObject)]
+pub struct ExternalIdentifier {
+    /// The system, e.g. `LCS`, `MOSAIC`, `ECLIPSE`.
+    pub system: String,
+    /// That system's identifier.
+    pub value: String,
+}
+
+impl From<external_identifier::Model> for ExternalIdentifier {
+    fn from(m: external_identifier::Model) -> Self {
+        Self {
+            system: m.system,
+            value: m.value,
+        }
+    }
+}
+
+/// An identifier another system uses for a record.
+#[derive(InputObject, Clone)]
+pub struct ExternalIdentifierInput {
+    /// The system, e.g. `LCS` (1–64 characters).
+    pub system: String,
+    /// That system's identifier (1–128 characters).
+    pub value: String,
+}
+
+/// A parent, household member or member of the family network, as they relate to the child.
+pub struct HouseholdMember(pub household_member::Model);
+
+/// A parent, household member or member of the family network, as they relate to the child.
+#[Object]
+impl HouseholdMember {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        HouseholdMemberId(self.0.id).to_global()
+    }
+    /// Relationship to the child.
+    async fn relationship(&self) -> Result<Relationship> {
+        Ok(Relationship::from_db(&self.0.relationship)?)
+    }
+    /// How the person is referred to in the case (a role label such as "Mother", not a legal name).
+    async fn label(&self) -> Option<&str> {
+        self.0.label.as_deref()
+    }
+    /// Whether the person holds parental responsibility.
+    async fn has_parental_responsibility(&self) -> bool {
+        self.0.has_parental_responsibility
+    }
+    /// Whether the person lives in the household the child would return to.
+    async fn lives_with_child(&self) -> bool {
+        self.0.lives_with_child
+    }
+    /// Record version.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// An episode of care (SSDA903): from when the child started to be looked after to when it ended.
+pub struct CareEpisode(pub care_episode::Model);
+
+/// An episode of care (SSDA903): from when the child started to be looked after to when it ended.
+#[Object]
+impl CareEpisode {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        EpisodeId(self.0.id).to_global()
+    }
+    /// Date the episode started (SSDA903 `DECOM`).
+    async fn started_on(&self) -> Date {
+        self.0.started_on.into()
+    }
+    /// Legal status code (SSDA903 `LS`, e.g. `C2`, `V2`).
+    async fn legal_status(&self) -> &str {
+        &self.0.legal_status
+    }
+    /// Category of need (`N1`–`N8`).
+    async fn category_of_need(&self) -> &str {
+        &self.0.category_of_need
+    }
+    /// Placement type (SSDA903 `PLACE`, e.g. `U4`; `P1` is placed with parents while still looked after).
+    async fn placement_type(&self) -> &str {
+        &self.0.placement_type
+    }
+    /// Date the episode ended, null while open (SSDA903 `DEC`).
+    async fn ended_on(&self) -> Option<Date> {
+        self.0.ended_on.map(Date)
+    }
+    /// Reason the episode ceased (SSDA903 `REC`; `E4A` planned return home, `E4B` unplanned), null while open.
+    async fn reason_ceased(&self) -> Option<&str> {
+        self.0.reason_ceased.as_deref()
+    }
+    /// Record version.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}

@@ -1,0 +1,394 @@
+//! The framework's shared vocabulary: stages, decisions, levels and the other closed lists.
+//!
+//! These enums are plain domain values stored as text (the same on SQLite and PostgreSQL); they
+//! derive `async_graphql::Enum` so that the API and the services speak one vocabulary.
+
+pub mod dates;
+pub mod identifiers;
+pub mod reference;
+
+use crate::error::{ApiError, ApiResult};
+
+macro_rules! db_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            /// The stored text form.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+
+            /// Reads the stored text form; anything else is a fault in the data.
+            pub fn from_db(s: &str) -> ApiResult<Self> {
+                match s {
+                    $($s => Ok($name::$v),)+
+                    other => Err(ApiError::internal(format!(
+                        concat!("unknown ", stringify!($name), " value in database: {}"), other
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+db_enum! {
+    /// The five stages of the Reunification Practice Framework, in order.
+    pub enum Stage {
+        /// Stage 0: a looked-after child for whom a return home could be considered; ends with D1.
+        Identification => "IDENTIFICATION",
+        /// Stage 1: assessment and analysis, Risk Classification 1; ends with D2.
+        Assessment => "ASSESSMENT",
+        /// Stage 2: parental agreement, goals and services, regular reviews; ends when goals are met and sustained (or not).
+        GoalsAndServices => "GOALS_AND_SERVICES",
+        /// Stage 3: Risk Classification 2, the reunification plan and approvals; ends with D3.
+        ReturnDecision => "RETURN_DECISION",
+        /// Stage 4: the child is home; support, visits, reviews and Risk Classification 3.
+        ReturnAndSupport => "RETURN_AND_SUPPORT",
+    }
+}
+
+impl Stage {
+    /// The stage after this one, if any.
+    pub fn next(self) -> Option<Stage> {
+        let i = Stage::ALL.iter().position(|s| *s == self)?;
+        Stage::ALL.get(i + 1).copied()
+    }
+}
+
+db_enum! {
+    /// Whether a case is still being worked.
+    pub enum CaseStatus {
+        /// Work is going on.
+        Active => "ACTIVE",
+        /// Closed with an outcome.
+        Closed => "CLOSED",
+    }
+}
+
+db_enum! {
+    /// How the child went home.
+    pub enum ReturnType {
+        /// After D3 = yes, as planned (SSDA903 reason ceased E4A).
+        Planned => "PLANNED",
+        /// Without a D3 = yes: the child ran home, a placement broke down, a parent removed a child accommodated under section 20 (E4B).
+        Unplanned => "UNPLANNED",
+    }
+}
+
+db_enum! {
+    /// The framework's decision points.
+    pub enum DecisionKind {
+        /// D1: assess for reunification?
+        D1 => "D1",
+        /// D2: work towards reunification, or pursue another permanence plan?
+        D2 => "D2",
+        /// D3: return home, and when?
+        D3 => "D3",
+        /// Closure of the case.
+        Closure => "CLOSURE",
+    }
+}
+
+db_enum! {
+    /// The outcome of a decision.
+    pub enum DecisionOutcome {
+        /// Go ahead.
+        Yes => "YES",
+        /// Do not go ahead: the case closes as not pursued and an alternative permanence plan is recorded.
+        No => "NO",
+        /// Decide later (D1 and D2 only); the case stays in its stage.
+        Deferred => "DEFERRED",
+    }
+}
+
+db_enum! {
+    /// Where a decision stands in its approval.
+    pub enum ApprovalStatus {
+        /// No further approval is needed.
+        NotRequired => "NOT_REQUIRED",
+        /// Waiting for approval by the role named in `approverRole`.
+        Pending => "PENDING",
+        /// Approved.
+        Approved => "APPROVED",
+    }
+}
+
+db_enum! {
+    /// The three risk classifications of the framework.
+    pub enum ClassificationKind {
+        /// After the assessment (stage 1).
+        Rc1 => "RC1",
+        /// Before the return decision (stage 3).
+        Rc2 => "RC2",
+        /// About six months after the return (stage 4).
+        Rc3 => "RC3",
+    }
+}
+
+db_enum! {
+    /// Risk level, lowest first. Each LA may relabel the levels (`LocalAuthority.riskLevels`).
+    pub enum RiskLevel {
+        /// Low.
+        Low => "1",
+        /// Medium.
+        Medium => "2",
+        /// High.
+        High => "3",
+        /// Very high.
+        VeryHigh => "4",
+    }
+}
+
+impl RiskLevel {
+    /// The stored rank (1 = Low … 4 = Very high).
+    pub fn rank(self) -> i32 {
+        match self {
+            RiskLevel::Low => 1,
+            RiskLevel::Medium => 2,
+            RiskLevel::High => 3,
+            RiskLevel::VeryHigh => 4,
+        }
+    }
+    /// Reads a stored rank.
+    pub fn from_rank(rank: i32) -> ApiResult<Self> {
+        Self::from_db(&rank.to_string())
+    }
+}
+
+db_enum! {
+    /// Whether an assessment factor raises or lowers risk.
+    pub enum FactorKind {
+        /// A risk factor.
+        Risk => "RISK",
+        /// A protective factor.
+        Protective => "PROTECTIVE",
+    }
+}
+
+db_enum! {
+    /// Category of a risk or protective factor.
+    pub enum FactorCategory {
+        /// Risk: alcohol misuse.
+        AlcoholMisuse => "ALCOHOL_MISUSE",
+        /// Risk: drug misuse.
+        DrugMisuse => "DRUG_MISUSE",
+        /// Risk: domestic abuse.
+        DomesticAbuse => "DOMESTIC_ABUSE",
+        /// Risk: parental mental health.
+        ParentalMentalHealth => "PARENTAL_MENTAL_HEALTH",
+        /// Risk: neglect.
+        Neglect => "NEGLECT",
+        /// Risk: exposure to sexual harm.
+        SexualHarm => "SEXUAL_HARM",
+        /// Risk: a previous failed return home.
+        PreviousFailedReturn => "PREVIOUS_FAILED_RETURN",
+        /// Risk: child-protection history.
+        ChildProtectionHistory => "CHILD_PROTECTION_HISTORY",
+        /// Risk: the child's behaviour.
+        ChildBehaviour => "CHILD_BEHAVIOUR",
+        /// Risk: weak support network.
+        WeakSupportNetwork => "WEAK_SUPPORT_NETWORK",
+        /// Risk: housing.
+        Housing => "HOUSING",
+        /// Risk: finances.
+        Finances => "FINANCES",
+        /// Protective: supportive partner or relatives.
+        SupportiveNetwork => "SUPPORTIVE_NETWORK",
+        /// Protective: engagement with services.
+        EngagementWithServices => "ENGAGEMENT_WITH_SERVICES",
+        /// Protective: insight into why the child came into care.
+        Insight => "INSIGHT",
+        /// Protective: observed behaviour change, sustained over time.
+        BehaviourChange => "BEHAVIOUR_CHANGE",
+        /// Risk or protective: anything else (say what in the evidence).
+        Other => "OTHER",
+    }
+}
+
+impl FactorCategory {
+    /// The kind of factor this category belongs to; `None` for `Other`, which fits both.
+    pub fn kind(self) -> Option<FactorKind> {
+        use FactorCategory::*;
+        match self {
+            SupportiveNetwork | EngagementWithServices | Insight | BehaviourChange => {
+                Some(FactorKind::Protective)
+            }
+            Other => None,
+            _ => Some(FactorKind::Risk),
+        }
+    }
+}
+
+db_enum! {
+    /// Whether a risk factor is present.
+    pub enum FactorStatus {
+        /// Present now.
+        Current => "CURRENT",
+        /// In the past, may recur.
+        Historical => "HISTORICAL",
+        /// Resolved, with evidence.
+        Resolved => "RESOLVED",
+    }
+}
+
+db_enum! {
+    /// A person's relationship to the child.
+    pub enum Relationship {
+        /// Mother.
+        Mother => "MOTHER",
+        /// Father.
+        Father => "FATHER",
+        /// Step-parent.
+        StepParent => "STEP_PARENT",
+        /// A parent's partner (including a new partner).
+        ParentsPartner => "PARENTS_PARTNER",
+        /// Brother or sister (including half- and step-siblings).
+        Sibling => "SIBLING",
+        /// Grandparent.
+        Grandparent => "GRANDPARENT",
+        /// Another relative.
+        OtherRelative => "OTHER_RELATIVE",
+        /// A family friend or other member of the family network.
+        FamilyFriend => "FAMILY_FRIEND",
+        /// Anyone else in the household.
+        Other => "OTHER",
+    }
+}
+
+db_enum! {
+    /// Where a version of the parental agreement stands.
+    pub enum AgreementStatus {
+        /// Being drafted; not yet agreed.
+        Draft => "DRAFT",
+        /// Agreed and in force.
+        Active => "ACTIVE",
+        /// Replaced by a later version.
+        Superseded => "SUPERSEDED",
+    }
+}
+
+db_enum! {
+    /// Where a goal stands.
+    pub enum GoalStatus {
+        /// Being worked on.
+        Active => "ACTIVE",
+        /// Met and sustained.
+        Met => "MET",
+        /// Not met.
+        NotMet => "NOT_MET",
+        /// No longer relevant.
+        Withdrawn => "WITHDRAWN",
+    }
+}
+
+db_enum! {
+    /// A red/amber/green progress rating.
+    pub enum Rating {
+        /// Not met; serious concern.
+        Red => "RED",
+        /// Partly met, or progress not yet sustained.
+        Amber => "AMBER",
+        /// Met.
+        Green => "GREEN",
+    }
+}
+
+db_enum! {
+    /// Type of a support service.
+    pub enum ServiceType {
+        /// Parenting support.
+        ParentingSupport => "PARENTING_SUPPORT",
+        /// Adult mental health.
+        AdultMentalHealth => "ADULT_MENTAL_HEALTH",
+        /// Drug and alcohol service.
+        DrugAndAlcohol => "DRUG_AND_ALCOHOL",
+        /// Domestic abuse programme.
+        DomesticAbuse => "DOMESTIC_ABUSE",
+        /// Child and adolescent mental health services (CAMHS).
+        ChildMentalHealth => "CHILD_MENTAL_HEALTH",
+        /// Family support worker.
+        FamilySupportWorker => "FAMILY_SUPPORT_WORKER",
+        /// Respite or short breaks.
+        Respite => "RESPITE",
+        /// Education support.
+        Education => "EDUCATION",
+        /// Financial or housing help.
+        FinancialOrHousing => "FINANCIAL_OR_HOUSING",
+        /// Anything else.
+        Other => "OTHER",
+    }
+}
+
+db_enum! {
+    /// A family's level of support need.
+    pub enum NeedLevel {
+        /// High need.
+        High => "HIGH",
+        /// Medium need.
+        Medium => "MEDIUM",
+        /// Low need.
+        Low => "LOW",
+    }
+}
+
+db_enum! {
+    /// Where a support service stands.
+    pub enum ServiceStatus {
+        /// Agreed, not yet started.
+        Planned => "PLANNED",
+        /// Being delivered.
+        Active => "ACTIVE",
+        /// Finished.
+        Ended => "ENDED",
+        /// Offered and declined by the family.
+        Declined => "DECLINED",
+    }
+}
+
+db_enum! {
+    /// Kind of review meeting.
+    pub enum ReviewKind {
+        /// Review of the reunification or support plan.
+        Plan => "PLAN",
+        /// Review of the parental agreement and its goals.
+        Agreement => "AGREEMENT",
+        /// Statutory looked-after child review chaired by the IRO.
+        LookedAfter => "LOOKED_AFTER",
+    }
+}
+
+db_enum! {
+    /// Yes, no or unknown.
+    pub enum YesNoUnknown {
+        /// Yes.
+        Yes => "YES",
+        /// No.
+        No => "NO",
+        /// Not known.
+        Unknown => "UNKNOWN",
+    }
+}
+
+db_enum! {
+    /// Why a case closed.
+    pub enum ClosureReason {
+        /// Support completed and the child is stable at home.
+        StableAtHome => "STABLE_AT_HOME",
+        /// Reunification not pursued (a "no" at D1, D2 or D3).
+        NotPursued => "NOT_PURSUED",
+        /// The return broke down and the child re-entered care.
+        BrokeDown => "BROKE_DOWN",
+        /// The child reached 18.
+        Reached18 => "REACHED_18",
+        /// The family moved to another LA.
+        MovedLa => "MOVED_LA",
+        /// Any other reason (say why in the rationale).
+        Other => "OTHER",
+    }
+}

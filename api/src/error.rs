@@ -1,0 +1,225 @@
+//! The one error type, its stable codes, and the two exits: `userErrors` and top-level errors.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+/// Stable codes of business-rule and validation failures, returned in `userErrors`.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UserErrorCode {
+    /// A value has the wrong form (a malformed ID, a string too long, an empty required value).
+    Invalid,
+    /// A statutory code is not in the list valid for the record's collection year.
+    InvalidCode,
+    /// A date is impossible or out of order (in the future, before birth, end before start).
+    InvalidDate,
+    /// An NHS number, UPN or LA child ID fails its format or check-character rule.
+    InvalidIdentifier,
+    /// A referenced record does not exist for this local authority.
+    NotFound,
+    /// The record already exists (for example the LA child ID is in use).
+    Duplicate,
+    /// The record was changed by someone else: `expectedVersion` is stale.
+    Conflict,
+    /// The case is closed; closed cases cannot change.
+    CaseClosed,
+    /// The action belongs to another stage of the framework than the case's current one.
+    WrongStage,
+    /// The required practice actions of the current stage are not all completed.
+    ChecklistIncomplete,
+    /// The risk classification this step depends on is missing or not yet agreed.
+    RiskClassificationRequired,
+    /// The decision this step depends on is missing, not "yes", or not yet approved.
+    DecisionRequired,
+    /// A "no" decision needs the alternative permanence plan.
+    AlternativePlanRequired,
+    /// This decision needs approval by a role the caller does not hold, or is not awaiting approval.
+    ApprovalRequired,
+    /// The LA's sustained-risk policy is not met (risk has not stayed Medium or Low long enough).
+    RiskNotSustained,
+    /// An active parental agreement with at least one goal is required first.
+    AgreementRequired,
+    /// This was already recorded and can be recorded only once.
+    AlreadyRecorded,
+    /// A closure needs outcome details that are missing (for example the re-entry date).
+    OutcomeRequired,
+}
+
+/// A business-rule or validation failure, shown to the caller in `userErrors`.
+#[derive(async_graphql::SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct UserError {
+    /// Path to the input field at fault, starting at `input` (null when the whole input is at fault).
+    pub field: Option<Vec<String>>,
+    /// A human-readable explanation, in English, for the person at the keyboard.
+    pub message: String,
+    /// A stable code for programs to branch on.
+    pub code: UserErrorCode,
+}
+
+/// Everything fallible in Reunify returns this. Deliberately not `Display`: the only way out to a
+/// client is through [`ApiError::into_graphql`], which sets a stable code.
+#[derive(Debug)]
+pub enum ApiError {
+    /// One or more user-facing failures: a mutation turns them into `userErrors`.
+    User(Vec<UserError>),
+    /// No valid credentials.
+    Unauthenticated(&'static str),
+    /// Valid credentials, but this caller may not do this.
+    Forbidden(&'static str),
+    /// The record does not exist (or belongs to another LA, which looks the same).
+    NotFound,
+    /// The request is malformed in a way GraphQL validation could not catch.
+    BadInput(String),
+    /// A fault on our side; the detail is logged and never sent.
+    Internal(String),
+}
+
+/// Result alias used throughout the crate.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A single user error.
+    pub fn user(code: UserErrorCode, field: &[&str], message: impl Into<String>) -> Self {
+        ApiError::User(vec![UserError {
+            field: if field.is_empty() {
+                None
+            } else {
+                Some(
+                    std::iter::once("input")
+                        .chain(field.iter().copied())
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            },
+            message: message.into(),
+            code,
+        }])
+    }
+
+    /// A fault on our side, with a description for the log.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError::Internal(detail.into())
+    }
+
+    /// A stale `expectedVersion`.
+    pub fn stale(current: i32) -> Self {
+        Self::user(
+            UserErrorCode::Conflict,
+            &["expectedVersion"],
+            format!("the record was changed by someone else; its current version is {current}"),
+        )
+    }
+
+    /// The stable code for a top-level error.
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::User(_) | ApiError::BadInput(_) => "BAD_USER_INPUT",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::NotFound => "NOT_FOUND",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// Turns the error into a top-level GraphQL error with `extensions.code`.
+    /// Internal detail is logged here, once, and replaced by a generic message.
+    pub fn into_graphql(self) -> async_graphql::Error {
+        let code = self.code();
+        let message = match self {
+            ApiError::User(errors) => errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::Unauthenticated(m) | ApiError::Forbidden(m) => m.to_owned(),
+            ApiError::NotFound => "not found".to_owned(),
+            ApiError::BadInput(m) => m,
+            ApiError::Internal(detail) => {
+                tracing::error!(error.detail = %detail, "internal error");
+                "internal error".to_owned()
+            }
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.into_graphql()
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        ApiError::Internal(format!("database: {err}"))
+    }
+}
+
+/// Named helpers for common error conversions.
+pub trait ResultExt<T> {
+    /// Maps a unique-constraint violation to the given error; everything else stays internal.
+    fn on_unique(self, f: impl FnOnce() -> ApiError) -> ApiResult<T>;
+}
+
+impl<T> ResultExt<T> for Result<T, DbErr> {
+    fn on_unique(self, f: impl FnOnce() -> ApiError) -> ApiResult<T> {
+        self.map_err(|err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => f(),
+            _ => ApiError::from(err),
+        })
+    }
+}
+
+/// Turns `None` into [`ApiError::NotFound`].
+pub trait OptionExt<T> {
+    /// `None` becomes `NOT_FOUND`.
+    fn or_not_found(self) -> ApiResult<T>;
+    /// `None` becomes a `NOT_FOUND` user error on the named input field.
+    fn or_user_not_found(self, field: &[&str], what: &str) -> ApiResult<T>;
+}
+
+impl<T> OptionExt<T> for Option<T> {
+    fn or_not_found(self) -> ApiResult<T> {
+        self.ok_or(ApiError::NotFound)
+    }
+    fn or_user_not_found(self, field: &[&str], what: &str) -> ApiResult<T> {
+        self.ok_or_else(|| {
+            ApiError::user(
+                UserErrorCode::NotFound,
+                field,
+                format!("no {what} with this ID exists"),
+            )
+        })
+    }
+}
+
+/// Collects validation failures so one response can name every bad field at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<UserError>);
+
+impl Problems {
+    /// Records one failure.
+    pub fn push(&mut self, code: UserErrorCode, field: &[&str], message: impl Into<String>) {
+        if let ApiError::User(mut errs) = ApiError::user(code, field, message) {
+            self.0.append(&mut errs);
+        }
+    }
+    /// Records the failure of a validation result, if any, and returns its value.
+    pub fn check<T>(&mut self, result: ApiResult<T>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(ApiError::User(mut errs)) => {
+                self.0.append(&mut errs);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+    /// `Ok(())` when nothing failed.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::User(self.0))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Typed IDs and their opaque global form (`base64url("Type:123")`) used by the Node interface.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+
+/// Encodes a type name and row id as an opaque global ID.
+pub fn encode(type_name: &str, id: i64) -> async_graphql::ID {
+    async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
+}
+
+/// Decodes a global ID into its type name and row id, or `None` when it is not one of ours.
+pub fn decode(id: &str) -> Option<(String, i64)> {
+    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (ty, raw) = text.split_once(':')?;
+    let n: i64 = raw.parse().ok()?;
+    (n > 0).then(|| (ty.to_owned(), n))
+}
+
+macro_rules! typed_ids {
+    ($($(#[$m:meta])* $name:ident => $ty:literal),+ $(,)?) => {
+        $(
+            $(#[$m])*
+            #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub struct $name(pub i64);
+
+            impl $name {
+                /// The GraphQL type name this ID belongs to.
+                pub const TYPE: &'static str = $ty;
+
+                /// The opaque global ID.
+                pub fn to_global(self) -> async_graphql::ID {
+                    encode($ty, self.0)
+                }
+
+                /// Parses a global ID of this type; anything else is `None`.
+                pub fn parse(id: &str) -> Option<Self> {
+                    match decode(id) {
+                        Some((ty, n)) if ty == $ty => Some(Self(n)),
+                        _ => None,
+                    }
+                }
+
+                /// Parses a global ID given in an input field; a wrong one is a user error naming the field.
+                pub fn from_input(id: &async_graphql::ID, field: &[&str]) -> ApiResult<Self> {
+                    Self::parse(id).ok_or_else(|| {
+                        ApiError::user(
+                            UserErrorCode::Invalid,
+                            field,
+                            concat!("not a valid ", $ty, " ID"),
+                        )
+                    })
+                }
+            }
+        )+
+    };
+}
+
+typed_ids! {
+    /// A child.
+    ChildId => "Child",
+    /// A household member or other person in the child's network.
+    HouseholdMemberId => "HouseholdMember",
+    /// A care episode.
+    EpisodeId => "CareEpisode",
+    /// A reunification case.
+    CaseId => "Case",
+    /// A stage of a case.
+    StageId => "Stage",
+    /// A checklist item of a case.
+    ChecklistItemId => "ChecklistItem",
+    /// A decision.
+    DecisionId => "Decision",
+    /// A risk classification.
+    ClassificationId => "RiskClassification",
+    /// A risk or protective factor.
+    FactorId => "AssessmentFactor",
+    /// A record of the child's views.
+    ChildViewId => "ChildView",
+    /// A parental agreement (one version).
+    AgreementId => "ParentalAgreement",
+    /// A party to a parental agreement.
+    AgreementPartyId => "AgreementParty",
+    /// A goal.
+    GoalId => "Goal",
+    /// A goal review.
+    GoalReviewId => "GoalReview",
+    /// A support plan.
+    SupportPlanId => "SupportPlan",
+    /// A support service.
+    ServiceId => "SupportService",
+    /// A visit.
+    VisitId => "Visit",
+    /// A review meeting.
+    ReviewId => "Review",
+    /// An outcome record.
+    OutcomeId => "Outcome",
+    /// A person who acts (a user or a machine client).
+    ActorId => "Actor",
+    /// A local authority.
+    LocalAuthorityId => "LocalAuthority",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_other_types() {
+        let id = CaseId(42).to_global();
+        assert_eq!(CaseId::parse(&id), Some(CaseId(42)));
+        assert_eq!(ChildId::parse(&id), None);
+        assert_eq!(CaseId::parse("not-an-id"), None);
+        assert_eq!(CaseId::parse(&encode("Case", -1)), None);
+    }
+}

@@ -1,0 +1,39 @@
+//! Reunify: the NSPCC Reunification Practice Framework as a GraphQL service.
+//!
+//! Crate map: `server` (HTTP glue) → feature `resolvers` (thin) → feature `service` (rules,
+//! transactions, LA scoping) → `entities`. Shared pieces: `config`, `error`, `ids`, `context`,
+//! `pagination`, `loaders`, `auth`, `domain` (vocabulary, codes, identifiers, dates).
+
+pub mod assessments;
+pub mod auth;
+pub mod cases;
+pub mod children;
+pub mod config;
+pub mod context;
+pub mod domain;
+pub mod error;
+pub mod goals;
+pub mod ids;
+pub mod loaders;
+pub mod node;
+pub mod outcomes;
+pub mod pagination;
+pub mod payload;
+pub mod scalars;
+pub mod schema;
+
+pub mod seed;
+pub mod server;
+pub mod stages;
+pub mod support_plans;
+pub mod tenancy;
+pub mod visits;
+
+use migration::MigratorTrait as _;
+
+/// Applies every pending migration.
+pub async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    migration::Migrator::up(db, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+}

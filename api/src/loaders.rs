@@ -1,0 +1,105 @@
+//! The per-request DataLoader: one batching loader scoped to the caller's LA, to which each
+//! feature adds `Loader<Key>` impls in its own `loaders.rs`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::error::ApiError;
+
+/// A loader error; cloneable because one batch answers many fields.
+#[derive(Clone, Debug)]
+pub struct LoadError(pub Arc<String>);
+
+impl From<DbErr> for LoadError {
+    fn from(e: DbErr) -> Self {
+        LoadError(Arc::new(format!("database: {e}")))
+    }
+}
+
+impl From<ApiError> for LoadError {
+    fn from(e: ApiError) -> Self {
+        LoadError(Arc::new(format!("{e:?}")))
+    }
+}
+
+impl From<Arc<LoadError>> for ApiError {
+    fn from(e: Arc<LoadError>) -> Self {
+        ApiError::internal(e.0.to_string())
+    }
+}
+
+impl From<LoadError> for ApiError {
+    fn from(e: LoadError) -> Self {
+        ApiError::internal(e.0.to_string())
+    }
+}
+
+/// Loads rows of the caller's LA only.
+pub struct DbLoader {
+    /// The pool.
+    pub db: DatabaseConnection,
+    /// The caller's LA: every batch is filtered by it.
+    pub la_id: i64,
+}
+
+/// Result type of a batch.
+pub type Batch<K, V> = Result<HashMap<K, V>, LoadError>;
+
+/// The request's loaders.
+pub struct Loaders {
+    /// The LA-scoped batching loader.
+    pub db: DataLoader<DbLoader>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request.
+    pub fn new(db: DatabaseConnection, la_id: i64) -> Self {
+        Self {
+            db: DataLoader::new(DbLoader { db, la_id }, tokio::spawn),
+        }
+    }
+}
+
+/// Groups rows into vectors by a key, keeping the query's order.
+pub fn group<K: std::hash::Hash + Eq, V>(
+    rows: Vec<V>,
+    key: impl Fn(&V) -> K,
+) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+/// Declares a key type that loads all rows of `$entity` whose `$col` (field `$field`) is one of the keys,
+/// in the LA of the caller, ordered by `$order`.
+#[macro_export]
+macro_rules! many_loader {
+    ($(#[$m:meta])* $key:ident, $entity:ident, $col:ident, $field:ident, $order:ident) => {
+        $(#[$m])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64);
+
+        impl async_graphql::dataloader::Loader<$key> for $crate::loaders::DbLoader {
+            type Value = Vec<entities::$entity::Model>;
+            type Error = $crate::loaders::LoadError;
+
+            async fn load(&self, keys: &[$key]) -> $crate::loaders::Batch<$key, Self::Value> {
+                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+                let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+                let rows = entities::$entity::Entity::find()
+                    .filter(entities::$entity::Column::LaId.eq(self.la_id))
+                    .filter(entities::$entity::Column::$col.is_in(ids))
+                    .order_by_asc(entities::$entity::Column::$order)
+                    .order_by_asc(entities::$entity::Column::Id)
+                    .all(&self.db)
+                    .await?;
+                Ok($crate::loaders::group(rows, |r| $key(r.$field)))
+            }
+        }
+    };
+}

@@ -1,0 +1,74 @@
+//! The `reunify` binary: serve | migrate | schema | token | seed-demo.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use api::config::{Cli, Command, LogFormat, Mode};
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.config);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reunify: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(config: &api::config::Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let format = config.log_format.unwrap_or(match config.mode {
+        Mode::Development => LogFormat::Pretty,
+        Mode::Production => LogFormat::Json,
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let server = api::server::build(config).await?;
+            tracing::info!(listen = %server.local_addr()?, "reunify is serving");
+            server.run().await
+        }
+        Command::Migrate => {
+            let db = api::server::connect(&config, Arc::default()).await?;
+            api::migrate(&db).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", api::schema::sdl());
+            Ok(())
+        }
+        Command::Token(args) => {
+            if config.mode != Mode::Development {
+                anyhow::bail!("`token` is available in development mode only (REUNIFY_MODE)");
+            }
+            let db = api::server::connect(&config, Arc::default()).await?;
+            api::migrate(&db).await?;
+            let token = api::seed::dev_token(&db, &config, &args).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let db = api::server::connect(&config, Arc::default()).await?;
+            api::migrate(&db).await?;
+            let summary = api::seed::demo(&db).await?;
+            println!("{summary}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The Node interface: `node(id:)` and `nodes(ids:)`, scoped to the caller's LA like every other path.
+
+use async_graphql::{Context, ID, Interface, Object, Result};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::auth::Actor as Caller;
+use crate::cases::types::{Actor, Case};
+use crate::children::types::{CareEpisode, Child, HouseholdMember};
+use crate::context::ContextExt;
+use crate::error::{ApiError, ApiResult};
+use crate::outcomes::types::Outcome;
+use crate::stages::types::{CaseStage, ChecklistItem, Decision, RiskClassification};
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global ID."))]
+pub enum Node {
+    /// A child.
+    Child(Child),
+    /// A household member.
+    HouseholdMember(HouseholdMember),
+    /// An episode of care.
+    CareEpisode(CareEpisode),
+    /// A case.
+    Case(Case),
+    /// A stage of a case.
+    CaseStage(CaseStage),
+    /// A checklist item.
+    ChecklistItem(ChecklistItem),
+    /// A decision.
+    Decision(Decision),
+    /// A risk classification.
+    RiskClassification(RiskClassification),
+    /// An outcome.
+    Outcome(Outcome),
+    /// An actor.
+    Actor(Actor),
+}
+
+/// Fetches any node of the caller's LA by global ID; `None` for unknown, malformed or other-LA IDs.
+async fn fetch(db: &DatabaseConnection, caller: &Caller, id: &str) -> ApiResult<Option<Node>> {
+    let Some((ty, id)) = crate::ids::decode(id) else {
+        return Ok(None);
+    };
+    macro_rules! find {
+        ($entity:ident, $wrap:ident) => {
+            entities::$entity::Entity::find_by_id(id)
+                .filter(entities::$entity::Column::LaId.eq(caller.la_id))
+                .one(db)
+                .await?
+                .map(|m| Node::$wrap($wrap(m)))
+        };
+    }
+    Ok(match ty.as_str() {
+        "Child" => find!(child, Child),
+        "HouseholdMember" => find!(household_member, HouseholdMember),
+        "CareEpisode" => find!(care_episode, CareEpisode),
+        "Case" => find!(reunification_case, Case),
+        "Stage" => find!(stage_progress, CaseStage),
+        "ChecklistItem" => find!(checklist_item, ChecklistItem),
+        "Decision" => find!(decision, Decision),
+        "RiskClassification" => find!(risk_classification, RiskClassification),
+        "Outcome" => find!(outcome, Outcome),
+        "Actor" => find!(actor, Actor),
+        _ => None,
+    })
+}
+
+/// The `node` and `nodes` queries.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object of the caller's LA by its global ID; null when there is none.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        Ok(fetch(ctx.db()?, ctx.reader()?, &id).await?)
+    }
+
+    /// Several objects by global ID (at most 100), in the order asked; null where there is none.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > 100 {
+            return Err(ApiError::BadInput("at most 100 IDs".to_owned()).into());
+        }
+        let (db, caller) = (ctx.db()?, ctx.reader()?);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            out.push(fetch(db, caller, id).await?);
+        }
+        Ok(out)
+    }
+}

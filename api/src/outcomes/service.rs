@@ -1,0 +1,134 @@
+//! Writing outcomes: created with the return or the closure, followed up at 3, 6 and 12 months.
+
+use chrono::{NaiveDate, Utc};
+use entities::outcome;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait, TryIntoModel,
+};
+
+use crate::auth::Actor;
+use crate::cases::service as cases;
+use crate::domain::YesNoUnknown;
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+use crate::ids::CaseId;
+
+/// Creates or changes the outcome row of a case in the caller's transaction.
+pub async fn upsert(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    case_id: i64,
+    change: impl FnOnce(&mut outcome::ActiveModel),
+) -> ApiResult<outcome::Model> {
+    let now = Utc::now();
+    let existing = outcome::Entity::find()
+        .filter(outcome::Column::CaseId.eq(case_id))
+        .filter(outcome::Column::LaId.eq(actor.la_id))
+        .one(txn)
+        .await?;
+    let mut am = match existing {
+        Some(m) => {
+            let version = m.version;
+            let mut am: outcome::ActiveModel = m.into();
+            am.version = Set(version + 1);
+            am
+        }
+        None => outcome::ActiveModel {
+            la_id: Set(actor.la_id),
+            case_id: Set(case_id),
+            version: Set(1),
+            created_at: Set(now),
+            created_by: Set(Some(actor.actor_id)),
+            ..Default::default()
+        },
+    };
+    change(&mut am);
+    am.updated_at = Set(now);
+    am.updated_by = Set(Some(actor.actor_id));
+    Ok(am.save(txn).await?.try_into_model()?)
+}
+
+/// Follow-up of an outcome after the return.
+#[derive(Debug, Clone, Default)]
+pub struct FollowUp {
+    /// The case.
+    pub case_id: Option<CaseId>,
+    /// Still at home 3 months after the return.
+    pub home_at_3_months: Option<bool>,
+    /// Still at home 6 months after the return.
+    pub home_at_6_months: Option<bool>,
+    /// Still at home 12 months after the return.
+    pub home_at_12_months: Option<bool>,
+    /// Date the child re-entered care, if they did.
+    pub reentered_care_on: Option<NaiveDate>,
+    /// Maltreatment after the return.
+    pub maltreatment: Option<YesNoUnknown>,
+}
+
+/// Records follow-up facts about a returned child; allowed after the case closed, because the
+/// 6- and 12-month checks often come later.
+pub async fn follow_up(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: CaseId,
+    f: FollowUp,
+) -> ApiResult<outcome::Model> {
+    let txn = db.begin().await?;
+    let case = cases::load_for_change(&txn, actor, id, None).await?;
+    let existing = outcome::Entity::find()
+        .filter(outcome::Column::CaseId.eq(case.id))
+        .one(&txn)
+        .await?;
+    let Some(return_on) = existing.as_ref().and_then(|o| o.return_on) else {
+        return Err(ApiError::user(
+            UserErrorCode::WrongStage,
+            &["caseId"],
+            "follow-up is recorded after the child returned home",
+        ));
+    };
+    if let Some(d) = f.reentered_care_on {
+        cases::not_future(d, "reenteredCareOn")?;
+        if d < return_on {
+            return Err(ApiError::user(
+                UserErrorCode::InvalidDate,
+                &["reenteredCareOn"],
+                "re-entry cannot precede the return",
+            ));
+        }
+    }
+    let today = cases::today();
+    for (months, value, field) in [
+        (3, f.home_at_3_months, "homeAt3Months"),
+        (6, f.home_at_6_months, "homeAt6Months"),
+        (12, f.home_at_12_months, "homeAt12Months"),
+    ] {
+        if value.is_some() && crate::domain::dates::add_months(return_on, months) > today {
+            return Err(ApiError::user(
+                UserErrorCode::InvalidDate,
+                &[field],
+                format!("{months} months have not yet passed since the return"),
+            ));
+        }
+    }
+    let saved = upsert(&txn, actor, case.id, |am| {
+        if let Some(v) = f.home_at_3_months {
+            am.home_at_3_months = Set(Some(v));
+        }
+        if let Some(v) = f.home_at_6_months {
+            am.home_at_6_months = Set(Some(v));
+        }
+        if let Some(v) = f.home_at_12_months {
+            am.home_at_12_months = Set(Some(v));
+        }
+        if let Some(d) = f.reentered_care_on {
+            am.reentered_care_on = Set(Some(d));
+        }
+        if let Some(m) = f.maltreatment {
+            am.maltreatment = Set(Some(m.as_str().to_owned()));
+        }
+    })
+    .await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}

@@ -1,0 +1,50 @@
+//! The GraphQL schema: root objects merged from the features, limits, and the SDL.
+
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+
+use crate::cases::{CasesMutation, CasesQuery};
+use crate::children::{ChildrenMutation, ChildrenQuery};
+use crate::context::AppData;
+use crate::node::NodeQuery;
+use crate::outcomes::OutcomesMutation;
+use crate::stages::StagesMutation;
+use crate::tenancy::types::TenancyQuery;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct Query(NodeQuery, TenancyQuery, ChildrenQuery, CasesQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    ChildrenMutation,
+    CasesMutation,
+    StagesMutation,
+    OutcomesMutation,
+);
+
+/// The schema type.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// Builds the schema with its shared data and limits.
+pub fn build(data: AppData, max_depth: usize, max_complexity: usize) -> AppSchema {
+    builder()
+        .data(data)
+        .limit_depth(max_depth)
+        .limit_complexity(max_complexity)
+        .finish()
+}
+
+/// The SDL the server serves (sorted, so diffs are stable).
+pub fn sdl() -> String {
+    builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}

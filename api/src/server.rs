@@ -1,0 +1,411 @@
+//! The axum application: `/graphql` (GraphQL over HTTP), GraphiQL, `/healthz`, `/readyz`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use secrecy::ExposeSecret as _;
+use tokio::net::TcpListener;
+
+use crate::auth::keys::{DevKey, KeySet};
+use crate::auth::{Actor, Authenticator};
+use crate::config::{Config, Mode};
+use crate::context::{AppData, RequestData};
+use crate::loaders::Loaders;
+use crate::schema::{self, AppSchema};
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+struct AppState {
+    schema: AppSchema,
+    auth: Authenticator,
+    db: DatabaseConnection,
+}
+
+/// A built server, bound to its port, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    grace: Duration,
+    db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+/// Connects to the database, counting every statement into `statements`.
+pub async fn connect(
+    config: &Config,
+    statements: Arc<AtomicU64>,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(config.database_url.expose_secret().to_owned());
+    options
+        .max_connections(config.database_pool_size)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let mut db = Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to REUNIFY_DATABASE_URL: {e}"))?;
+    db.set_metric_callback(move |_| {
+        statements.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(db)
+}
+
+/// The key set that verifies bearer tokens in this mode.
+pub async fn key_set(config: &Config, db: &DatabaseConnection) -> anyhow::Result<KeySet> {
+    match config.mode {
+        Mode::Development => {
+            let key = DevKey::load_or_create(db)
+                .await
+                .map_err(|e| anyhow::anyhow!("development key: {e:?}"))?;
+            key.key_set(config.token_audience.clone())
+                .map_err(|e| anyhow::anyhow!("development key: {e:?}"))
+        }
+        Mode::Production => {
+            let path = config.jwks_file.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("REUNIFY_JWKS_FILE is required in production mode")
+            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("REUNIFY_JWKS_FILE: cannot read: {e}"))?;
+            let issuer = config.token_issuer.clone().unwrap_or_default();
+            KeySet::from_jwks(&text, issuer, config.token_audience.clone())
+                .map_err(|e| anyhow::anyhow!("REUNIFY_JWKS_FILE: {e}"))
+        }
+    }
+}
+
+/// Builds the server: database, migrations, keys, schema, router, and the bound listener.
+pub async fn build(config: Config) -> anyhow::Result<Server> {
+    config.validate().map_err(|e| anyhow::anyhow!(e))?;
+    let statements = Arc::new(AtomicU64::new(0));
+    let db = connect(&config, statements.clone()).await?;
+    if config.migrate_on_start || config.is_sqlite() || config.mode == Mode::Development {
+        crate::migrate(&db).await?;
+    }
+    let keys = key_set(&config, &db).await?;
+    let schema = schema::build(
+        AppData { db: db.clone() },
+        config.max_query_depth,
+        config.max_query_complexity,
+    );
+    let state = AppState {
+        schema,
+        auth: Authenticator::new(keys, db.clone()),
+        db: db.clone(),
+    };
+    let mut router = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz));
+    if config.mode == Mode::Development {
+        router = router.route("/", get(graphiql));
+    }
+    let router = router
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            config.max_body_bytes,
+        ))
+        .with_state(state);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on REUNIFY_LISTEN {}: {e}", config.listen))?;
+    Ok(Server {
+        listener,
+        router,
+        grace: Duration::from_secs(config.shutdown_grace_seconds),
+        db,
+        statements,
+    })
+}
+
+impl Server {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The database pool the server uses.
+    pub fn db(&self) -> DatabaseConnection {
+        self.db.clone()
+    }
+
+    /// A counter of SQL statements executed since start.
+    pub fn statement_counter(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish within the grace period.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let grace = self.grace;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = tx.send(());
+        });
+        let serve = tokio::spawn(async move { serve.await });
+        tokio::select! {
+            res = serve => res??,
+            _ = async { let _ = rx.await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("grace period over; dropping remaining connections");
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+fn request_id() -> String {
+    let mut bytes = [0u8; 12];
+    let _ = getrandom::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A response carrying only top-level errors, with the given HTTP status.
+fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }]
+    });
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// Resolves the `Authorization` header: `Ok(None)` when absent, an error response when invalid.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    rid: &str,
+) -> Result<Option<Actor>, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let unauthorised = |msg: &str| {
+        let mut resp = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", msg, rid);
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        resp
+    };
+    let Some(token) = token else {
+        return Err(unauthorised(
+            "the Authorization header must be `Bearer <token>`",
+        ));
+    };
+    match state.auth.authenticate(token).await {
+        Ok(actor) => Ok(Some(actor)),
+        Err(crate::error::ApiError::Unauthenticated(m)) => Err(unauthorised(m)),
+        Err(crate::error::ApiError::Forbidden(m)) => {
+            Err(error_response(StatusCode::FORBIDDEN, "FORBIDDEN", m, rid))
+        }
+        Err(other) => {
+            let _ = other.into_graphql();
+            Err(error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                rid,
+            ))
+        }
+    }
+}
+
+async fn execute(
+    state: AppState,
+    actor: Option<Actor>,
+    batch: BatchRequest,
+    rid: String,
+) -> Response {
+    let loaders = actor
+        .as_ref()
+        .map(|a| Loaders::new(state.db.clone(), a.la_id));
+    let data = RequestData { actor, loaders };
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(r.data(data)),
+        BatchRequest::Batch(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "batched operations are not accepted",
+                &rid,
+            );
+        }
+    };
+    let response = state.schema.execute_batch(batch).await;
+    let response = match response {
+        BatchResponse::Single(mut r) => {
+            for err in &mut r.errors {
+                let ext = err.extensions.get_or_insert_with(Default::default);
+                if ext.get("code").is_none() {
+                    ext.set("code", "BAD_USER_INPUT");
+                }
+                ext.set("requestId", rid.clone());
+            }
+            BatchResponse::Single(r)
+        }
+        other => other,
+    };
+    let mut resp = Json(response).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let rid = request_id();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_USER_INPUT",
+            "Content-Type must be application/json",
+            &rid,
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "the body is not a valid GraphQL request",
+                &rid,
+            );
+        }
+    };
+    let actor = match authenticate(&state, &headers, &rid).await {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    execute(state, actor, batch, rid).await
+}
+
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let rid = request_id();
+    let Some(query) = params.query else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "missing `query`",
+            &rid,
+        );
+    };
+    let Ok(doc) = async_graphql::parser::parse_query(&query) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "the query does not parse",
+            &rid,
+        );
+    };
+    let is_query = doc.operations.iter().all(|(name, op)| {
+        let selected = params
+            .operation_name
+            .as_deref()
+            .is_none_or(|n| name.is_some_and(|x| x.as_str() == n));
+        !selected || op.node.ty == async_graphql::parser::types::OperationType::Query
+    });
+    if !is_query {
+        let mut resp = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_USER_INPUT",
+            "only queries may be sent with GET; use POST",
+            &rid,
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&vars) {
+            Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_USER_INPUT",
+                    "`variables` is not JSON",
+                    &rid,
+                );
+            }
+        }
+    }
+    let actor = match authenticate(&state, &headers, &rid).await {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    execute(state, actor, BatchRequest::Single(request), rid).await
+}

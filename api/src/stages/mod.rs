@@ -1,0 +1,9 @@
+//! Stages and their checklists, decisions, risk classifications, the return home and closure.
+
+pub mod loaders;
+pub mod resolvers;
+pub mod service;
+pub mod transitions;
+pub mod types;
+
+pub use resolvers::StagesMutation;

@@ -1,0 +1,146 @@
+//! The framework's state machine as pure functions: which decision belongs to which stage, and
+//! where each outcome leads.
+
+use crate::domain::{CaseStatus, ClassificationKind, DecisionKind, DecisionOutcome, Stage};
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+
+/// Where a recorded decision takes the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Enter the next stage.
+    Enter(Stage),
+    /// Close as not pursued.
+    CloseNotPursued,
+    /// Stay in the current stage (deferred, or D3 = yes awaiting the return).
+    Stay,
+}
+
+/// The stage in which a decision is taken.
+pub fn stage_of_decision(kind: DecisionKind) -> Option<Stage> {
+    match kind {
+        DecisionKind::D1 => Some(Stage::Identification),
+        DecisionKind::D2 => Some(Stage::Assessment),
+        DecisionKind::D3 => Some(Stage::ReturnDecision),
+        DecisionKind::Closure => None,
+    }
+}
+
+/// The stage in which a classification is done.
+pub fn stage_of_classification(kind: ClassificationKind) -> Stage {
+    match kind {
+        ClassificationKind::Rc1 => Stage::Assessment,
+        ClassificationKind::Rc2 => Stage::ReturnDecision,
+        ClassificationKind::Rc3 => Stage::ReturnAndSupport,
+    }
+}
+
+/// The classification that must be agreed before a decision, if any.
+pub fn classification_before(kind: DecisionKind) -> Option<ClassificationKind> {
+    match kind {
+        DecisionKind::D2 => Some(ClassificationKind::Rc1),
+        DecisionKind::D3 => Some(ClassificationKind::Rc2),
+        _ => None,
+    }
+}
+
+/// The case must be active.
+pub fn require_active(status: CaseStatus) -> ApiResult<()> {
+    match status {
+        CaseStatus::Active => Ok(()),
+        CaseStatus::Closed => Err(ApiError::user(
+            UserErrorCode::CaseClosed,
+            &["caseId"],
+            "the case is closed",
+        )),
+    }
+}
+
+/// The case must be in `expected`.
+pub fn require_stage(current: Stage, expected: Stage, what: &str) -> ApiResult<()> {
+    if current == expected {
+        Ok(())
+    } else {
+        Err(ApiError::user(
+            UserErrorCode::WrongStage,
+            &["caseId"],
+            format!(
+                "{what} belongs to stage {}, but the case is in stage {}",
+                expected.as_str(),
+                current.as_str()
+            ),
+        ))
+    }
+}
+
+/// Where a decision's outcome leads, or why the outcome is not allowed.
+pub fn after_decision(kind: DecisionKind, outcome: DecisionOutcome) -> ApiResult<Next> {
+    use DecisionKind::*;
+    use DecisionOutcome::*;
+    match (kind, outcome) {
+        (D1, Yes) => Ok(Next::Enter(Stage::Assessment)),
+        (D2, Yes) => Ok(Next::Enter(Stage::GoalsAndServices)),
+        (D3, Yes) => Ok(Next::Stay),
+        (D1 | D2 | D3, No) => Ok(Next::CloseNotPursued),
+        (D1 | D2, Deferred) => Ok(Next::Stay),
+        (D3, Deferred) => Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["outcome"],
+            "D3 is yes or no; record a later D3 when the decision is ready",
+        )),
+        (Closure, _) => Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["kind"],
+            "close a case with caseClose",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_lead_where_the_framework_says() {
+        assert_eq!(
+            after_decision(DecisionKind::D1, DecisionOutcome::Yes).unwrap(),
+            Next::Enter(Stage::Assessment)
+        );
+        assert_eq!(
+            after_decision(DecisionKind::D2, DecisionOutcome::Yes).unwrap(),
+            Next::Enter(Stage::GoalsAndServices)
+        );
+        assert_eq!(
+            after_decision(DecisionKind::D3, DecisionOutcome::Yes).unwrap(),
+            Next::Stay
+        );
+        for k in [DecisionKind::D1, DecisionKind::D2, DecisionKind::D3] {
+            assert_eq!(
+                after_decision(k, DecisionOutcome::No).unwrap(),
+                Next::CloseNotPursued
+            );
+        }
+        assert_eq!(
+            after_decision(DecisionKind::D1, DecisionOutcome::Deferred).unwrap(),
+            Next::Stay
+        );
+        assert!(after_decision(DecisionKind::D3, DecisionOutcome::Deferred).is_err());
+        assert!(after_decision(DecisionKind::Closure, DecisionOutcome::Yes).is_err());
+    }
+
+    #[test]
+    fn gates() {
+        assert_eq!(
+            classification_before(DecisionKind::D2),
+            Some(ClassificationKind::Rc1)
+        );
+        assert_eq!(
+            classification_before(DecisionKind::D3),
+            Some(ClassificationKind::Rc2)
+        );
+        assert_eq!(classification_before(DecisionKind::D1), None);
+        assert!(require_stage(Stage::Assessment, Stage::Identification, "D1").is_err());
+        assert!(require_active(CaseStatus::Closed).is_err());
+        assert_eq!(Stage::GoalsAndServices.next(), Some(Stage::ReturnDecision));
+        assert_eq!(Stage::ReturnAndSupport.next(), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! Local authorities (tenants), their settings and checklists, and the actors acting for them.
+
+pub mod checklist_defaults;
+pub mod service;
+pub mod types;

@@ -1,0 +1,170 @@
+//! Registering LAs, reading their settings, and recording the actors who act for them.
+
+use chrono::Utc;
+use entities::{actor, checklist_template_item, local_authority};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::checklist_defaults::DEFAULT_CHECKLIST;
+use crate::domain::Stage;
+use crate::error::{ApiError, ApiResult, OptionExt};
+
+/// An LA's policy settings, stored as JSON on the LA row.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LaSettings {
+    /// Labels of the four risk levels, lowest first.
+    pub risk_level_labels: [String; 4],
+    /// When set: a child ever classified High or above must have stayed Medium or Low for this many
+    /// months before D3 = yes.
+    pub sustained_risk_months: Option<u32>,
+    /// Working days looked after from which D3 needs nominated-officer approval.
+    pub d3_approval_working_days: i64,
+}
+
+impl Default for LaSettings {
+    fn default() -> Self {
+        Self {
+            risk_level_labels: ["Low", "Medium", "High", "Very high"].map(str::to_owned),
+            sustained_risk_months: None,
+            d3_approval_working_days: 20,
+        }
+    }
+}
+
+/// Reads an LA's settings (defaults for anything missing).
+pub fn settings(la: &local_authority::Model) -> LaSettings {
+    serde_json::from_value(la.settings.clone()).unwrap_or_default()
+}
+
+/// The LA with a DfE code.
+pub async fn find_by_code(
+    db: &impl ConnectionTrait,
+    dfe_code: &str,
+) -> ApiResult<Option<local_authority::Model>> {
+    Ok(local_authority::Entity::find()
+        .filter(local_authority::Column::DfeCode.eq(dfe_code))
+        .one(db)
+        .await?)
+}
+
+/// The LA by id.
+pub async fn get(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<local_authority::Model> {
+    local_authority::Entity::find_by_id(la_id)
+        .one(db)
+        .await?
+        .or_not_found()
+}
+
+/// Registers an LA (idempotent by DfE code) with default settings and the default checklist.
+/// Known English LAs take their name and ONS code from the reference list.
+pub async fn register(
+    db: &DatabaseConnection,
+    dfe_code: &str,
+    name: Option<&str>,
+    settings: LaSettings,
+) -> ApiResult<local_authority::Model> {
+    if let Some(existing) = find_by_code(db, dfe_code).await? {
+        return Ok(existing);
+    }
+    if dfe_code.len() != 3 || !dfe_code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::BadInput("a DfE LA code is 3 digits".to_owned()));
+    }
+    let reference = crate::domain::reference::local_authority(dfe_code);
+    let name = name
+        .map(str::to_owned)
+        .or_else(|| reference.map(|r| r.label.clone()))
+        .unwrap_or_else(|| format!("Local authority {dfe_code}"));
+    let ons = reference
+        .map(|r| r.get("ons_code").to_owned())
+        .unwrap_or_default();
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let la = local_authority::ActiveModel {
+        dfe_code: Set(dfe_code.to_owned()),
+        ons_code: Set(ons),
+        name: Set(name),
+        settings: Set(serde_json::to_value(settings)
+            .map_err(|e| ApiError::internal(format!("settings: {e}")))?),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for (position, (stage, key, label, required)) in DEFAULT_CHECKLIST.iter().enumerate() {
+        checklist_template_item::ActiveModel {
+            la_id: Set(la.id),
+            stage: Set(stage.as_str().to_owned()),
+            key: Set((*key).to_owned()),
+            label: Set((*label).to_owned()),
+            required: Set(*required),
+            position: Set(position as i32),
+            active: Set(true),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(la)
+}
+
+/// The LA's active checklist template for a stage, in order.
+pub async fn checklist_template(
+    db: &impl ConnectionTrait,
+    la_id: i64,
+    stage: Stage,
+) -> ApiResult<Vec<checklist_template_item::Model>> {
+    Ok(checklist_template_item::Entity::find()
+        .filter(checklist_template_item::Column::LaId.eq(la_id))
+        .filter(checklist_template_item::Column::Stage.eq(stage.as_str()))
+        .filter(checklist_template_item::Column::Active.eq(true))
+        .order_by_asc(checklist_template_item::Column::Position)
+        .all(db)
+        .await?)
+}
+
+/// The actor row for a token subject in an LA, created on first sight.
+pub async fn ensure_actor(
+    db: &DatabaseConnection,
+    la_id: i64,
+    subject: &str,
+    kind: &str,
+    roles: &[String],
+) -> ApiResult<i64> {
+    let find = || {
+        actor::Entity::find()
+            .filter(actor::Column::LaId.eq(la_id))
+            .filter(actor::Column::Subject.eq(subject))
+            .one(db)
+    };
+    if let Some(a) = find().await? {
+        return Ok(a.id);
+    }
+    let now = Utc::now();
+    let inserted = actor::ActiveModel {
+        la_id: Set(la_id),
+        subject: Set(subject.to_owned()),
+        kind: Set(kind.to_owned()),
+        display_name: Set(None),
+        roles: Set(roles.join(",")),
+        first_seen_at: Set(now),
+        last_seen_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(a) => Ok(a.id),
+        // Another request inserted it first.
+        Err(_) => find().await?.map(|a| a.id).or_not_found(),
+    }
+}

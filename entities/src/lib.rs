@@ -1,0 +1,29 @@
+//! SeaORM entities, one module per table.
+
+pub mod actor;
+pub mod agreement_party;
+pub mod assessment_factor;
+pub mod care_episode;
+pub mod checklist_item;
+pub mod checklist_template_item;
+pub mod child;
+pub mod child_view;
+pub mod decision;
+pub mod development_key;
+pub mod external_identifier;
+pub mod goal;
+pub mod goal_review;
+pub mod goal_revision;
+pub mod household_member;
+pub mod local_authority;
+pub mod outcome;
+pub mod parental_agreement;
+pub mod reunification_case;
+pub mod review;
+pub mod risk_classification;
+pub mod stage_progress;
+pub mod support_plan;
+pub mod support_service;
+pub mod visit;
+
+pub mod prelude;
