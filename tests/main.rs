@@ -1,1 +1,11 @@
+//! Reunify's integration tests: the real HTTP server on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod support;
+
+mod gates;
+mod http;
+mod isolation;
+mod schema;
+mod validation;

@@ -123,10 +123,13 @@ db_enum! {
     /// The three risk classifications of the framework.
     pub enum ClassificationKind {
         /// After the assessment (stage 1).
+        #[graphql(name = "RC1")]
         Rc1 => "RC1",
         /// Before the return decision (stage 3).
+        #[graphql(name = "RC2")]
         Rc2 => "RC2",
         /// About six months after the return (stage 4).
+        #[graphql(name = "RC3")]
         Rc3 => "RC3",
     }
 }
@@ -385,6 +388,7 @@ db_enum! {
         /// The return broke down and the child re-entered care.
         BrokeDown => "BROKE_DOWN",
         /// The child reached 18.
+        #[graphql(name = "REACHED_18")]
         Reached18 => "REACHED_18",
         /// The family moved to another LA.
         MovedLa => "MOVED_LA",

@@ -1,0 +1,284 @@
+//! `TestApp::spawn()`: the real server on 127.0.0.1:0 with a fresh database, plus helpers to call
+//! it as different actors.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use api::auth::keys::DevKey;
+use api::config::Config;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub statements: Arc<AtomicU64>,
+    client: reqwest::Client,
+    key: DevKey,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+/// A caller: a token for one LA and set of roles.
+#[derive(Clone)]
+pub struct Caller {
+    pub token: String,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database (SQLite file, or a new PostgreSQL database when
+    /// `TEST_DATABASE_URL` is set) with LAs 201 and 202 registered.
+    pub async fn spawn() -> TestApp {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let (url, dir, pg) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let name = format!("reunify_test_{}_{n}", std::process::id());
+                let conn = Database::connect(&admin).await.expect("connect to TEST_DATABASE_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+                (format!("{base}/{name}"), None, Some((admin, name)))
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                (url, Some(dir), None)
+            }
+        };
+        let mut config = Config::for_database(&url);
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database_pool_size = 5;
+        let server = api::server::build(config).await.expect("server builds");
+        let addr = server.local_addr().unwrap();
+        let db = server.db();
+        let statements = server.statement_counter();
+        tokio::spawn(server.run());
+        for la in ["201", "202"] {
+            api::tenancy::service::register(&db, la, None, Default::default()).await.unwrap();
+        }
+        let key = DevKey::load_or_create(&db).await.unwrap();
+        TestApp {
+            base: format!("http://{addr}"),
+            db,
+            statements,
+            client: reqwest::Client::new(),
+            key,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    /// A caller for LA `la` with the given roles (scopes as `reunify token` gives them).
+    pub fn caller(&self, la: &str, roles: &[&str]) -> Caller {
+        let mut scopes: Vec<String> = roles
+            .iter()
+            .filter_map(|r| api::auth::Role::from_claim(r))
+            .flat_map(|r| r.default_scopes())
+            .map(|s| (*s).to_owned())
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let subject = format!("test-{la}-{}", roles.join("+"));
+        let token = self.key.mint("reunify", la, &subject, &roles, &scopes, 60).unwrap();
+        Caller { token, base: self.base.clone(), client: self.client.clone() }
+    }
+
+    /// A social worker of LA 201.
+    pub fn worker(&self) -> Caller {
+        self.caller("201", &["social_worker"])
+    }
+
+    /// A team manager of LA 201.
+    pub fn manager(&self) -> Caller {
+        self.caller("201", &["team_manager"])
+    }
+
+    /// A nominated officer of LA 201.
+    pub fn officer(&self) -> Caller {
+        self.caller("201", &["nominated_officer"])
+    }
+
+    /// An HTTP client for raw requests.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// SQL statements executed so far by the server.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop the test database from a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(conn) = Database::connect(&admin).await {
+                        let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl Caller {
+    /// Sends a GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let resp = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        resp.json().await.unwrap()
+    }
+
+    /// Sends a GraphQL request and returns `data`, failing on any top-level error.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Runs a mutation (`{ name(input: $input) { ... userErrors { field message code } } }`) and
+    /// returns its payload, failing on top-level errors.
+    pub async fn mutate(&self, name: &str, selection: &str, input: Value) -> Value {
+        let q = format!(
+            "mutation($input: {}Input!) {{ {name}(input: $input) {{ {selection} userErrors {{ field message code }} }} }}",
+            capitalise(name)
+        );
+        let data = self.ok(&q, json!({ "input": input })).await;
+        data[name].clone()
+    }
+
+    /// Runs a mutation that must succeed, returning its payload.
+    pub async fn must(&self, name: &str, selection: &str, input: Value) -> Value {
+        let p = self.mutate(name, selection, input).await;
+        assert_eq!(p["userErrors"], json!([]), "{name} failed: {p:#}");
+        p
+    }
+
+    /// Runs a mutation that must fail with a user error of `code`; returns the payload.
+    pub async fn refused(&self, name: &str, selection: &str, input: Value, code: &str) -> Value {
+        let p = self.mutate(name, selection, input).await;
+        let codes: Vec<&str> = p["userErrors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+        assert!(codes.contains(&code), "{name}: expected {code}, got {p:#}");
+        p
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// Days before today as `YYYY-MM-DD`.
+pub fn days_ago(n: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).format("%Y-%m-%d").to_string()
+}
+
+/// Fixtures: a child with an open episode and a case in IDENTIFICATION, as the given caller.
+pub struct Fixture {
+    pub child: String,
+    pub episode: String,
+    pub case: String,
+}
+
+/// Creates a child (LA child ID `id`), its episode (started `started_days_ago`) and a case.
+pub async fn open_case(c: &Caller, id: &str, started_days_ago: i64) -> Fixture {
+    let child = c
+        .must(
+            "childCreate",
+            "child { id }",
+            json!({ "laChildId": id, "dateOfBirth": "2015-06-01", "sex": "F", "ethnicity": "WBRI",
+                    "nhsNumber": "9990000018", "upn": "X201000025001" }),
+        )
+        .await["child"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let episode = c
+        .must(
+            "episodeOpen",
+            "episode { id }",
+            json!({ "childId": child, "startedOn": days_ago(started_days_ago), "legalStatus": "C2",
+                    "categoryOfNeed": "N1", "placementType": "U6" }),
+        )
+        .await["episode"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case = c
+        .must(
+            "caseOpen",
+            "case { id }",
+            json!({ "childId": child, "episodeId": episode, "team": "North", "openedOn": days_ago(started_days_ago - 1) }),
+        )
+        .await["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Fixture { child, episode, case }
+}
+
+/// Completes every required checklist item of the case's current stage.
+pub async fn complete_required(c: &Caller, case: &str) {
+    let data = c
+        .ok(
+            "query($id: ID!) { case(id: $id) { stage stages { stage checklist { id required completed } } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    let current = data["case"]["stage"].clone();
+    for s in data["case"]["stages"].as_array().unwrap() {
+        if s["stage"] != current {
+            continue;
+        }
+        for item in s["checklist"].as_array().unwrap() {
+            if item["required"] == json!(true) && item["completed"] == json!(false) {
+                c.must("checklistItemComplete", "item { id }", json!({ "itemId": item["id"] })).await;
+            }
+        }
+    }
+}
+
+/// Proposes a classification as `worker` and agrees it as `manager`.
+pub async fn classify(worker: &Caller, manager: &Caller, case: &str, kind: &str, level: &str, days_ago_on: i64) {
+    let id = worker
+        .must(
+            "riskClassificationPropose",
+            "classification { id }",
+            json!({ "caseId": case, "kind": kind, "level": level, "rationale": "Synthetic test rationale.",
+                    "classifiedOn": days_ago(days_ago_on) }),
+        )
+        .await["classification"]["id"]
+        .clone();
+    manager
+        .must(
+            "riskClassificationAgree",
+            "classification { agreed }",
+            json!({ "classificationId": id, "agreedOn": days_ago(days_ago_on) }),
+        )
+        .await;
+}
+
+/// Records a decision that must succeed.
+pub async fn decide(c: &Caller, case: &str, kind: &str, outcome: &str, extra: Value) -> Value {
+    let mut input = json!({ "caseId": case, "kind": kind, "outcome": outcome, "rationale": "Synthetic test rationale." });
+    if let (Some(o), Some(e)) = (input.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    c.must("decisionRecord", "decision { id approvalStatus } case { stage status version }", input).await
+}
