@@ -14,13 +14,27 @@ async fn decisions_wait_for_their_stage_checklist_and_classification() {
     let d = |kind: &str, outcome: &str| json!({ "caseId": f.case, "kind": kind, "outcome": outcome, "rationale": "Synthetic." });
 
     // D2 in IDENTIFICATION: wrong stage. D1 = yes with the checklist open: incomplete.
-    w.refused("decisionRecord", CASE, d("D2", "YES"), "WRONG_STAGE").await;
-    w.refused("decisionRecord", CASE, d("D1", "YES"), "CHECKLIST_INCOMPLETE").await;
+    w.refused("decisionRecord", CASE, d("D2", "YES"), "WRONG_STAGE")
+        .await;
+    w.refused(
+        "decisionRecord",
+        CASE,
+        d("D1", "YES"),
+        "CHECKLIST_INCOMPLETE",
+    )
+    .await;
     // A "no" needs the alternative permanence plan, which cannot be a return home.
-    w.refused("decisionRecord", CASE, d("D1", "NO"), "ALTERNATIVE_PLAN_REQUIRED").await;
+    w.refused(
+        "decisionRecord",
+        CASE,
+        d("D1", "NO"),
+        "ALTERNATIVE_PLAN_REQUIRED",
+    )
+    .await;
     let mut no_return = d("D1", "NO");
     no_return["alternativePlan"] = json!("RETURN6M");
-    w.refused("decisionRecord", CASE, no_return, "INVALID_CODE").await;
+    w.refused("decisionRecord", CASE, no_return, "INVALID_CODE")
+        .await;
     // An empty rationale is refused.
     let mut empty = d("D1", "DEFERRED");
     empty["rationale"] = json!("  ");
@@ -35,7 +49,13 @@ async fn decisions_wait_for_their_stage_checklist_and_classification() {
 
     // D2 without an agreed RC1.
     complete_required(&w, &f.case).await;
-    w.refused("decisionRecord", CASE, d("D2", "YES"), "RISK_CLASSIFICATION_REQUIRED").await;
+    w.refused(
+        "decisionRecord",
+        CASE,
+        d("D2", "YES"),
+        "RISK_CLASSIFICATION_REQUIRED",
+    )
+    .await;
     // RC2 belongs to stage 3; a social worker cannot agree a classification.
     w.refused(
         "riskClassificationPropose",
@@ -52,7 +72,13 @@ async fn decisions_wait_for_their_stage_checklist_and_classification() {
         )
         .await["classification"]["id"]
         .clone();
-    w.refused("decisionRecord", CASE, d("D2", "YES"), "RISK_CLASSIFICATION_REQUIRED").await;
+    w.refused(
+        "decisionRecord",
+        CASE,
+        d("D2", "YES"),
+        "RISK_CLASSIFICATION_REQUIRED",
+    )
+    .await;
     let body = w
         .gql(
             "mutation($id: ID!) { riskClassificationAgree(input: {classificationId: $id}) { userErrors { code } } }",
@@ -60,23 +86,51 @@ async fn decisions_wait_for_their_stage_checklist_and_classification() {
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    m.must("riskClassificationAgree", "classification { agreed }", json!({ "classificationId": rc1 })).await;
-    m.refused("riskClassificationAgree", "classification { agreed }", json!({ "classificationId": rc1 }), "ALREADY_RECORDED").await;
-    let case = w.ok("query($id: ID!) { case(id: $id) { riskLevel } }", json!({ "id": f.case })).await;
+    m.must(
+        "riskClassificationAgree",
+        "classification { agreed }",
+        json!({ "classificationId": rc1 }),
+    )
+    .await;
+    m.refused(
+        "riskClassificationAgree",
+        "classification { agreed }",
+        json!({ "classificationId": rc1 }),
+        "ALREADY_RECORDED",
+    )
+    .await;
+    let case = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { riskLevel } }",
+            json!({ "id": f.case }),
+        )
+        .await;
     assert_eq!(case["case"]["riskLevel"], "HIGH");
 
     // A stale expectedVersion is a conflict naming the current version.
     let mut stale = d("D2", "YES");
     stale["expectedVersion"] = json!(1);
     let p = w.refused("decisionRecord", CASE, stale, "CONFLICT").await;
-    assert!(p["userErrors"][0]["message"].as_str().unwrap().contains("current version"));
+    assert!(
+        p["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("current version")
+    );
 
     let p = decide(&w, &f.case, "D2", "YES", json!({})).await;
     assert_eq!(p["case"]["stage"], "GOALS_AND_SERVICES");
     // Stage 2 ends only with an agreed parental agreement that has a goal.
-    w.refused("goalsStageComplete", CASE, json!({ "caseId": f.case }), "AGREEMENT_REQUIRED").await;
+    w.refused(
+        "goalsStageComplete",
+        CASE,
+        json!({ "caseId": f.case }),
+        "AGREEMENT_REQUIRED",
+    )
+    .await;
     // D3 before stage 3.
-    w.refused("decisionRecord", CASE, d("D3", "YES"), "WRONG_STAGE").await;
+    w.refused("decisionRecord", CASE, d("D3", "YES"), "WRONG_STAGE")
+        .await;
 }
 
 #[tokio::test]
@@ -84,7 +138,14 @@ async fn no_closes_the_case_as_not_pursued_with_an_outcome() {
     let app = TestApp::spawn().await;
     let w = app.worker();
     let f = open_case(&w, "G2", 10).await;
-    let p = decide(&w, &f.case, "D1", "NO", json!({ "alternativePlan": "LTFOST18" })).await;
+    let p = decide(
+        &w,
+        &f.case,
+        "D1",
+        "NO",
+        json!({ "alternativePlan": "LTFOST18" }),
+    )
+    .await;
     assert_eq!(p["case"]["status"], "CLOSED");
     let c = w
         .ok(
@@ -95,7 +156,13 @@ async fn no_closes_the_case_as_not_pursued_with_an_outcome() {
     assert_eq!(c["case"]["alternativePlan"], "LTFOST18");
     assert_eq!(c["case"]["outcome"]["closureReason"], "NOT_PURSUED");
     // A closed case does not change.
-    w.refused("caseAssign", "case { id }", json!({ "caseId": f.case, "team": "South" }), "CASE_CLOSED").await;
+    w.refused(
+        "caseAssign",
+        "case { id }",
+        json!({ "caseId": f.case, "team": "South" }),
+        "CASE_CLOSED",
+    )
+    .await;
     w.refused(
         "decisionRecord",
         CASE,
@@ -105,10 +172,20 @@ async fn no_closes_the_case_as_not_pursued_with_an_outcome() {
     .await;
     // A new attempt for the same child is attempt 2.
     let p = w
-        .must("caseOpen", "case { attemptNumber }", json!({ "childId": f.child, "episodeId": f.episode }))
+        .must(
+            "caseOpen",
+            "case { attemptNumber }",
+            json!({ "childId": f.child, "episodeId": f.episode }),
+        )
         .await;
     assert_eq!(p["case"]["attemptNumber"], 2);
-    w.refused("caseOpen", "case { id }", json!({ "childId": f.child, "episodeId": f.episode }), "DUPLICATE").await;
+    w.refused(
+        "caseOpen",
+        "case { id }",
+        json!({ "childId": f.child, "episodeId": f.episode }),
+        "DUPLICATE",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -117,16 +194,33 @@ async fn unplanned_return_enters_stage_4_and_breakdown_needs_reentry() {
     let w = app.worker();
     let f = open_case(&w, "G3", 40).await;
     // A planned return needs D3 = yes.
-    w.refused("returnRecord", CASE, json!({ "caseId": f.case, "returnedOn": days_ago(2) }), "WRONG_STAGE").await;
+    w.refused(
+        "returnRecord",
+        CASE,
+        json!({ "caseId": f.case, "returnedOn": days_ago(2) }),
+        "WRONG_STAGE",
+    )
+    .await;
     let p = w
-        .must("returnRecord", "case { stage returnType episode { endedOn reasonCeased } }", json!({ "caseId": f.case, "returnedOn": days_ago(2), "unplanned": true }))
+        .must(
+            "returnRecord",
+            "case { stage returnType episode { endedOn reasonCeased } }",
+            json!({ "caseId": f.case, "returnedOn": days_ago(2), "unplanned": true }),
+        )
         .await;
     assert_eq!(p["case"]["stage"], "RETURN_AND_SUPPORT");
     assert_eq!(p["case"]["returnType"], "UNPLANNED");
     assert_eq!(p["case"]["episode"]["reasonCeased"], "E4B");
-    w.refused("returnRecord", CASE, json!({ "caseId": f.case, "returnedOn": days_ago(1), "unplanned": true }), "ALREADY_RECORDED").await;
+    w.refused(
+        "returnRecord",
+        CASE,
+        json!({ "caseId": f.case, "returnedOn": days_ago(1), "unplanned": true }),
+        "ALREADY_RECORDED",
+    )
+    .await;
     let close = json!({ "caseId": f.case, "reason": "BROKE_DOWN", "rationale": "Synthetic." });
-    w.refused("caseClose", CASE, close.clone(), "OUTCOME_REQUIRED").await;
+    w.refused("caseClose", CASE, close.clone(), "OUTCOME_REQUIRED")
+        .await;
     w.refused("caseClose", CASE, json!({ "caseId": f.case, "reason": "NOT_PURSUED", "rationale": "x", "alternativePlan": "LTFOST18" }), "WRONG_STAGE").await;
     let mut with_date = close;
     with_date["reenteredCareOn"] = json!(days_ago(1));

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, complete_required, decide, open_case};
 
-const DETAIL: &str = "query($id: ID!) { case(id: $id) { id version child { id householdMembers { id } }
+const DETAIL: &str =
+    "query($id: ID!) { case(id: $id) { id version child { id householdMembers { id } }
     episode { id } stages { id checklist { id } } decisions { id } riskClassifications { id } } }";
 
 #[tokio::test]
@@ -30,48 +31,159 @@ async fn another_la_sees_and_changes_nothing() {
         .await["classification"]["id"]
         .clone();
     let mine = w.ok(DETAIL, json!({ "id": f.case })).await["case"].clone();
-    let mut ids: Vec<Value> = vec![mine["id"].clone(), mine["child"]["id"].clone(), mine["episode"]["id"].clone(), rc.clone()];
-    ids.extend(mine["child"]["householdMembers"].as_array().unwrap().iter().map(|x| x["id"].clone()));
+    let mut ids: Vec<Value> = vec![
+        mine["id"].clone(),
+        mine["child"]["id"].clone(),
+        mine["episode"]["id"].clone(),
+        rc.clone(),
+    ];
+    ids.extend(
+        mine["child"]["householdMembers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].clone()),
+    );
     for s in mine["stages"].as_array().unwrap() {
         ids.push(s["id"].clone());
-        ids.extend(s["checklist"].as_array().unwrap().iter().map(|x| x["id"].clone()));
+        ids.extend(
+            s["checklist"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].clone()),
+        );
     }
-    ids.extend(mine["decisions"].as_array().unwrap().iter().map(|x| x["id"].clone()));
+    ids.extend(
+        mine["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].clone()),
+    );
     let item = mine["stages"][1]["checklist"][0]["id"].clone();
     let decision = mine["decisions"][0]["id"].clone();
 
-    let other = app.caller("202", &["social_worker", "team_manager", "nominated_officer"]);
-    let lists = other.ok("{ cases { totalCount nodes { id } } children { totalCount } }", json!({})).await;
+    let other = app.caller(
+        "202",
+        &["social_worker", "team_manager", "nominated_officer"],
+    );
+    let lists = other
+        .ok(
+            "{ cases { totalCount nodes { id } } children { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(lists["cases"]["totalCount"], 0);
     assert_eq!(lists["children"]["totalCount"], 0);
-    assert_eq!(other.ok(DETAIL, json!({ "id": f.case })).await["case"], Value::Null);
-    let child = other.ok("query($id: ID!) { child(id: $id) { id } }", json!({ "id": f.child })).await;
+    assert_eq!(
+        other.ok(DETAIL, json!({ "id": f.case })).await["case"],
+        Value::Null
+    );
+    let child = other
+        .ok(
+            "query($id: ID!) { child(id: $id) { id } }",
+            json!({ "id": f.child }),
+        )
+        .await;
     assert_eq!(child["child"], Value::Null);
     for id in &ids {
-        let n = other.ok("query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })).await;
+        let n = other
+            .ok(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
         assert_eq!(n["node"], Value::Null, "node({id}) leaked");
-        let n = w.ok("query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })).await;
+        let n = w
+            .ok(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
         assert_eq!(n["node"]["id"], *id, "the owner sees node({id})");
     }
-    let n = other.ok("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": ids })).await;
+    let n = other
+        .ok(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": ids }),
+        )
+        .await;
     assert!(n["nodes"].as_array().unwrap().iter().all(Value::is_null));
-    let filtered = other.ok("query($c: ID!) { cases(filter: {childId: $c}) { totalCount } }", json!({ "c": f.child })).await;
+    let filtered = other
+        .ok(
+            "query($c: ID!) { cases(filter: {childId: $c}) { totalCount } }",
+            json!({ "c": f.child }),
+        )
+        .await;
     assert_eq!(filtered["cases"]["totalCount"], 0);
 
     let writes: Vec<(&str, &str, Value)> = vec![
-        ("householdMemberAdd", "householdMember { id }", json!({ "childId": f.child, "relationship": "FATHER", "hasParentalResponsibility": true, "livesWithChild": false })),
-        ("episodeOpen", "episode { id }", json!({ "childId": f.child, "startedOn": "2025-01-01", "legalStatus": "C2", "categoryOfNeed": "N1", "placementType": "U6" })),
-        ("caseOpen", "case { id }", json!({ "childId": f.child, "episodeId": f.episode })),
-        ("caseAssign", "case { id }", json!({ "caseId": f.case, "team": "Elsewhere" })),
-        ("checklistItemComplete", "item { id }", json!({ "itemId": item })),
-        ("decisionRecord", "case { id }", json!({ "caseId": f.case, "kind": "D2", "outcome": "NO", "rationale": "x", "alternativePlan": "ADOPTION" })),
-        ("decisionApprove", "decision { id }", json!({ "decisionId": decision })),
-        ("riskClassificationPropose", "classification { id }", json!({ "caseId": f.case, "kind": "RC1", "level": "LOW", "rationale": "x" })),
-        ("riskClassificationAgree", "classification { id }", json!({ "classificationId": rc })),
-        ("goalsStageComplete", "case { id }", json!({ "caseId": f.case })),
-        ("returnRecord", "case { id }", json!({ "caseId": f.case, "returnedOn": "2026-01-01", "unplanned": true })),
-        ("caseClose", "case { id }", json!({ "caseId": f.case, "reason": "OTHER", "rationale": "x" })),
-        ("outcomeFollowUp", "outcome { id }", json!({ "caseId": f.case, "maltreatmentAfterReturn": "NO" })),
+        (
+            "householdMemberAdd",
+            "householdMember { id }",
+            json!({ "childId": f.child, "relationship": "FATHER", "hasParentalResponsibility": true, "livesWithChild": false }),
+        ),
+        (
+            "episodeOpen",
+            "episode { id }",
+            json!({ "childId": f.child, "startedOn": "2025-01-01", "legalStatus": "C2", "categoryOfNeed": "N1", "placementType": "U6" }),
+        ),
+        (
+            "caseOpen",
+            "case { id }",
+            json!({ "childId": f.child, "episodeId": f.episode }),
+        ),
+        (
+            "caseAssign",
+            "case { id }",
+            json!({ "caseId": f.case, "team": "Elsewhere" }),
+        ),
+        (
+            "checklistItemComplete",
+            "item { id }",
+            json!({ "itemId": item }),
+        ),
+        (
+            "decisionRecord",
+            "case { id }",
+            json!({ "caseId": f.case, "kind": "D2", "outcome": "NO", "rationale": "x", "alternativePlan": "ADOPTION" }),
+        ),
+        (
+            "decisionApprove",
+            "decision { id }",
+            json!({ "decisionId": decision }),
+        ),
+        (
+            "riskClassificationPropose",
+            "classification { id }",
+            json!({ "caseId": f.case, "kind": "RC1", "level": "LOW", "rationale": "x" }),
+        ),
+        (
+            "riskClassificationAgree",
+            "classification { id }",
+            json!({ "classificationId": rc }),
+        ),
+        (
+            "goalsStageComplete",
+            "case { id }",
+            json!({ "caseId": f.case }),
+        ),
+        (
+            "returnRecord",
+            "case { id }",
+            json!({ "caseId": f.case, "returnedOn": "2026-01-01", "unplanned": true }),
+        ),
+        (
+            "caseClose",
+            "case { id }",
+            json!({ "caseId": f.case, "reason": "OTHER", "rationale": "x" }),
+        ),
+        (
+            "outcomeFollowUp",
+            "outcome { id }",
+            json!({ "caseId": f.case, "maltreatmentAfterReturn": "NO" }),
+        ),
     ];
     for (name, selection, input) in writes {
         other.refused(name, selection, input, "NOT_FOUND").await;
@@ -79,5 +191,10 @@ async fn another_la_sees_and_changes_nothing() {
     let after = w.ok(DETAIL, json!({ "id": f.case })).await["case"].clone();
     assert_eq!(after, mine, "the other LA changed nothing");
     // The owner can still carry on.
-    m.must("riskClassificationAgree", "classification { agreed }", json!({ "classificationId": rc })).await;
+    m.must(
+        "riskClassificationAgree",
+        "classification { agreed }",
+        json!({ "classificationId": rc }),
+    )
+    .await;
 }

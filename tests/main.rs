@@ -4,6 +4,8 @@
 
 mod support;
 
+mod configuration;
+mod dataloader;
 mod gates;
 mod http;
 mod isolation;

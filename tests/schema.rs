@@ -2,8 +2,9 @@
 
 #[test]
 fn schema_graphql_is_up_to_date() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
-        .expect("schema.graphql at the repository root");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
+            .expect("schema.graphql at the repository root");
     let current = api::schema::sdl();
     if committed != current {
         let first = committed
@@ -34,11 +35,18 @@ fn every_type_and_field_is_described() {
             && !t.starts_with("type Mutation")
             // async-graphql generates connection types without a description.
             && !(t.starts_with("type ") && t.contains("Connection "));
-        let is_field = line.starts_with('\t') && !line.starts_with("\t\t") && t.contains(':') && !t.starts_with('"');
-        if (is_definition || is_field) && !previous.ends_with("\"\"\"") && !previous.ends_with('"') {
+        let is_field = line.starts_with('\t')
+            && !line.starts_with("\t\t")
+            && t.contains(':')
+            && !t.starts_with('"');
+        if (is_definition || is_field) && !previous.ends_with("\"\"\"") && !previous.ends_with('"')
+        {
             undocumented.push(t.to_owned());
         }
         previous = t;
     }
-    assert!(undocumented.is_empty(), "undescribed schema items: {undocumented:#?}");
+    assert!(
+        undocumented.is_empty(),
+        "undescribed schema items: {undocumented:#?}"
+    );
 }

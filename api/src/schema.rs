@@ -8,7 +8,7 @@ use crate::context::AppData;
 use crate::node::NodeQuery;
 use crate::outcomes::OutcomesMutation;
 use crate::stages::StagesMutation;
-use crate::tenancy::types::TenancyQuery;
+use crate::tenancy::resolvers::{TenancyMutation, TenancyQuery};
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -17,6 +17,7 @@ pub struct Query(NodeQuery, TenancyQuery, ChildrenQuery, CasesQuery);
 /// Every mutation.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
+    TenancyMutation,
     ChildrenMutation,
     CasesMutation,
     StagesMutation,

@@ -38,8 +38,12 @@ impl TestApp {
         let (url, dir, pg) = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let name = format!("reunify_test_{}_{n}", std::process::id());
-                let conn = Database::connect(&admin).await.expect("connect to TEST_DATABASE_URL");
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
                 let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
                 (format!("{base}/{name}"), None, Some((admin, name)))
             }
@@ -58,7 +62,9 @@ impl TestApp {
         let statements = server.statement_counter();
         tokio::spawn(server.run());
         for la in ["201", "202"] {
-            api::tenancy::service::register(&db, la, None, Default::default()).await.unwrap();
+            api::tenancy::service::register(&db, la, None, Default::default())
+                .await
+                .unwrap();
         }
         let key = DevKey::load_or_create(&db).await.unwrap();
         TestApp {
@@ -84,8 +90,15 @@ impl TestApp {
         scopes.dedup();
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
         let subject = format!("test-{la}-{}", roles.join("+"));
-        let token = self.key.mint("reunify", la, &subject, &roles, &scopes, 60).unwrap();
-        Caller { token, base: self.base.clone(), client: self.client.clone() }
+        let token = self
+            .key
+            .mint("reunify", la, &subject, &roles, &scopes, 60)
+            .unwrap();
+        Caller {
+            token,
+            base: self.base.clone(),
+            client: self.client.clone(),
+        }
     }
 
     /// A social worker of LA 201.
@@ -119,10 +132,17 @@ impl Drop for TestApp {
         if let Some((admin, name)) = self.pg.take() {
             // Drop the test database from a thread of its own: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(conn) = Database::connect(&admin).await {
-                        let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = conn
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
                     }
                 });
             })
@@ -173,7 +193,12 @@ impl Caller {
     /// Runs a mutation that must fail with a user error of `code`; returns the payload.
     pub async fn refused(&self, name: &str, selection: &str, input: Value, code: &str) -> Value {
         let p = self.mutate(name, selection, input).await;
-        let codes: Vec<&str> = p["userErrors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = p["userErrors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect();
         assert!(codes.contains(&code), "{name}: expected {code}, got {p:#}");
         p
     }
@@ -181,12 +206,16 @@ impl Caller {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// Days before today as `YYYY-MM-DD`.
 pub fn days_ago(n: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).format("%Y-%m-%d").to_string()
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(n))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Fixtures: a child with an open episode and a case in IDENTIFICATION, as the given caller.
@@ -230,7 +259,11 @@ pub async fn open_case(c: &Caller, id: &str, started_days_ago: i64) -> Fixture {
         .as_str()
         .unwrap()
         .to_owned();
-    Fixture { child, episode, case }
+    Fixture {
+        child,
+        episode,
+        case,
+    }
 }
 
 /// Completes every required checklist item of the case's current stage.
@@ -248,14 +281,26 @@ pub async fn complete_required(c: &Caller, case: &str) {
         }
         for item in s["checklist"].as_array().unwrap() {
             if item["required"] == json!(true) && item["completed"] == json!(false) {
-                c.must("checklistItemComplete", "item { id }", json!({ "itemId": item["id"] })).await;
+                c.must(
+                    "checklistItemComplete",
+                    "item { id }",
+                    json!({ "itemId": item["id"] }),
+                )
+                .await;
             }
         }
     }
 }
 
 /// Proposes a classification as `worker` and agrees it as `manager`.
-pub async fn classify(worker: &Caller, manager: &Caller, case: &str, kind: &str, level: &str, days_ago_on: i64) {
+pub async fn classify(
+    worker: &Caller,
+    manager: &Caller,
+    case: &str,
+    kind: &str,
+    level: &str,
+    days_ago_on: i64,
+) {
     let id = worker
         .must(
             "riskClassificationPropose",
@@ -280,5 +325,10 @@ pub async fn decide(c: &Caller, case: &str, kind: &str, outcome: &str, extra: Va
     if let (Some(o), Some(e)) = (input.as_object_mut(), extra.as_object()) {
         o.extend(e.clone());
     }
-    c.must("decisionRecord", "decision { id approvalStatus } case { stage status version }", input).await
+    c.must(
+        "decisionRecord",
+        "decision { id approvalStatus } case { stage status version }",
+        input,
+    )
+    .await
 }

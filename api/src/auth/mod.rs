@@ -139,6 +139,17 @@ impl Actor {
         }
     }
 
+    /// LA configuration may be changed: scope `admin` and role `la_admin`.
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.has_scope("admin") && self.has_role(Role::LaAdmin) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "only an LA administrator may change the LA's configuration",
+            ))
+        }
+    }
+
     /// Child-level records may be changed: `cases:write` and a practitioner or system role.
     pub fn require_write(&self) -> ApiResult<()> {
         let writer = self.roles.iter().any(|r| {
@@ -160,12 +171,15 @@ impl Actor {
     }
 }
 
+/// (LA code, subject) → (LA id, actor id).
+type ActorCache = HashMap<(String, String), (i64, i64)>;
+
 /// Verifies bearer tokens and resolves them to actors, caching LA and actor rows.
 #[derive(Clone)]
 pub struct Authenticator {
     keys: Arc<keys::KeySet>,
     db: DatabaseConnection,
-    actors: Arc<RwLock<HashMap<(String, String), (i64, i64)>>>,
+    actors: Arc<RwLock<ActorCache>>,
 }
 
 impl Authenticator {

@@ -175,10 +175,10 @@ pub async fn load_for_change(
     let case = get_case(db, actor, id)
         .await?
         .or_user_not_found(&["caseId"], "case")?;
-    if let Some(v) = expected_version {
-        if v != case.version {
-            return Err(ApiError::stale(case.version));
-        }
+    if let Some(v) = expected_version
+        && v != case.version
+    {
+        return Err(ApiError::stale(case.version));
     }
     Ok(case)
 }

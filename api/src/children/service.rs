@@ -220,7 +220,6 @@ pub async fn list_children(
         ),
         None => None,
     };
-    let mut q = q;
     if let Some(c) = cursor {
         q = if page.backward {
             q.filter(child::Column::Id.lt(c))
@@ -263,14 +262,14 @@ pub async fn add_member(
     actor: &Actor,
     cmd: NewMember,
 ) -> ApiResult<household_member::Model> {
-    if let Some(label) = &cmd.label {
-        if label.chars().count() > 100 {
-            return Err(ApiError::user(
-                UserErrorCode::Invalid,
-                &["label"],
-                "a label is at most 100 characters",
-            ));
-        }
+    if let Some(label) = &cmd.label
+        && label.chars().count() > 100
+    {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["label"],
+            "a label is at most 100 characters",
+        ));
     }
     get_child(db, actor, cmd.child_id)
         .await?

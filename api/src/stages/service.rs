@@ -301,14 +301,14 @@ pub async fn record_decision(
         require_checklist(&txn, case.id, expected_stage).await?;
     }
     if cmd.kind == DecisionKind::D3 && cmd.outcome == DecisionOutcome::Yes {
-        if let Some(planned) = cmd.planned_return_on {
-            if planned < decided_on {
-                return Err(ApiError::user(
-                    UserErrorCode::InvalidDate,
-                    &["plannedReturnOn"],
-                    "the planned return precedes the decision",
-                ));
-            }
+        if let Some(planned) = cmd.planned_return_on
+            && planned < decided_on
+        {
+            return Err(ApiError::user(
+                UserErrorCode::InvalidDate,
+                &["plannedReturnOn"],
+                "the planned return precedes the decision",
+            ));
         }
         let la = tenancy::get(&txn, actor.la_id).await?;
         let settings = tenancy::settings(&la);

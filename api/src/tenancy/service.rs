@@ -4,7 +4,7 @@ use chrono::Utc;
 use entities::{actor, checklist_template_item, local_authority};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set, TransactionTrait, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -167,4 +167,171 @@ pub async fn ensure_actor(
         // Another request inserted it first.
         Err(_) => find().await?.map(|a| a.id).or_not_found(),
     }
+}
+
+/// Changes to an LA's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    /// New labels of the four risk levels.
+    pub risk_level_labels: Option<Vec<String>>,
+    /// New sustained-risk policy: `Some(None)` turns it off.
+    pub sustained_risk_months: Option<Option<u32>>,
+    /// New approval threshold in working days.
+    pub d3_approval_working_days: Option<i64>,
+}
+
+/// Updates the caller's LA settings (version-checked).
+pub async fn update_settings(
+    db: &DatabaseConnection,
+    la_id: i64,
+    expected_version: Option<i32>,
+    change: SettingsChange,
+) -> ApiResult<local_authority::Model> {
+    use crate::error::UserErrorCode;
+    let la = get(db, la_id).await?;
+    if let Some(v) = expected_version
+        && v != la.version
+    {
+        return Err(ApiError::stale(la.version));
+    }
+    let mut s = settings(&la);
+    if let Some(labels) = change.risk_level_labels {
+        let ok = labels.len() == 4
+            && labels
+                .iter()
+                .all(|l| (1..=50).contains(&l.trim().chars().count()));
+        if !ok {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["riskLevelLabels"],
+                "give four labels of 1 to 50 characters, lowest level first",
+            ));
+        }
+        s.risk_level_labels = [0, 1, 2, 3].map(|i| labels[i].trim().to_owned());
+    }
+    if let Some(months) = change.sustained_risk_months {
+        if months.is_some_and(|m| !(1..=36).contains(&m)) {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["sustainedRiskMonths"],
+                "between 1 and 36 months, or null for no policy",
+            ));
+        }
+        s.sustained_risk_months = months;
+    }
+    if let Some(days) = change.d3_approval_working_days {
+        if !(0..=260).contains(&days) {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["d3ApprovalWorkingDays"],
+                "between 0 and 260 working days",
+            ));
+        }
+        s.d3_approval_working_days = days;
+    }
+    let value =
+        serde_json::to_value(s).map_err(|e| ApiError::internal(format!("settings: {e}")))?;
+    let version = la.version;
+    let mut am: local_authority::ActiveModel = la.into();
+    am.settings = Set(value);
+    am.version = Set(version + 1);
+    am.updated_at = Set(Utc::now());
+    let result = local_authority::Entity::update_many()
+        .set(am)
+        .filter(local_authority::Column::Id.eq(la_id))
+        .filter(local_authority::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::stale(get(db, la_id).await?.version));
+    }
+    get(db, la_id).await
+}
+
+/// A checklist action to add or change in the LA's template.
+#[derive(Debug, Clone)]
+pub struct TemplateItem {
+    /// Stage.
+    pub stage: Stage,
+    /// Stable key (letters, digits, underscores).
+    pub key: String,
+    /// What the action is.
+    pub label: String,
+    /// Whether the stage's "yes" waits for it.
+    pub required: bool,
+    /// Order within the stage (defaults to last).
+    pub position: Option<i32>,
+    /// False retires the action for cases entering the stage from now on.
+    pub active: bool,
+}
+
+/// Adds or changes an action of the LA's checklist template. Cases already in the stage keep the
+/// checklist they entered with.
+pub async fn upsert_template_item(
+    db: &DatabaseConnection,
+    la_id: i64,
+    actor_id: i64,
+    item: TemplateItem,
+) -> ApiResult<checklist_template_item::Model> {
+    use crate::error::UserErrorCode;
+    let key = item.key.trim().to_owned();
+    if key.is_empty()
+        || key.len() > 64
+        || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["key"],
+            "a key is 1 to 64 letters, digits and underscores",
+        ));
+    }
+    let label = item.label.trim().to_owned();
+    if label.is_empty() || label.chars().count() > 300 {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["label"],
+            "a label is 1 to 300 characters",
+        ));
+    }
+    let now = Utc::now();
+    let existing = checklist_template_item::Entity::find()
+        .filter(checklist_template_item::Column::LaId.eq(la_id))
+        .filter(checklist_template_item::Column::Stage.eq(item.stage.as_str()))
+        .filter(checklist_template_item::Column::Key.eq(key.as_str()))
+        .one(db)
+        .await?;
+    let position = match item.position {
+        Some(p) => p,
+        None => checklist_template(db, la_id, item.stage)
+            .await?
+            .iter()
+            .map(|i| i.position + 1)
+            .max()
+            .unwrap_or(0),
+    };
+    let am = match existing {
+        Some(row) => {
+            let version = row.version;
+            let mut am: checklist_template_item::ActiveModel = row.into();
+            am.version = Set(version + 1);
+            am
+        }
+        None => checklist_template_item::ActiveModel {
+            la_id: Set(la_id),
+            stage: Set(item.stage.as_str().to_owned()),
+            key: Set(key),
+            version: Set(1),
+            created_at: Set(now),
+            created_by: Set(Some(actor_id)),
+            ..Default::default()
+        },
+    };
+    let mut am = am;
+    am.label = Set(label);
+    am.required = Set(item.required);
+    am.position = Set(position);
+    am.active = Set(item.active);
+    am.updated_at = Set(now);
+    am.updated_by = Set(Some(actor_id));
+    Ok(am.save(db).await?.try_into_model()?)
 }

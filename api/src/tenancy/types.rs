@@ -1,10 +1,9 @@
 //! GraphQL types for the caller and their local authority.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{ID, Object};
 use entities::local_authority;
 
 use crate::auth::Role;
-use crate::context::ContextExt;
 use crate::ids::{ActorId, LocalAuthorityId};
 
 /// A local authority using Reunify (a tenant).
@@ -33,6 +32,10 @@ impl LocalAuthority {
     async fn risk_level_labels(&self) -> Vec<String> {
         super::service::settings(&self.0).risk_level_labels.to_vec()
     }
+    /// Working days looked after from which D3 = yes needs nominated-officer approval (20 by default).
+    async fn d3_approval_working_days(&self) -> i64 {
+        super::service::settings(&self.0).d3_approval_working_days
+    }
     /// Months risk must stay Medium or Low before D3 = yes after a High classification; null when the LA has no such policy.
     async fn sustained_risk_months(&self) -> Option<u32> {
         super::service::settings(&self.0).sustained_risk_months
@@ -41,10 +44,14 @@ impl LocalAuthority {
 
 /// The caller.
 pub struct Me {
-    actor_id: i64,
-    roles: Vec<Role>,
-    scopes: Vec<String>,
-    la: local_authority::Model,
+    /// The caller's actor row.
+    pub actor_id: i64,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// The LA.
+    pub la: local_authority::Model,
 }
 
 /// The caller.
@@ -68,21 +75,38 @@ impl Me {
     }
 }
 
-/// The `me` query.
-#[derive(Default)]
-pub struct TenancyQuery;
+/// An action of the LA's checklist template: what each case entering the stage must (or may) do.
+pub struct ChecklistTemplateItem(pub entities::checklist_template_item::Model);
 
+/// An action of the LA's checklist template: what each case entering the stage must (or may) do.
 #[Object]
-impl TenancyQuery {
-    /// Who the caller is, for which LA, with which roles.
-    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
-        let actor = ctx.actor()?;
-        let la = super::service::get(ctx.db()?, actor.la_id).await?;
-        Ok(Me {
-            actor_id: actor.actor_id,
-            roles: actor.roles.clone(),
-            scopes: actor.scopes.clone(),
-            la,
-        })
+impl ChecklistTemplateItem {
+    /// The stage.
+    async fn stage(&self) -> async_graphql::Result<crate::domain::Stage> {
+        Ok(crate::domain::Stage::from_db(&self.0.stage)?)
+    }
+    /// Stable key.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// What the action is.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    /// Whether the stage's "yes" waits for it.
+    async fn required(&self) -> bool {
+        self.0.required
+    }
+    /// Order within the stage.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    /// False when retired.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    /// Record version.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
 }

@@ -1,0 +1,149 @@
+//! The caller (`me`), and the LA's configuration: settings and the checklist template.
+
+use async_graphql::{Context, InputObject, Object, Result};
+
+use super::service::{self, SettingsChange, TemplateItem};
+use super::types::{ChecklistTemplateItem, LocalAuthority, Me};
+use crate::context::ContextExt;
+use crate::domain::Stage;
+use crate::payload::run;
+
+/// Queries about the caller and their LA.
+#[derive(Default)]
+pub struct TenancyQuery;
+
+#[Object]
+impl TenancyQuery {
+    /// Who the caller is, for which LA, with which roles.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let actor = ctx.actor()?;
+        let la = service::get(ctx.db()?, actor.la_id).await?;
+        Ok(Me {
+            actor_id: actor.actor_id,
+            roles: actor.roles.clone(),
+            scopes: actor.scopes.clone(),
+            la,
+        })
+    }
+
+    /// The LA's active checklist template for a stage, in order.
+    async fn checklist_template(
+        &self,
+        ctx: &Context<'_>,
+        stage: Stage,
+    ) -> Result<Vec<ChecklistTemplateItem>> {
+        let actor = ctx.actor()?;
+        let items = service::checklist_template(ctx.db()?, actor.la_id, stage).await?;
+        Ok(items.into_iter().map(ChecklistTemplateItem).collect())
+    }
+}
+
+/// Input of `localAuthoritySettingsUpdate`. Only the fields given change.
+#[derive(InputObject)]
+pub struct LocalAuthoritySettingsUpdateInput {
+    /// The LA record version the caller last saw.
+    pub expected_version: Option<i32>,
+    /// Four labels for the risk levels, lowest first (1–50 characters each).
+    pub risk_level_labels: Option<Vec<String>>,
+    /// Months risk must have stayed Medium or Low before D3 = yes when the child was ever classified High (1–36).
+    pub sustained_risk_months: Option<u32>,
+    /// True turns the sustained-risk policy off.
+    #[graphql(default = false)]
+    pub clear_sustained_risk_policy: bool,
+    /// Working days looked after from which D3 = yes needs nominated-officer approval (0–260).
+    pub d3_approval_working_days: Option<i64>,
+}
+
+crate::payload!(
+    /// Result of `localAuthoritySettingsUpdate`.
+    LocalAuthoritySettingsUpdatePayload {
+        /// The LA.
+        local_authority: LocalAuthority
+    }
+);
+
+/// Input of `checklistTemplateItemUpsert`.
+#[derive(InputObject)]
+pub struct ChecklistTemplateItemUpsertInput {
+    /// The stage.
+    pub stage: Stage,
+    /// Stable key (1–64 letters, digits, underscores); an existing key is changed.
+    pub key: String,
+    /// What the action is (1–300 characters).
+    pub label: String,
+    /// Whether the stage's "yes" waits for it.
+    pub required: bool,
+    /// Order within the stage; defaults to last.
+    pub position: Option<i32>,
+    /// False retires the action for cases entering the stage from now on.
+    #[graphql(default = true)]
+    pub active: bool,
+}
+
+crate::payload!(
+    /// Result of `checklistTemplateItemUpsert`.
+    ChecklistTemplateItemUpsertPayload {
+        /// The template item.
+        item: ChecklistTemplateItem
+    }
+);
+
+/// LA configuration mutations (LA administrators).
+#[derive(Default)]
+pub struct TenancyMutation;
+
+#[Object]
+impl TenancyMutation {
+    /// Changes the LA's risk-level labels and policies.
+    async fn local_authority_settings_update(
+        &self,
+        ctx: &Context<'_>,
+        input: LocalAuthoritySettingsUpdateInput,
+    ) -> Result<LocalAuthoritySettingsUpdatePayload> {
+        run(async {
+            let actor = ctx.actor()?;
+            actor.require_admin()?;
+            let change = SettingsChange {
+                risk_level_labels: input.risk_level_labels,
+                sustained_risk_months: if input.clear_sustained_risk_policy {
+                    Some(None)
+                } else {
+                    input.sustained_risk_months.map(Some)
+                },
+                d3_approval_working_days: input.d3_approval_working_days,
+            };
+            let la =
+                service::update_settings(ctx.db()?, actor.la_id, input.expected_version, change)
+                    .await?;
+            Ok(LocalAuthoritySettingsUpdatePayload::ok(LocalAuthority(la)))
+        })
+        .await
+    }
+
+    /// Adds or changes an action of the LA's checklist template. Cases already in the stage keep
+    /// the checklist they entered with.
+    async fn checklist_template_item_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: ChecklistTemplateItemUpsertInput,
+    ) -> Result<ChecklistTemplateItemUpsertPayload> {
+        run(async {
+            let actor = ctx.actor()?;
+            actor.require_admin()?;
+            let item = TemplateItem {
+                stage: input.stage,
+                key: input.key,
+                label: input.label,
+                required: input.required,
+                position: input.position,
+                active: input.active,
+            };
+            let saved =
+                service::upsert_template_item(ctx.db()?, actor.la_id, actor.actor_id, item).await?;
+            Ok(ChecklistTemplateItemUpsertPayload::ok(
+                ChecklistTemplateItem(saved),
+            ))
+        })
+        .await
+    }
+}
