@@ -106,6 +106,16 @@ async fn la_admin_configures_checklist_and_settings() {
     )
     .await;
 
+    // Classifications carry the LA's own label for their level.
+    let c = w
+        .must(
+            "riskClassificationPropose",
+            "classification { level levelLabel }",
+            json!({ "caseId": f.case, "kind": "RC1", "level": "HIGH", "rationale": "Synthetic." }),
+        )
+        .await;
+    assert_eq!(c["classification"]["levelLabel"], "Orange");
+
     // Retiring the action: later cases do not get it.
     admin
         .must(

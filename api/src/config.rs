@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 /// Reunify: the NSPCC Reunification Practice Framework as a GraphQL service.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "reunify", version, about)]
+#[command(name = "reunify", version, about, args_override_self = true)]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -161,9 +161,104 @@ pub struct Config {
         global = true
     )]
     pub database_pool_size: u32,
+    /// Development only: load the synthetic demo LA (999) when the database holds no LA yet.
+    #[arg(long, env = "REUNIFY_SEED_DEMO_ON_START", global = true)]
+    pub seed_demo_on_start: Option<bool>,
     /// Log format; defaults to `pretty` in development and `json` in production.
     #[arg(long, env = "REUNIFY_LOG_FORMAT", value_enum, global = true)]
     pub log_format: Option<LogFormat>,
+}
+
+/// The process arguments with the optional TOML file named by `REUNIFY_CONFIG_FILE` applied: each
+/// key (a variable name without the `REUNIFY_` prefix, in any case, e.g. `listen = "0.0.0.0:8080"`)
+/// becomes a flag placed before the real arguments, unless its variable is set. So flags beat
+/// variables, and variables beat the file.
+pub fn args_with_config_file() -> Result<Vec<std::ffi::OsString>, String> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let Some(path) = std::env::var_os("REUNIFY_CONFIG_FILE") else {
+        return Ok(args);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("REUNIFY_CONFIG_FILE: cannot read: {e}"))?;
+    let mut from_file = Vec::new();
+    for (name, value) in config_file_vars(&text)? {
+        if std::env::var_os(&name).is_some() {
+            continue;
+        }
+        let flag = format!(
+            "--{}",
+            name.trim_start_matches("REUNIFY_")
+                .to_ascii_lowercase()
+                .replace('_', "-")
+        );
+        match value.as_str() {
+            "true" if flag == "--migrate-on-start" => from_file.push(flag.into()),
+            "false" if flag == "--migrate-on-start" => {}
+            _ => {
+                from_file.push(flag.into());
+                from_file.push(value.into());
+            }
+        }
+    }
+    let rest = args.split_off(1.min(args.len()));
+    args.extend(from_file);
+    args.extend(rest);
+    Ok(args)
+}
+
+/// The `REUNIFY_*` variables a TOML configuration file sets.
+pub fn config_file_vars(text: &str) -> Result<Vec<(String, String)>, String> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("REUNIFY_CONFIG_FILE: not valid TOML: {e}"))?;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let name = format!("REUNIFY_{}", key.to_ascii_uppercase().replace('-', "_"));
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                _ => {
+                    return Err(format!(
+                        "REUNIFY_CONFIG_FILE: `{key}` must be a string, number or boolean"
+                    ));
+                }
+            };
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// One line naming the variable (and flag) whose value is bad, without echoing secret values.
+pub fn describe_bad_value(err: &clap::Error) -> String {
+    use clap::CommandFactory as _;
+    use clap::error::ContextKind;
+    let arg = err
+        .get(ContextKind::InvalidArg)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let long = arg
+        .trim_start_matches("--")
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let cmd = Cli::command();
+    let env = cmd
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long.as_str()))
+        .and_then(|a| a.get_env())
+        .map(|e| e.to_string_lossy().into_owned());
+    let reason = err
+        .get(ContextKind::Custom)
+        .map(|c| format!(": {c}"))
+        .unwrap_or_default();
+    match env {
+        Some(env) => format!("invalid value for {env} (--{long}){reason}"),
+        None => format!("invalid value for --{long}{reason}"),
+    }
 }
 
 fn parse_secret(s: &str) -> Result<SecretString, String> {
@@ -190,6 +285,11 @@ impl Config {
         Ok(())
     }
 
+    /// Whether to load the demo LA into an empty database at start.
+    pub fn seed_demo(&self) -> bool {
+        self.mode == Mode::Development && self.seed_demo_on_start.unwrap_or(true)
+    }
+
     /// Whether the configured database is SQLite.
     pub fn is_sqlite(&self) -> bool {
         use secrecy::ExposeSecret as _;
@@ -200,6 +300,39 @@ impl Config {
     pub fn for_database(url: &str) -> Self {
         let mut cli = Cli::parse_from(["reunify"]);
         cli.config.database_url = SecretString::from(url.to_owned());
+        cli.config.seed_demo_on_start = Some(false);
         cli.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_keys_become_variables() {
+        let vars = config_file_vars(
+            "listen = \"0.0.0.0:9000\"\nmax-query-depth = 12\nmigrate_on_start = true\n",
+        )
+        .unwrap();
+        assert!(vars.contains(&("REUNIFY_LISTEN".to_owned(), "0.0.0.0:9000".to_owned())));
+        assert!(vars.contains(&("REUNIFY_MAX_QUERY_DEPTH".to_owned(), "12".to_owned())));
+        assert!(vars.contains(&("REUNIFY_MIGRATE_ON_START".to_owned(), "true".to_owned())));
+        assert!(config_file_vars("listen = [1]").is_err());
+        assert!(config_file_vars("not toml").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Cli::try_parse_from(["reunify", "--listen", "nowhere"]).unwrap_err();
+        assert_eq!(
+            describe_bad_value(&err),
+            "invalid value for REUNIFY_LISTEN (--listen)"
+        );
+        let err = Cli::try_parse_from(["reunify", "--mode", "staging"]).unwrap_err();
+        assert!(describe_bad_value(&err).starts_with("invalid value for REUNIFY_MODE"));
+        let mut config = Config::for_database("sqlite::memory:");
+        config.mode = Mode::Production;
+        assert!(config.validate().unwrap_err().contains("REUNIFY_JWKS_FILE"));
     }
 }

@@ -8,7 +8,21 @@ use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match api::config::args_with_config_file().map(Cli::try_parse_from) {
+        Ok(Ok(cli)) => cli,
+        Ok(Err(e))
+            if e.kind() == clap::error::ErrorKind::ValueValidation
+                || e.kind() == clap::error::ErrorKind::InvalidValue =>
+        {
+            eprintln!("reunify: {}", api::config::describe_bad_value(&e));
+            return ExitCode::FAILURE;
+        }
+        Ok(Err(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("reunify: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     init_tracing(&cli.config);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

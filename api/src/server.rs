@@ -93,6 +93,14 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     if config.migrate_on_start || config.is_sqlite() || config.mode == Mode::Development {
         crate::migrate(&db).await?;
     }
+    if config.seed_demo()
+        && !crate::tenancy::service::any_registered(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?
+    {
+        let summary = crate::seed::demo(&db).await?;
+        tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
+    }
     let keys = key_set(&config, &db).await?;
     let schema = schema::build(
         AppData { db: db.clone() },

@@ -193,6 +193,10 @@ impl RiskClassification {
     async fn level(&self) -> Result<RiskLevel> {
         Ok(RiskLevel::from_rank(self.0.level)?)
     }
+    /// The LA's label for the level.
+    async fn level_label(&self, ctx: &Context<'_>) -> Result<String> {
+        crate::tenancy::loaders::risk_label(ctx, RiskLevel::from_rank(self.0.level)?).await
+    }
     /// Why.
     async fn rationale(&self) -> &str {
         &self.0.rationale

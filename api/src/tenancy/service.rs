@@ -51,6 +51,11 @@ pub async fn find_by_code(
         .await?)
 }
 
+/// Whether any LA is registered yet.
+pub async fn any_registered(db: &impl ConnectionTrait) -> ApiResult<bool> {
+    Ok(local_authority::Entity::find().one(db).await?.is_some())
+}
+
 /// The LA by id.
 pub async fn get(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<local_authority::Model> {
     local_authority::Entity::find_by_id(la_id)
