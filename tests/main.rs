@@ -9,5 +9,6 @@ mod dataloader;
 mod gates;
 mod http;
 mod isolation;
+mod listing;
 mod schema;
 mod validation;
