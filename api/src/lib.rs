@@ -25,6 +25,7 @@ pub mod schema;
 pub mod seed;
 pub mod server;
 pub mod stages;
+pub mod stamp;
 pub mod support_plans;
 pub mod tenancy;
 pub mod visits;

@@ -56,6 +56,12 @@ pub async fn connect(
     let mut db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to REUNIFY_DATABASE_URL: {e}"))?;
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        // Readers do not block the writer, and a busy database waits rather than failing.
+        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot configure SQLite: {e}"))?;
+    }
     db.set_metric_callback(move |_| {
         statements.fetch_add(1, Ordering::Relaxed);
     });

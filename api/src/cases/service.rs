@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
 use crate::pagination::Page;
 use crate::stages::service as stages;
+use crate::stamp::Stamped as _;
 
 /// A new case.
 #[derive(Debug, Clone)]
@@ -122,7 +123,6 @@ pub async fn open_case(
             "the child already has an active reunification case",
         ));
     }
-    let now = Utc::now();
     let created = case::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(child.id),
@@ -138,13 +138,9 @@ pub async fn open_case(
         opened_on: Set(opened_on),
         closed_on: Set(None),
         next_review_on: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(&txn)
     .await?;
     stages::start_stage(&txn, actor, created.id, Stage::Identification, opened_on).await?;
@@ -193,9 +189,7 @@ pub async fn save_case(
 ) -> ApiResult<case::Model> {
     let mut am: case::ActiveModel = current.clone().into();
     change(&mut am);
-    am.version = Set(current.version + 1);
-    am.updated_at = Set(Utc::now());
-    am.updated_by = Set(Some(actor.actor_id));
+    let am = am.changed(actor, current.version);
     let result = case::Entity::update_many()
         .set(am)
         .filter(case::Column::Id.eq(current.id))

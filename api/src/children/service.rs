@@ -16,6 +16,7 @@ use crate::domain::{Relationship, identifiers};
 use crate::error::{ApiError, ApiResult, OptionExt, Problems, ResultExt, UserErrorCode};
 use crate::ids::{ChildId, EpisodeId};
 use crate::pagination::Page;
+use crate::stamp::Stamped as _;
 
 /// `owner_kind` of a child's external identifiers.
 pub const CHILD_OWNER: &str = "child";
@@ -149,13 +150,9 @@ pub async fn create_child(
         upn: Set(cmd.upn),
         upn_unknown_reason: Set(cmd.upn_unknown_reason),
         nhs_number: Set(cmd.nhs_number),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(&txn)
     .await
     .on_unique(|| {
@@ -274,7 +271,6 @@ pub async fn add_member(
     get_child(db, actor, cmd.child_id)
         .await?
         .or_user_not_found(&["childId"], "child")?;
-    let now = Utc::now();
     Ok(household_member::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(cmd.child_id.0),
@@ -282,13 +278,9 @@ pub async fn add_member(
         label: Set(cmd.label),
         has_parental_responsibility: Set(cmd.has_parental_responsibility),
         lives_with_child: Set(cmd.lives_with_child),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(db)
     .await?)
 }
@@ -376,7 +368,6 @@ pub async fn open_episode(
             "the child already has an open episode of care",
         ));
     }
-    let now = Utc::now();
     Ok(care_episode::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(child.id),
@@ -386,13 +377,9 @@ pub async fn open_episode(
         placement_type: Set(cmd.placement_type),
         ended_on: Set(None),
         reason_ceased: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(db)
     .await?)
 }
@@ -435,8 +422,6 @@ pub async fn end_episode(
     let mut am: care_episode::ActiveModel = episode.into();
     am.ended_on = Set(Some(ended_on));
     am.reason_ceased = Set(Some(reason.to_owned()));
-    am.version = Set(version + 1);
-    am.updated_at = Set(Utc::now());
-    am.updated_by = Set(Some(actor.actor_id));
+    let am = am.changed(actor, version);
     Ok(am.update(txn).await?)
 }

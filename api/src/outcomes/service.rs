@@ -1,6 +1,6 @@
 //! Writing outcomes: created with the return or the closure, followed up at 3, 6 and 12 months.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entities::outcome;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -12,6 +12,7 @@ use crate::cases::service as cases;
 use crate::domain::YesNoUnknown;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 use crate::ids::CaseId;
+use crate::stamp::Stamped as _;
 
 /// Creates or changes the outcome row of a case in the caller's transaction.
 pub async fn upsert(
@@ -20,7 +21,6 @@ pub async fn upsert(
     case_id: i64,
     change: impl FnOnce(&mut outcome::ActiveModel),
 ) -> ApiResult<outcome::Model> {
-    let now = Utc::now();
     let existing = outcome::Entity::find()
         .filter(outcome::Column::CaseId.eq(case_id))
         .filter(outcome::Column::LaId.eq(actor.la_id))
@@ -29,22 +29,16 @@ pub async fn upsert(
     let mut am = match existing {
         Some(m) => {
             let version = m.version;
-            let mut am: outcome::ActiveModel = m.into();
-            am.version = Set(version + 1);
-            am
+            outcome::ActiveModel::from(m).changed(actor, version)
         }
         None => outcome::ActiveModel {
             la_id: Set(actor.la_id),
             case_id: Set(case_id),
-            version: Set(1),
-            created_at: Set(now),
-            created_by: Set(Some(actor.actor_id)),
             ..Default::default()
-        },
+        }
+        .created(actor),
     };
     change(&mut am);
-    am.updated_at = Set(now);
-    am.updated_by = Set(Some(actor.actor_id));
     Ok(am.save(txn).await?.try_into_model()?)
 }
 

@@ -24,6 +24,7 @@ use crate::domain::{
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::ids::{CaseId, ChecklistItemId, ClassificationId, DecisionId};
 use crate::outcomes::service as outcomes;
+use crate::stamp::Stamped as _;
 use crate::tenancy::service as tenancy;
 
 /// Enters a stage: completes the previous stage, records the entry, and copies the LA's checklist.
@@ -59,13 +60,9 @@ pub async fn start_stage(
             completed_on: Set(None),
             completed_by: Set(None),
             note: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            created_by: Set(Some(actor.actor_id)),
-            updated_by: Set(Some(actor.actor_id)),
             ..Default::default()
         }
+        .created(actor)
         .insert(txn)
         .await?;
     }
@@ -187,9 +184,7 @@ pub async fn complete_item(
     if note.is_some() {
         am.note = Set(note);
     }
-    am.version = Set(version + 1);
-    am.updated_at = Set(Utc::now());
-    am.updated_by = Set(Some(actor.actor_id));
+    let am = am.changed(actor, version);
     let saved = am.update(&txn).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -342,7 +337,6 @@ pub async fn record_decision(
             };
         }
     }
-    let now = Utc::now();
     let approved = approval == ApprovalStatus::Approved;
     let recorded = decision::ActiveModel {
         la_id: Set(actor.la_id),
@@ -359,13 +353,9 @@ pub async fn record_decision(
         approved_on: Set(approved.then_some(decided_on)),
         planned_return_on: Set(cmd.planned_return_on),
         alternative_plan: Set(plan.clone()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(&txn)
     .await?;
     let saved = match next {
@@ -441,9 +431,7 @@ pub async fn approve_decision(
     am.approval_status = Set(ApprovalStatus::Approved.as_str().to_owned());
     am.approved_by = Set(Some(actor.actor_id));
     am.approved_on = Set(Some(on));
-    am.version = Set(version + 1);
-    am.updated_at = Set(Utc::now());
-    am.updated_by = Set(Some(actor.actor_id));
+    let am = am.changed(actor, version);
     let saved = am.update(&txn).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -494,7 +482,6 @@ pub async fn propose_classification(
             format!("{} is already agreed", cmd.kind.as_str()),
         ));
     }
-    let now = Utc::now();
     let saved = risk_classification::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
@@ -505,13 +492,9 @@ pub async fn propose_classification(
         proposed_by: Set(Some(actor.actor_id)),
         agreed_by: Set(None),
         agreed_on: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(&txn)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
@@ -560,9 +543,7 @@ pub async fn agree_classification(
     let mut am: risk_classification::ActiveModel = found.into();
     am.agreed_by = Set(Some(actor.actor_id));
     am.agreed_on = Set(Some(on));
-    am.version = Set(version + 1);
-    am.updated_at = Set(Utc::now());
-    am.updated_by = Set(Some(actor.actor_id));
+    let am = am.changed(actor, version);
     let saved = am.update(&txn).await?;
     let case = cases::save_case(&txn, actor, &case, |am| am.risk_level = Set(Some(level))).await?;
     txn.commit().await?;
@@ -711,9 +692,7 @@ pub async fn record_return(
         let version = episode.version;
         let mut am: care_episode::ActiveModel = episode.into();
         am.placement_type = Set("P1".to_owned());
-        am.version = Set(version + 1);
-        am.updated_at = Set(Utc::now());
-        am.updated_by = Set(Some(actor.actor_id));
+        let am = am.changed(actor, version);
         am.update(&txn).await?;
     }
     let saved = cases::save_case(&txn, actor, &case, |am| {
@@ -816,7 +795,6 @@ pub async fn close_case(
             ));
         }
     }
-    let now = Utc::now();
     decision::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
@@ -831,13 +809,9 @@ pub async fn close_case(
         approved_on: Set(None),
         planned_return_on: Set(None),
         alternative_plan: Set(plan.clone()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        created_by: Set(Some(actor.actor_id)),
-        updated_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
+    .created(actor)
     .insert(&txn)
     .await?;
     let saved = close_in(
