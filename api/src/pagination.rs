@@ -67,6 +67,33 @@ impl Page {
     }
 }
 
+/// A connection from one page of rows read with keyset paging (`more`: rows exist beyond the page
+/// in the direction of reading).
+pub fn connection<M, T: OutputType>(
+    rows: Vec<M>,
+    total: i64,
+    more: bool,
+    page: &Page,
+    cursor: impl Fn(&M) -> String,
+    wrap: impl Fn(M) -> T,
+) -> Conn<T> {
+    let (has_prev, has_next) = if page.backward {
+        (more, page.cursor.is_some())
+    } else {
+        (page.cursor.is_some(), more)
+    };
+    let mut conn = Connection::with_additional_fields(
+        has_prev,
+        has_next,
+        ConnectionFields { total_count: total },
+    );
+    conn.edges.extend(
+        rows.into_iter()
+            .map(|m| Edge::new(encode_cursor(&cursor(&m)), wrap(m))),
+    );
+    conn
+}
+
 /// Encodes an opaque cursor.
 pub fn encode_cursor(raw: &str) -> String {
     URL_SAFE_NO_PAD.encode(raw)

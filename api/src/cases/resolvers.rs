@@ -1,6 +1,5 @@
 //! Queries and mutations for cases: parse, guard, call one service function, map.
 
-use async_graphql::connection::Edge;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 
 use super::service::{self, CaseFilter as Filter, CaseOrder, NewCase};
@@ -9,7 +8,7 @@ use crate::context::ContextExt;
 use crate::domain::{CaseStatus, RiskLevel, Stage};
 use crate::error::ApiError;
 use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
-use crate::pagination::{Conn, ConnectionFields, Page, encode_cursor};
+use crate::pagination::{Conn, Page, connection};
 use crate::payload::run;
 use crate::scalars::Date;
 
@@ -136,21 +135,14 @@ impl CasesQuery {
         };
         let (rows, total, more) =
             service::list_cases(ctx.db()?, actor, &filter, order, desc, &page).await?;
-        let (has_prev, has_next) = if page.backward {
-            (more, page.cursor.is_some())
-        } else {
-            (page.cursor.is_some(), more)
-        };
-        let mut conn = Conn::with_additional_fields(
-            has_prev,
-            has_next,
-            ConnectionFields { total_count: total },
-        );
-        conn.edges.extend(
-            rows.into_iter()
-                .map(|m| Edge::new(encode_cursor(&service::cursor_of(&m, order)), Case(m))),
-        );
-        Ok(conn)
+        Ok(connection(
+            rows,
+            total,
+            more,
+            &page,
+            |m| service::cursor_of(m, order),
+            Case,
+        ))
     }
 }
 

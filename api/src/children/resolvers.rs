@@ -7,7 +7,7 @@ use super::types::{CareEpisode, Child, ExternalIdentifierInput, HouseholdMember}
 use crate::context::ContextExt;
 use crate::domain::Relationship;
 use crate::ids::ChildId;
-use crate::pagination::{Conn, ConnectionFields, Page, encode_cursor};
+use crate::pagination::{Conn, Page, connection};
 use crate::payload::run;
 use crate::scalars::Date;
 
@@ -48,20 +48,14 @@ impl ChildrenQuery {
         let filter = filter.unwrap_or_default();
         let (rows, total, more) =
             service::list_children(ctx.db()?, ctx.reader()?, filter.la_child_id, &page).await?;
-        let (has_prev, has_next) = if page.backward {
-            (more, page.cursor.is_some())
-        } else {
-            (page.cursor.is_some(), more)
-        };
-        let mut conn = Conn::with_additional_fields(
-            has_prev,
-            has_next,
-            ConnectionFields { total_count: total },
-        );
-        conn.edges.extend(rows.into_iter().map(|m| {
-            async_graphql::connection::Edge::new(encode_cursor(&m.id.to_string()), Child(m))
-        }));
-        Ok(conn)
+        Ok(connection(
+            rows,
+            total,
+            more,
+            &page,
+            |m| m.id.to_string(),
+            Child,
+        ))
     }
 }
 
