@@ -7,6 +7,7 @@ mod support;
 mod configuration;
 mod dataloader;
 mod gates;
+mod happy_path;
 mod http;
 mod isolation;
 mod listing;

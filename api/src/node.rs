@@ -3,13 +3,17 @@
 use async_graphql::{Context, ID, Interface, Object, Result};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::auth::Actor as Caller;
 use crate::cases::types::{Actor, Case};
 use crate::children::types::{CareEpisode, Child, HouseholdMember};
 use crate::context::ContextExt;
 use crate::error::{ApiError, ApiResult};
+use crate::goals::types::{AgreementParty, Goal, GoalReview, ParentalAgreement};
 use crate::outcomes::types::Outcome;
 use crate::stages::types::{CaseStage, ChecklistItem, Decision, RiskClassification};
+use crate::support_plans::types::{SupportPlan, SupportService};
+use crate::visits::types::{Review, Visit};
 
 /// An object with a global ID.
 #[derive(Interface)]
@@ -35,6 +39,26 @@ pub enum Node {
     Outcome(Outcome),
     /// An actor.
     Actor(Actor),
+    /// A risk or protective factor.
+    AssessmentFactor(AssessmentFactor),
+    /// A record of the child's views.
+    ChildView(ChildView),
+    /// A version of the parental agreement.
+    ParentalAgreement(ParentalAgreement),
+    /// A party to an agreement.
+    AgreementParty(AgreementParty),
+    /// A goal.
+    Goal(Goal),
+    /// A goal review.
+    GoalReview(GoalReview),
+    /// A support plan.
+    SupportPlan(SupportPlan),
+    /// A support service.
+    SupportService(SupportService),
+    /// A visit.
+    Visit(Visit),
+    /// A review meeting.
+    Review(Review),
 }
 
 /// Fetches any node of the caller's LA by global ID; `None` for unknown, malformed or other-LA IDs.
@@ -62,6 +86,16 @@ async fn fetch(db: &DatabaseConnection, caller: &Caller, id: &str) -> ApiResult<
         "RiskClassification" => find!(risk_classification, RiskClassification),
         "Outcome" => find!(outcome, Outcome),
         "Actor" => find!(actor, Actor),
+        "AssessmentFactor" => find!(assessment_factor, AssessmentFactor),
+        "ChildView" => find!(child_view, ChildView),
+        "ParentalAgreement" => find!(parental_agreement, ParentalAgreement),
+        "AgreementParty" => find!(agreement_party, AgreementParty),
+        "Goal" => find!(goal, Goal),
+        "GoalReview" => find!(goal_review, GoalReview),
+        "SupportPlan" => find!(support_plan, SupportPlan),
+        "SupportService" => find!(support_service, SupportService),
+        "Visit" => find!(visit, Visit),
+        "Review" => find!(review, Review),
         _ => None,
     })
 }

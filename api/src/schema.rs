@@ -2,13 +2,17 @@
 
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
+use crate::assessments::AssessmentsMutation;
 use crate::cases::{CasesMutation, CasesQuery};
 use crate::children::{ChildrenMutation, ChildrenQuery};
 use crate::context::AppData;
+use crate::goals::GoalsMutation;
 use crate::node::NodeQuery;
 use crate::outcomes::OutcomesMutation;
 use crate::stages::StagesMutation;
+use crate::support_plans::SupportPlansMutation;
 use crate::tenancy::resolvers::{TenancyMutation, TenancyQuery};
+use crate::visits::VisitsMutation;
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -21,6 +25,10 @@ pub struct Mutation(
     ChildrenMutation,
     CasesMutation,
     StagesMutation,
+    GoalsMutation,
+    AssessmentsMutation,
+    SupportPlansMutation,
+    VisitsMutation,
     OutcomesMutation,
 );
 

@@ -4,17 +4,27 @@ use async_graphql::{Context, ID, Object, Result};
 use entities::{actor, reunification_case as case};
 
 use super::loaders::ActorKey;
+use crate::assessments::loaders::{ChildViewsOf, FactorsOf};
+use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::children::loaders::{ChildKey, EpisodeKey};
 use crate::children::types::{CareEpisode, Child};
 use crate::context::ContextExt;
+use crate::domain::AgreementStatus;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
 use crate::error::{ApiError, OptionExt};
+use crate::goals::loaders::AgreementsOf;
+use crate::goals::types::{Goal, ParentalAgreement, goals_of};
 use crate::ids::{ActorId, CaseId};
 use crate::outcomes::loaders::OutcomeOf;
 use crate::outcomes::types::Outcome;
+use crate::pagination::{Conn, Page, page_of};
 use crate::scalars::Date;
 use crate::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
 use crate::stages::types::{CaseStage, Decision, RiskClassification};
+use crate::support_plans::loaders::{ServicesOf, SupportPlanOf};
+use crate::support_plans::types::{SupportPlan, SupportService};
+use crate::visits::loaders::{ReviewsOf, VisitsOf};
+use crate::visits::types::{Review, Visit};
 
 /// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
 pub struct Actor(pub actor::Model);
@@ -172,6 +182,124 @@ impl Case {
             .map(RiskClassification)
             .collect())
     }
+    /// Risk and protective factors about the child and household members.
+    async fn factors(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentFactor>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(FactorsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(AssessmentFactor)
+            .collect())
+    }
+    /// The child's wishes and feelings, oldest first.
+    async fn child_views(&self, ctx: &Context<'_>) -> Result<Vec<ChildView>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(ChildViewsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ChildView)
+            .collect())
+    }
+    /// The parental agreement: the version in force, else the latest draft; null before there is one.
+    async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<ParentalAgreement>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(AgreementsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(current_agreement(rows.unwrap_or_default()).map(ParentalAgreement))
+    }
+    /// Every version of the parental agreement, oldest first.
+    async fn agreements(&self, ctx: &Context<'_>) -> Result<Vec<ParentalAgreement>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(AgreementsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ParentalAgreement)
+            .collect())
+    }
+    /// The goals of the current agreement.
+    async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(AgreementsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        match current_agreement(rows.unwrap_or_default()) {
+            Some(a) => goals_of(ctx, a.id).await,
+            None => Ok(Vec::new()),
+        }
+    }
+    /// The support plan; null until one is written.
+    async fn support_plan(&self, ctx: &Context<'_>) -> Result<Option<SupportPlan>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(SupportPlanOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.and_then(|mut v| v.pop()).map(SupportPlan))
+    }
+    /// Services for the child and family, by start date.
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<SupportService>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(ServicesOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(SupportService)
+            .collect())
+    }
+    /// Visits, in order of recording.
+    async fn visits(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Visit>> {
+        let page = Page::new(first, after, last, before)?;
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(VisitsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        let items: Vec<Visit> = rows.unwrap_or_default().into_iter().map(Visit).collect();
+        Ok(page_of(items, |v| v.0.id, &page)?)
+    }
+    /// Review meetings, oldest first.
+    async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<Review>> {
+        let rows = ctx
+            .loaders()?
+            .db
+            .load_one(ReviewsOf(self.0.id))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Review).collect())
+    }
     /// The outcome: return, still home at 3/6/12 months, re-entry, closure. Null until the child
     /// goes home or the case closes.
     async fn outcome(&self, ctx: &Context<'_>) -> Result<Option<Outcome>> {
@@ -187,4 +315,20 @@ impl Case {
     async fn version(&self) -> i32 {
         self.0.version
     }
+}
+
+/// The agreement in force, else the latest draft.
+fn current_agreement(
+    versions: Vec<entities::parental_agreement::Model>,
+) -> Option<entities::parental_agreement::Model> {
+    let mut active = None;
+    let mut draft = None;
+    for a in versions {
+        if a.status == AgreementStatus::Active.as_str() {
+            active = Some(a);
+        } else if a.status == AgreementStatus::Draft.as_str() {
+            draft = Some(a);
+        }
+    }
+    active.or(draft)
 }

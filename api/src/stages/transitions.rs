@@ -72,6 +72,23 @@ pub fn require_stage(current: Stage, expected: Stage, what: &str) -> ApiResult<(
     }
 }
 
+/// The case must have reached `earliest` (for work that continues through later stages).
+pub fn require_stage_at_least(current: Stage, earliest: Stage, what: &str) -> ApiResult<()> {
+    if current >= earliest {
+        Ok(())
+    } else {
+        Err(ApiError::user(
+            UserErrorCode::WrongStage,
+            &["caseId"],
+            format!(
+                "{what} starts in stage {}, but the case is in stage {}",
+                earliest.as_str(),
+                current.as_str()
+            ),
+        ))
+    }
+}
+
 /// Where a decision's outcome leads, or why the outcome is not allowed.
 pub fn after_decision(kind: DecisionKind, outcome: DecisionOutcome) -> ApiResult<Next> {
     use DecisionKind::*;
@@ -140,6 +157,13 @@ mod tests {
         assert_eq!(classification_before(DecisionKind::D1), None);
         assert!(require_stage(Stage::Assessment, Stage::Identification, "D1").is_err());
         assert!(require_active(CaseStatus::Closed).is_err());
+        assert!(
+            require_stage_at_least(Stage::ReturnAndSupport, Stage::GoalsAndServices, "goals")
+                .is_ok()
+        );
+        assert!(
+            require_stage_at_least(Stage::Assessment, Stage::GoalsAndServices, "goals").is_err()
+        );
         assert_eq!(Stage::GoalsAndServices.next(), Some(Stage::ReturnDecision));
         assert_eq!(Stage::ReturnAndSupport.next(), None);
     }

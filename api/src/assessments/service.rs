@@ -1,0 +1,137 @@
+//! Recording risk and protective factors and the child's views, in any active stage.
+
+use chrono::NaiveDate;
+use entities::{assessment_factor, child_view, reunification_case as case};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, TransactionTrait};
+
+use crate::auth::Actor;
+use crate::cases::service::{self as cases, not_future};
+use crate::domain::{CaseStatus, FactorCategory, FactorKind, FactorStatus};
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+use crate::goals::service::{member_of, text};
+use crate::ids::{CaseId, HouseholdMemberId};
+use crate::stages::transitions::require_active;
+use crate::stamp::Stamped as _;
+
+async fn active_case(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: CaseId,
+) -> ApiResult<case::Model> {
+    let case = cases::load_for_change(txn, actor, id, None).await?;
+    require_active(CaseStatus::from_db(&case.status)?)?;
+    Ok(case)
+}
+
+/// A factor to record.
+#[derive(Debug, Clone)]
+pub struct NewFactor {
+    /// The case.
+    pub case_id: CaseId,
+    /// The person it is about; none for the child.
+    pub member: Option<HouseholdMemberId>,
+    /// Risk or protective.
+    pub kind: FactorKind,
+    /// Category.
+    pub category: FactorCategory,
+    /// For a risk: current, historical or resolved.
+    pub status: Option<FactorStatus>,
+    /// The evidence.
+    pub evidence: String,
+    /// When (defaults to today).
+    pub recorded_on: Option<NaiveDate>,
+}
+
+/// Records a risk or protective factor about the child or a household member.
+pub async fn record_factor(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cmd: NewFactor,
+) -> ApiResult<assessment_factor::Model> {
+    if cmd.category.kind().is_some_and(|k| k != cmd.kind) {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["category"],
+            format!(
+                "{} is not a {} factor",
+                cmd.category.as_str(),
+                cmd.kind.as_str().to_lowercase()
+            ),
+        ));
+    }
+    match (cmd.kind, cmd.status) {
+        (FactorKind::Risk, None) => {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["status"],
+                "a risk factor is current, historical or resolved",
+            ));
+        }
+        (FactorKind::Protective, Some(_)) => {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["status"],
+                "a protective factor has no status",
+            ));
+        }
+        _ => {}
+    }
+    let evidence = text(&cmd.evidence, "evidence", 20_000)?;
+    let on = not_future(cmd.recorded_on.unwrap_or_else(cases::today), "recordedOn")?;
+    let txn = db.begin().await?;
+    let case = active_case(&txn, actor, cmd.case_id).await?;
+    let member = match cmd.member {
+        Some(m) => Some(
+            member_of(&txn, actor, m, case.child_id, &["householdMemberId"])
+                .await?
+                .id,
+        ),
+        None => None,
+    };
+    let saved = assessment_factor::ActiveModel {
+        la_id: Set(actor.la_id),
+        case_id: Set(case.id),
+        household_member_id: Set(member),
+        kind: Set(cmd.kind.as_str().to_owned()),
+        category: Set(cmd.category.as_str().to_owned()),
+        status: Set(cmd.status.map(|s| s.as_str().to_owned())),
+        evidence: Set(evidence),
+        recorded_on: Set(on),
+        ..Default::default()
+    }
+    .created(actor)
+    .insert(&txn)
+    .await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Records the child's wishes and feelings.
+pub async fn record_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    case_id: CaseId,
+    recorded_on: Option<NaiveDate>,
+    in_own_words: bool,
+    content: &str,
+) -> ApiResult<child_view::Model> {
+    let content = text(content, "content", 20_000)?;
+    let on = not_future(recorded_on.unwrap_or_else(cases::today), "recordedOn")?;
+    let txn = db.begin().await?;
+    let case = active_case(&txn, actor, case_id).await?;
+    let saved = child_view::ActiveModel {
+        la_id: Set(actor.la_id),
+        case_id: Set(case.id),
+        recorded_on: Set(on),
+        in_own_words: Set(in_own_words),
+        content: Set(content),
+        ..Default::default()
+    }
+    .created(actor)
+    .insert(&txn)
+    .await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}

@@ -1,0 +1,535 @@
+//! Rules for the parental agreement: versions, parties, goals, reviews and revisions.
+
+use chrono::NaiveDate;
+use entities::{
+    agreement_party, goal, goal_review, goal_revision, household_member, parental_agreement,
+    reunification_case as case,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use super::rules;
+use crate::auth::Actor;
+use crate::cases::service::{self as cases, not_future};
+use crate::domain::{AgreementStatus, CaseStatus, GoalStatus, Rating, Stage};
+use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
+use crate::ids::{AgreementId, AgreementPartyId, CaseId, GoalId, HouseholdMemberId};
+use crate::stages::transitions::{require_active, require_stage_at_least};
+use crate::stamp::Stamped as _;
+
+/// Checks free text: 1 to `max` characters after trimming.
+pub fn text(value: &str, field: &str, max: usize) -> ApiResult<String> {
+    let t = value.trim();
+    let n = t.chars().count();
+    if n == 0 || n > max {
+        Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &[field],
+            format!("give 1 to {max} characters"),
+        ))
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+/// Loads a case for agreement work: active and at stage 2 or later.
+async fn agreement_case(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: CaseId,
+) -> ApiResult<case::Model> {
+    let case = cases::load_for_change(txn, actor, id, None).await?;
+    require_active(CaseStatus::from_db(&case.status)?)?;
+    require_stage_at_least(
+        Stage::from_db(&case.stage)?,
+        Stage::GoalsAndServices,
+        "the parental agreement",
+    )?;
+    Ok(case)
+}
+
+/// A household member of the case's child.
+pub async fn member_of(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: HouseholdMemberId,
+    child_id: i64,
+    field: &[&str],
+) -> ApiResult<household_member::Model> {
+    household_member::Entity::find_by_id(id.0)
+        .filter(household_member::Column::LaId.eq(actor.la_id))
+        .filter(household_member::Column::ChildId.eq(child_id))
+        .one(txn)
+        .await?
+        .or_user_not_found(field, "household member of this child")
+}
+
+async fn get_agreement(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: AgreementId,
+) -> ApiResult<parental_agreement::Model> {
+    parental_agreement::Entity::find_by_id(id.0)
+        .filter(parental_agreement::Column::LaId.eq(actor.la_id))
+        .one(txn)
+        .await?
+        .or_user_not_found(&["agreementId"], "parental agreement")
+}
+
+async fn get_goal(txn: &impl ConnectionTrait, actor: &Actor, id: GoalId) -> ApiResult<goal::Model> {
+    goal::Entity::find_by_id(id.0)
+        .filter(goal::Column::LaId.eq(actor.la_id))
+        .one(txn)
+        .await?
+        .or_user_not_found(&["goalId"], "goal")
+}
+
+/// A party to a new agreement.
+#[derive(Debug, Clone)]
+pub struct NewParty {
+    /// The parent or carer.
+    pub member: HouseholdMemberId,
+    /// Their strengths.
+    pub strengths: String,
+    /// The concerns about them.
+    pub concerns: String,
+}
+
+/// Starts a new draft version of the agreement. Parties (when not given) and active goals are
+/// carried over from the latest version.
+pub async fn create_agreement(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    case_id: CaseId,
+    parties: Option<Vec<NewParty>>,
+) -> ApiResult<parental_agreement::Model> {
+    let txn = db.begin().await?;
+    let case = agreement_case(&txn, actor, case_id).await?;
+    let previous = parental_agreement::Entity::find()
+        .filter(parental_agreement::Column::CaseId.eq(case.id))
+        .order_by_desc(parental_agreement::Column::Number)
+        .one(&txn)
+        .await?;
+    if previous
+        .as_ref()
+        .is_some_and(|p| p.status == AgreementStatus::Draft.as_str())
+    {
+        return Err(ApiError::user(
+            UserErrorCode::AlreadyRecorded,
+            &["caseId"],
+            "a draft version already exists; agree or change it",
+        ));
+    }
+    let parties = match parties {
+        Some(list) => {
+            let mut out = Vec::with_capacity(list.len());
+            for (i, p) in list.into_iter().enumerate() {
+                let idx = i.to_string();
+                let m = member_of(
+                    &txn,
+                    actor,
+                    p.member,
+                    case.child_id,
+                    &["parties", &idx, "householdMemberId"],
+                )
+                .await?;
+                if !m.has_parental_responsibility && !m.lives_with_child {
+                    return Err(ApiError::user(
+                        UserErrorCode::Invalid,
+                        &["parties", &idx, "householdMemberId"],
+                        "a party holds parental responsibility or lives with the child",
+                    ));
+                }
+                out.push((
+                    m.id,
+                    text(&p.strengths, "strengths", 20_000)?,
+                    text(&p.concerns, "concerns", 20_000)?,
+                ));
+            }
+            out
+        }
+        None => match &previous {
+            Some(prev) => agreement_party::Entity::find()
+                .filter(agreement_party::Column::AgreementId.eq(prev.id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|p| (p.household_member_id, p.strengths, p.concerns))
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    if parties.is_empty() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["parties"],
+            "an agreement has at least one parent or carer",
+        ));
+    }
+    let created = parental_agreement::ActiveModel {
+        la_id: Set(actor.la_id),
+        case_id: Set(case.id),
+        number: Set(previous.as_ref().map_or(1, |p| p.number + 1)),
+        status: Set(AgreementStatus::Draft.as_str().to_owned()),
+        agreed_on: Set(None),
+        ..Default::default()
+    }
+    .created(actor)
+    .insert(&txn)
+    .await?;
+    for (member, strengths, concerns) in parties {
+        agreement_party::ActiveModel {
+            la_id: Set(actor.la_id),
+            agreement_id: Set(created.id),
+            household_member_id: Set(member),
+            strengths: Set(strengths),
+            concerns: Set(concerns),
+            accepted_on: Set(None),
+            ..Default::default()
+        }
+        .created(actor)
+        .insert(&txn)
+        .await
+        .map_err(|_| {
+            ApiError::user(
+                UserErrorCode::Duplicate,
+                &["parties"],
+                "a person is named twice",
+            )
+        })?;
+    }
+    if let Some(prev) = previous {
+        let carried = goal::Entity::find()
+            .filter(goal::Column::AgreementId.eq(prev.id))
+            .filter(goal::Column::Status.eq(GoalStatus::Active.as_str()))
+            .all(&txn)
+            .await?;
+        for g in carried {
+            let mut am: goal::ActiveModel = g.into();
+            am.id = sea_orm::ActiveValue::NotSet;
+            am.agreement_id = Set(created.id);
+            am.created(actor).insert(&txn).await?;
+        }
+    }
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Agrees a draft: it comes into force and the version in force before it is superseded.
+pub async fn agree_agreement(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: AgreementId,
+    agreed_on: Option<NaiveDate>,
+) -> ApiResult<parental_agreement::Model> {
+    let on = not_future(agreed_on.unwrap_or_else(cases::today), "agreedOn")?;
+    let txn = db.begin().await?;
+    let agreement = get_agreement(&txn, actor, id).await?;
+    let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
+    if agreement.status != AgreementStatus::Draft.as_str() {
+        return Err(ApiError::user(
+            UserErrorCode::AlreadyRecorded,
+            &["agreementId"],
+            "only a draft can be agreed",
+        ));
+    }
+    let goals = goal::Entity::find()
+        .filter(goal::Column::AgreementId.eq(agreement.id))
+        .all(&txn)
+        .await?;
+    if goals.is_empty() {
+        return Err(ApiError::user(
+            UserErrorCode::AgreementRequired,
+            &["agreementId"],
+            "an agreement needs at least one goal",
+        ));
+    }
+    for old in parental_agreement::Entity::find()
+        .filter(parental_agreement::Column::CaseId.eq(case.id))
+        .filter(parental_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
+        .all(&txn)
+        .await?
+    {
+        let version = old.version;
+        let mut am = parental_agreement::ActiveModel::from(old).changed(actor, version);
+        am.status = Set(AgreementStatus::Superseded.as_str().to_owned());
+        am.update(&txn).await?;
+    }
+    let version = agreement.version;
+    let mut am = parental_agreement::ActiveModel::from(agreement).changed(actor, version);
+    am.status = Set(AgreementStatus::Active.as_str().to_owned());
+    am.agreed_on = Set(Some(on));
+    let saved = am.update(&txn).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Records a parent's acceptance (signature) of the agreement.
+pub async fn accept_party(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: AgreementPartyId,
+    accepted_on: Option<NaiveDate>,
+) -> ApiResult<agreement_party::Model> {
+    let on = not_future(accepted_on.unwrap_or_else(cases::today), "acceptedOn")?;
+    let txn = db.begin().await?;
+    let party = agreement_party::Entity::find_by_id(id.0)
+        .filter(agreement_party::Column::LaId.eq(actor.la_id))
+        .one(&txn)
+        .await?
+        .or_user_not_found(&["partyId"], "agreement party")?;
+    let agreement = get_agreement(&txn, actor, AgreementId(party.agreement_id)).await?;
+    let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
+    if agreement.status == AgreementStatus::Superseded.as_str() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["partyId"],
+            "this version has been superseded",
+        ));
+    }
+    let version = party.version;
+    let mut am = agreement_party::ActiveModel::from(party).changed(actor, version);
+    am.accepted_on = Set(Some(on));
+    let saved = am.update(&txn).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A new goal.
+#[derive(Debug, Clone)]
+pub struct NewGoal {
+    /// The agreement version (draft or in force).
+    pub agreement: AgreementId,
+    /// The parent the goal is for (none: for the household).
+    pub member: Option<HouseholdMemberId>,
+    /// What must change.
+    pub description: String,
+    /// The steps.
+    pub steps: String,
+    /// Who is responsible.
+    pub responsible: String,
+    /// The support offered.
+    pub support_offered: String,
+    /// By when.
+    pub target_date: NaiveDate,
+}
+
+/// Adds a goal to a draft or the agreement in force.
+pub async fn add_goal(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cmd: NewGoal,
+) -> ApiResult<goal::Model> {
+    let description = text(&cmd.description, "description", 20_000)?;
+    let steps = text(&cmd.steps, "steps", 20_000)?;
+    let responsible = text(&cmd.responsible, "responsible", 200)?;
+    let support = text(&cmd.support_offered, "supportOffered", 20_000)?;
+    let txn = db.begin().await?;
+    let agreement = get_agreement(&txn, actor, cmd.agreement).await?;
+    let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
+    if agreement.status == AgreementStatus::Superseded.as_str() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["agreementId"],
+            "this version has been superseded",
+        ));
+    }
+    if cmd.target_date < case.opened_on {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["targetDate"],
+            "the target date precedes the case",
+        ));
+    }
+    let member = match cmd.member {
+        Some(m) => Some(
+            member_of(&txn, actor, m, case.child_id, &["householdMemberId"])
+                .await?
+                .id,
+        ),
+        None => None,
+    };
+    let created = goal::ActiveModel {
+        la_id: Set(actor.la_id),
+        case_id: Set(case.id),
+        agreement_id: Set(agreement.id),
+        household_member_id: Set(member),
+        description: Set(description),
+        steps: Set(steps),
+        responsible: Set(responsible),
+        support_offered: Set(support),
+        target_date: Set(cmd.target_date),
+        status: Set(GoalStatus::Active.as_str().to_owned()),
+        latest_rating: Set(None),
+        latest_review_on: Set(None),
+        sustained_since: Set(None),
+        ..Default::default()
+    }
+    .created(actor)
+    .insert(&txn)
+    .await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// A review of a goal.
+#[derive(Debug, Clone)]
+pub struct ReviewGoal {
+    /// The goal.
+    pub goal: GoalId,
+    /// Red, amber or green.
+    pub rating: Rating,
+    /// What was seen.
+    pub note: String,
+    /// The evidence.
+    pub evidence: String,
+    /// When (defaults to today).
+    pub reviewed_on: Option<NaiveDate>,
+}
+
+/// Reviews a goal; tracks how long it has held green.
+pub async fn review_goal(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cmd: ReviewGoal,
+) -> ApiResult<goal::Model> {
+    let note = text(&cmd.note, "note", 20_000)?;
+    let evidence = text(&cmd.evidence, "evidence", 20_000)?;
+    let on = not_future(cmd.reviewed_on.unwrap_or_else(cases::today), "reviewedOn")?;
+    let txn = db.begin().await?;
+    let g = get_goal(&txn, actor, cmd.goal).await?;
+    let case = agreement_case(&txn, actor, CaseId(g.case_id)).await?;
+    if g.latest_review_on.is_some_and(|last| on < last) {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["reviewedOn"],
+            "a review cannot precede the latest review",
+        ));
+    }
+    if on < case.opened_on {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["reviewedOn"],
+            "the review precedes the case",
+        ));
+    }
+    goal_review::ActiveModel {
+        la_id: Set(actor.la_id),
+        goal_id: Set(g.id),
+        case_id: Set(g.case_id),
+        reviewed_on: Set(on),
+        rating: Set(cmd.rating.as_str().to_owned()),
+        note: Set(note),
+        evidence: Set(evidence),
+        created_at: Set(chrono::Utc::now()),
+        created_by: Set(Some(actor.actor_id)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let previous = g
+        .latest_rating
+        .as_deref()
+        .map(Rating::from_db)
+        .transpose()?;
+    let since = rules::sustained_since(previous, g.sustained_since, cmd.rating, on);
+    let version = g.version;
+    let mut am = goal::ActiveModel::from(g).changed(actor, version);
+    am.latest_rating = Set(Some(cmd.rating.as_str().to_owned()));
+    am.latest_review_on = Set(Some(on));
+    am.sustained_since = Set(since);
+    let saved = am.update(&txn).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A revision of a goal.
+#[derive(Debug, Clone)]
+pub struct ReviseGoal {
+    /// The goal.
+    pub goal: GoalId,
+    /// Why.
+    pub reason: String,
+    /// More time.
+    pub new_target_date: Option<NaiveDate>,
+    /// A reworded goal.
+    pub new_description: Option<String>,
+    /// A new status.
+    pub status: Option<GoalStatus>,
+    /// The goal version the caller last saw.
+    pub expected_version: Option<i32>,
+}
+
+/// Revises a goal (more time, new wording, or a new status), keeping the history.
+pub async fn revise_goal(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cmd: ReviseGoal,
+) -> ApiResult<goal::Model> {
+    let reason = text(&cmd.reason, "reason", 20_000)?;
+    let description = cmd
+        .new_description
+        .as_deref()
+        .map(|d| text(d, "newDescription", 20_000))
+        .transpose()?;
+    if cmd.new_target_date.is_none() && description.is_none() && cmd.status.is_none() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &[],
+            "give a new target date, description or status",
+        ));
+    }
+    let txn = db.begin().await?;
+    let g = get_goal(&txn, actor, cmd.goal).await?;
+    if let Some(v) = cmd.expected_version
+        && v != g.version
+    {
+        return Err(ApiError::stale(g.version));
+    }
+    let case = agreement_case(&txn, actor, CaseId(g.case_id)).await?;
+    if let Some(d) = cmd.new_target_date
+        && d < case.opened_on
+    {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["newTargetDate"],
+            "the target date precedes the case",
+        ));
+    }
+    goal_revision::ActiveModel {
+        la_id: Set(actor.la_id),
+        goal_id: Set(g.id),
+        revised_on: Set(cases::today()),
+        reason: Set(reason),
+        previous_target_date: Set(g.target_date),
+        new_target_date: Set(cmd.new_target_date.unwrap_or(g.target_date)),
+        previous_description: Set(description.as_ref().map(|_| g.description.clone())),
+        created_at: Set(chrono::Utc::now()),
+        created_by: Set(Some(actor.actor_id)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let version = g.version;
+    let mut am = goal::ActiveModel::from(g).changed(actor, version);
+    if let Some(d) = cmd.new_target_date {
+        am.target_date = Set(d);
+    }
+    if let Some(d) = description {
+        am.description = Set(d);
+    }
+    if let Some(s) = cmd.status {
+        am.status = Set(s.as_str().to_owned());
+    }
+    let saved = am.update(&txn).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}

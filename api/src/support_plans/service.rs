@@ -1,0 +1,217 @@
+//! Rules for the support plan and its services.
+
+use chrono::NaiveDate;
+use entities::{support_plan, support_service};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait, TryIntoModel,
+};
+
+use crate::auth::Actor;
+use crate::cases::service as cases;
+use crate::domain::{CaseStatus, NeedLevel, ServiceStatus, ServiceType};
+use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
+use crate::goals::service::text;
+use crate::ids::{CaseId, ServiceId};
+use crate::stages::transitions::require_active;
+use crate::stamp::Stamped as _;
+
+/// Creates or changes the case's support plan.
+pub async fn update_plan(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    case_id: CaseId,
+    contingency_plan: Option<String>,
+    trusted_adult: Option<String>,
+    expected_version: Option<i32>,
+) -> ApiResult<support_plan::Model> {
+    let contingency = contingency_plan
+        .as_deref()
+        .map(|t| text(t, "contingencyPlan", 20_000))
+        .transpose()?;
+    let trusted = trusted_adult
+        .as_deref()
+        .map(|t| text(t, "trustedAdult", 200))
+        .transpose()?;
+    let txn = db.begin().await?;
+    let case = cases::load_for_change(&txn, actor, case_id, None).await?;
+    require_active(CaseStatus::from_db(&case.status)?)?;
+    let existing = support_plan::Entity::find()
+        .filter(support_plan::Column::CaseId.eq(case.id))
+        .filter(support_plan::Column::LaId.eq(actor.la_id))
+        .one(&txn)
+        .await?;
+    let mut am = match existing {
+        Some(plan) => {
+            if let Some(v) = expected_version
+                && v != plan.version
+            {
+                return Err(ApiError::stale(plan.version));
+            }
+            let version = plan.version;
+            support_plan::ActiveModel::from(plan).changed(actor, version)
+        }
+        None => support_plan::ActiveModel {
+            la_id: Set(actor.la_id),
+            case_id: Set(case.id),
+            contingency_plan: Set(None),
+            trusted_adult: Set(None),
+            ..Default::default()
+        }
+        .created(actor),
+    };
+    if contingency.is_some() {
+        am.contingency_plan = Set(contingency);
+    }
+    if trusted.is_some() {
+        am.trusted_adult = Set(trusted);
+    }
+    let saved = am.save(&txn).await?.try_into_model()?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A new service.
+#[derive(Debug, Clone)]
+pub struct NewService {
+    /// The case.
+    pub case_id: CaseId,
+    /// Type.
+    pub service_type: ServiceType,
+    /// Provider.
+    pub provider: String,
+    /// Need level.
+    pub need_level: NeedLevel,
+    /// Start.
+    pub starts_on: NaiveDate,
+    /// End, if known.
+    pub ends_on: Option<NaiveDate>,
+    /// Frequency, e.g. "weekly".
+    pub frequency: Option<String>,
+    /// Status.
+    pub status: ServiceStatus,
+    /// Cost in pence, if known.
+    pub cost_pence: Option<i64>,
+}
+
+fn check_dates_and_cost(
+    starts: NaiveDate,
+    ends: Option<NaiveDate>,
+    cost: Option<i64>,
+) -> ApiResult<()> {
+    if ends.is_some_and(|e| e < starts) {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["endsOn"],
+            "a service cannot end before it starts",
+        ));
+    }
+    if cost.is_some_and(|c| c < 0) {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["costPence"],
+            "a cost cannot be negative",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds a service to the case's support plan.
+pub async fn add_service(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    cmd: NewService,
+) -> ApiResult<support_service::Model> {
+    let provider = text(&cmd.provider, "provider", 200)?;
+    let frequency = cmd
+        .frequency
+        .as_deref()
+        .map(|f| text(f, "frequency", 100))
+        .transpose()?;
+    check_dates_and_cost(cmd.starts_on, cmd.ends_on, cmd.cost_pence)?;
+    let txn = db.begin().await?;
+    let case = cases::load_for_change(&txn, actor, cmd.case_id, None).await?;
+    require_active(CaseStatus::from_db(&case.status)?)?;
+    let saved = support_service::ActiveModel {
+        la_id: Set(actor.la_id),
+        case_id: Set(case.id),
+        service_type: Set(cmd.service_type.as_str().to_owned()),
+        provider: Set(provider),
+        need_level: Set(cmd.need_level.as_str().to_owned()),
+        starts_on: Set(cmd.starts_on),
+        ends_on: Set(cmd.ends_on),
+        frequency: Set(frequency),
+        status: Set(cmd.status.as_str().to_owned()),
+        cost_pence: Set(cmd.cost_pence),
+        ..Default::default()
+    }
+    .created(actor)
+    .insert(&txn)
+    .await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Changes to a service; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceChange {
+    /// New status.
+    pub status: Option<ServiceStatus>,
+    /// New end date.
+    pub ends_on: Option<NaiveDate>,
+    /// New frequency.
+    pub frequency: Option<String>,
+    /// New cost.
+    pub cost_pence: Option<i64>,
+}
+
+/// Changes a service (version-checked).
+pub async fn update_service(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: ServiceId,
+    expected_version: i32,
+    change: ServiceChange,
+) -> ApiResult<support_service::Model> {
+    let frequency = change
+        .frequency
+        .as_deref()
+        .map(|f| text(f, "frequency", 100))
+        .transpose()?;
+    let txn = db.begin().await?;
+    let service = support_service::Entity::find_by_id(id.0)
+        .filter(support_service::Column::LaId.eq(actor.la_id))
+        .one(&txn)
+        .await?
+        .or_user_not_found(&["serviceId"], "support service")?;
+    let case = cases::load_for_change(&txn, actor, CaseId(service.case_id), None).await?;
+    require_active(CaseStatus::from_db(&case.status)?)?;
+    if expected_version != service.version {
+        return Err(ApiError::stale(service.version));
+    }
+    check_dates_and_cost(
+        service.starts_on,
+        change.ends_on.or(service.ends_on),
+        change.cost_pence,
+    )?;
+    let version = service.version;
+    let mut am = support_service::ActiveModel::from(service).changed(actor, version);
+    if let Some(s) = change.status {
+        am.status = Set(s.as_str().to_owned());
+    }
+    if let Some(e) = change.ends_on {
+        am.ends_on = Set(Some(e));
+    }
+    if frequency.is_some() {
+        am.frequency = Set(frequency);
+    }
+    if let Some(c) = change.cost_pence {
+        am.cost_pence = Set(Some(c));
+    }
+    let saved = am.update(&txn).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
