@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::error::ApiError;
@@ -51,14 +51,19 @@ pub type Batch<K, V> = Result<HashMap<K, V>, LoadError>;
 /// The request's loaders.
 pub struct Loaders {
     /// The LA-scoped batching loader.
-    pub db: DataLoader<DbLoader>,
+    pub db: DataLoader<DbLoader, HashMapCache>,
 }
 
 impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: DatabaseConnection, la_id: i64) -> Self {
+        // The cache lives for one request only, so one caller never sees rows loaded for another.
         Self {
-            db: DataLoader::new(DbLoader { db, la_id }, tokio::spawn),
+            db: DataLoader::with_cache(
+                DbLoader { db, la_id },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
         }
     }
 }
