@@ -198,3 +198,195 @@ async fn another_la_sees_and_changes_nothing() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn agreement_goals_services_and_visits_are_isolated_too() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, "ISO2", 10).await;
+    let mother = w
+        .must(
+            "householdMemberAdd",
+            "householdMember { id }",
+            json!({ "childId": f.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true }),
+        )
+        .await["householdMember"]["id"]
+        .clone();
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D1", "YES", json!({})).await;
+    crate::support::classify(&w, &m, &f.case, "RC1", "LOW", 0).await;
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D2", "YES", json!({})).await;
+    let agreement = w
+        .must("agreementCreate", "agreement { id parties { id } }", json!({ "caseId": f.case, "parties": [{ "householdMemberId": mother, "strengths": "S.", "concerns": "C." }] }))
+        .await["agreement"]
+        .clone();
+    let goal = w
+        .must(
+            "goalAdd",
+            "goal { id }",
+            json!({ "agreementId": agreement["id"], "description": "G.", "steps": "S.", "responsible": "R.", "supportOffered": "S.", "targetDate": "2030-01-01" }),
+        )
+        .await["goal"]["id"]
+        .clone();
+    let review = w
+        .must(
+            "goalReview",
+            "goal { reviews { id } }",
+            json!({ "goalId": goal, "rating": "AMBER", "note": "N.", "evidence": "E." }),
+        )
+        .await["goal"]["reviews"][0]["id"]
+        .clone();
+    let service = w
+        .must("serviceAdd", "service { id }", json!({ "caseId": f.case, "serviceType": "RESPITE", "provider": "P.", "needLevel": "LOW", "startsOn": "2026-01-01" }))
+        .await["service"]["id"]
+        .clone();
+    let plan = w
+        .must(
+            "supportPlanUpdate",
+            "supportPlan { id }",
+            json!({ "caseId": f.case, "trustedAdult": "T." }),
+        )
+        .await["supportPlan"]["id"]
+        .clone();
+    let visit = w
+        .must("visitRecord", "visit { id }", json!({ "caseId": f.case, "visitedOn": crate::support::days_ago(0), "childSeen": true, "childSeenAlone": false }))
+        .await["visit"]["id"]
+        .clone();
+    let rev = w
+        .must(
+            "reviewRecord",
+            "review { id }",
+            json!({ "caseId": f.case, "kind": "PLAN", "heldOn": crate::support::days_ago(0) }),
+        )
+        .await["review"]["id"]
+        .clone();
+    let factor = w
+        .must("assessmentFactorRecord", "factor { id }", json!({ "caseId": f.case, "kind": "RISK", "category": "HOUSING", "status": "CURRENT", "evidence": "E." }))
+        .await["factor"]["id"]
+        .clone();
+    let view = w
+        .must(
+            "childViewRecord",
+            "childView { id }",
+            json!({ "caseId": f.case, "inOwnWords": false, "content": "C." }),
+        )
+        .await["childView"]["id"]
+        .clone();
+    let party = agreement["parties"][0]["id"].clone();
+
+    let other = app.caller(
+        "202",
+        &["social_worker", "team_manager", "nominated_officer"],
+    );
+    for id in [
+        &agreement["id"],
+        &goal,
+        &review,
+        &service,
+        &plan,
+        &visit,
+        &rev,
+        &factor,
+        &view,
+        &party,
+    ] {
+        let n = other
+            .ok(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(n["node"], Value::Null, "node({id}) leaked");
+        let n = w
+            .ok(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(n["node"]["id"], *id);
+    }
+    let writes: Vec<(&str, &str, Value)> = vec![
+        (
+            "agreementCreate",
+            "agreement { id }",
+            json!({ "caseId": f.case }),
+        ),
+        (
+            "agreementAgree",
+            "agreement { id }",
+            json!({ "agreementId": agreement["id"] }),
+        ),
+        (
+            "agreementPartyAccept",
+            "party { id }",
+            json!({ "partyId": party }),
+        ),
+        (
+            "goalAdd",
+            "goal { id }",
+            json!({ "agreementId": agreement["id"], "description": "G.", "steps": "S.", "responsible": "R.", "supportOffered": "S.", "targetDate": "2030-01-01" }),
+        ),
+        (
+            "goalReview",
+            "goal { id }",
+            json!({ "goalId": goal, "rating": "RED", "note": "N.", "evidence": "E." }),
+        ),
+        (
+            "goalRevise",
+            "goal { id }",
+            json!({ "goalId": goal, "reason": "R.", "status": "WITHDRAWN" }),
+        ),
+        (
+            "serviceAdd",
+            "service { id }",
+            json!({ "caseId": f.case, "serviceType": "OTHER", "provider": "P.", "needLevel": "LOW", "startsOn": "2026-01-01" }),
+        ),
+        (
+            "serviceUpdate",
+            "service { id }",
+            json!({ "serviceId": service, "expectedVersion": 1, "status": "ENDED" }),
+        ),
+        (
+            "supportPlanUpdate",
+            "supportPlan { id }",
+            json!({ "caseId": f.case, "trustedAdult": "X." }),
+        ),
+        (
+            "visitRecord",
+            "visit { id }",
+            json!({ "caseId": f.case, "visitedOn": "2026-01-01", "childSeen": false, "childSeenAlone": false }),
+        ),
+        (
+            "reviewRecord",
+            "review { id }",
+            json!({ "caseId": f.case, "kind": "PLAN", "heldOn": "2026-01-01" }),
+        ),
+        (
+            "assessmentFactorRecord",
+            "factor { id }",
+            json!({ "caseId": f.case, "kind": "PROTECTIVE", "category": "INSIGHT", "evidence": "E." }),
+        ),
+        (
+            "childViewRecord",
+            "childView { id }",
+            json!({ "caseId": f.case, "inOwnWords": true, "content": "C." }),
+        ),
+    ];
+    let before = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { version } }",
+            json!({ "id": f.case }),
+        )
+        .await;
+    for (name, selection, input) in writes {
+        other.refused(name, selection, input, "NOT_FOUND").await;
+    }
+    let after = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { version } }",
+            json!({ "id": f.case }),
+        )
+        .await;
+    assert_eq!(before, after, "the other LA changed nothing");
+}

@@ -197,3 +197,220 @@ async fn bad_episode_input_is_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn bad_input_to_stage_work_is_refused() {
+    use crate::support::{classify, complete_required, decide, open_case};
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, "V1", 10).await;
+    let mother = w
+        .must(
+            "householdMemberAdd",
+            "householdMember { id }",
+            json!({ "childId": f.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true }),
+        )
+        .await["householdMember"]["id"]
+        .clone();
+    let other_child = open_case(&w, "V2", 10).await;
+    let stranger = w
+        .must(
+            "householdMemberAdd",
+            "householdMember { id }",
+            json!({ "childId": other_child.child, "relationship": "FATHER", "hasParentalResponsibility": true, "livesWithChild": true }),
+        )
+        .await["householdMember"]["id"]
+        .clone();
+    let party = |m: &Value| json!({ "caseId": f.case, "parties": [{ "householdMemberId": m, "strengths": "S.", "concerns": "C." }] });
+    w.refused(
+        "agreementCreate",
+        "agreement { id }",
+        party(&mother),
+        "WRONG_STAGE",
+    )
+    .await;
+
+    // Factors: category must fit kind; a risk has a status, a protective factor none.
+    let factor = |o: Value| {
+        let mut b = json!({ "caseId": f.case, "kind": "RISK", "category": "HOUSING", "status": "CURRENT", "evidence": "E." });
+        b.as_object_mut()
+            .unwrap()
+            .extend(o.as_object().unwrap().clone());
+        b
+    };
+    w.refused(
+        "assessmentFactorRecord",
+        "factor { id }",
+        factor(json!({ "category": "INSIGHT" })),
+        "INVALID",
+    )
+    .await;
+    w.refused(
+        "assessmentFactorRecord",
+        "factor { id }",
+        factor(json!({ "status": null })),
+        "INVALID",
+    )
+    .await;
+    w.refused(
+        "assessmentFactorRecord",
+        "factor { id }",
+        factor(json!({ "kind": "PROTECTIVE", "category": "INSIGHT" })),
+        "INVALID",
+    )
+    .await;
+    w.refused(
+        "assessmentFactorRecord",
+        "factor { id }",
+        factor(json!({ "householdMemberId": stranger })),
+        "NOT_FOUND",
+    )
+    .await;
+    w.refused(
+        "assessmentFactorRecord",
+        "factor { id }",
+        factor(json!({ "evidence": "" })),
+        "INVALID",
+    )
+    .await;
+    w.refused("childViewRecord", "childView { id }", json!({ "caseId": f.case, "inOwnWords": true, "content": "C.", "recordedOn": "2999-01-01" }), "INVALID_DATE").await;
+
+    // Visits and reviews.
+    w.refused("visitRecord", "visit { id }", json!({ "caseId": f.case, "visitedOn": days_ago(0), "childSeen": false, "childSeenAlone": true }), "INVALID").await;
+    w.refused("reviewRecord", "review { id }", json!({ "caseId": f.case, "kind": "PLAN", "heldOn": days_ago(0), "nextReviewOn": days_ago(1) }), "INVALID_DATE").await;
+    w.refused("visitRecord", "visit { id }", json!({ "caseId": f.case, "visitedOn": days_ago(30), "childSeen": true, "childSeenAlone": true }), "INVALID_DATE").await;
+
+    // Services.
+    let service = |o: Value| {
+        let mut b = json!({ "caseId": f.case, "serviceType": "RESPITE", "provider": "P.", "needLevel": "LOW", "startsOn": days_ago(5) });
+        b.as_object_mut()
+            .unwrap()
+            .extend(o.as_object().unwrap().clone());
+        b
+    };
+    w.refused(
+        "serviceAdd",
+        "service { id }",
+        service(json!({ "endsOn": days_ago(6) })),
+        "INVALID_DATE",
+    )
+    .await;
+    w.refused(
+        "serviceAdd",
+        "service { id }",
+        service(json!({ "costPence": -1 })),
+        "INVALID",
+    )
+    .await;
+    let s = w
+        .must(
+            "serviceAdd",
+            "service { id version status }",
+            service(json!({})),
+        )
+        .await["service"]
+        .clone();
+    assert_eq!(s["status"], "PLANNED");
+    w.must(
+        "serviceUpdate",
+        "service { status }",
+        json!({ "serviceId": s["id"], "expectedVersion": 1, "status": "ACTIVE" }),
+    )
+    .await;
+    w.refused(
+        "serviceUpdate",
+        "service { status }",
+        json!({ "serviceId": s["id"], "expectedVersion": 1, "status": "ENDED" }),
+        "CONFLICT",
+    )
+    .await;
+
+    // Into stage 2: agreements and goals.
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D1", "YES", json!({})).await;
+    classify(&w, &m, &f.case, "RC1", "LOW", 0).await;
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D2", "YES", json!({})).await;
+    w.refused(
+        "agreementCreate",
+        "agreement { id }",
+        party(&stranger),
+        "NOT_FOUND",
+    )
+    .await;
+    w.refused(
+        "agreementCreate",
+        "agreement { id }",
+        json!({ "caseId": f.case }),
+        "INVALID",
+    )
+    .await;
+    let a = w
+        .must("agreementCreate", "agreement { id }", party(&mother))
+        .await["agreement"]["id"]
+        .clone();
+    w.refused(
+        "agreementCreate",
+        "agreement { id }",
+        party(&mother),
+        "ALREADY_RECORDED",
+    )
+    .await;
+    w.refused(
+        "agreementAgree",
+        "agreement { id }",
+        json!({ "agreementId": a }),
+        "AGREEMENT_REQUIRED",
+    )
+    .await;
+    let goal = json!({ "agreementId": a, "description": "G.", "steps": "S.", "responsible": "R.", "supportOffered": "S.", "targetDate": days_ago(-30) });
+    let g = w.must("goalAdd", "goal { id version }", goal).await["goal"].clone();
+    w.must("goalReview", "goal { id }", json!({ "goalId": g["id"], "rating": "RED", "note": "N.", "evidence": "E.", "reviewedOn": days_ago(0) })).await;
+    w.refused("goalReview", "goal { id }", json!({ "goalId": g["id"], "rating": "GREEN", "note": "N.", "evidence": "E.", "reviewedOn": days_ago(1) }), "INVALID_DATE").await;
+    w.refused(
+        "goalRevise",
+        "goal { id }",
+        json!({ "goalId": g["id"], "reason": "R." }),
+        "INVALID",
+    )
+    .await;
+    w.refused("goalRevise", "goal { id }", json!({ "goalId": g["id"], "reason": "R.", "newTargetDate": days_ago(-60), "expectedVersion": 1 }), "CONFLICT").await;
+    let revised = w
+        .must(
+            "goalRevise",
+            "goal { targetDate revisions { previousTargetDate newTargetDate } }",
+            json!({ "goalId": g["id"], "reason": "More time.", "newTargetDate": days_ago(-60) }),
+        )
+        .await;
+    assert_eq!(
+        revised["goal"]["revisions"][0]["newTargetDate"],
+        json!(days_ago(-60))
+    );
+    // A new version carries the parties and active goals over; agreeing it supersedes the first.
+    w.must(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": a }),
+    )
+    .await;
+    let v2 = w
+        .must(
+            "agreementCreate",
+            "agreement { id number parties { id } goals { id } }",
+            json!({ "caseId": f.case }),
+        )
+        .await["agreement"]
+        .clone();
+    assert_eq!(v2["number"], 2);
+    assert_eq!(v2["parties"].as_array().unwrap().len(), 1);
+    assert_eq!(v2["goals"].as_array().unwrap().len(), 1);
+    w.must(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": v2["id"] }),
+    )
+    .await;
+    let all = w.ok("query($id: ID!) { case(id: $id) { agreement { number } agreements { number status } } }", json!({ "id": f.case })).await;
+    assert_eq!(all["case"]["agreement"]["number"], 2);
+    assert_eq!(all["case"]["agreements"][0]["status"], "SUPERSEDED");
+}
