@@ -6,6 +6,7 @@ mod support;
 
 mod configuration;
 mod dataloader;
+mod demo;
 mod gates;
 mod happy_path;
 mod http;

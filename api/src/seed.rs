@@ -9,11 +9,20 @@ use crate::cases::service::{self as cases, NewCase};
 use crate::children::service::{self as children, ExternalId, NewChild, NewEpisode, NewMember};
 use crate::config::{Config, TokenArgs};
 use crate::domain::{
-    ClassificationKind, DecisionKind, DecisionOutcome, Relationship, RiskLevel, Stage,
+    ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome, NeedLevel, Rating,
+    Relationship, ReviewKind, RiskLevel, ServiceStatus, ServiceType, Stage, YesNoUnknown,
 };
-use crate::ids::{CaseId, ChecklistItemId, ChildId, EpisodeId};
-use crate::stages::service::{self as stages, ProposeClassification, RecordDecision, RecordReturn};
+use crate::goals::service as goals;
+use crate::ids::{
+    AgreementId, CaseId, ChecklistItemId, ChildId, ClassificationId, DecisionId, EpisodeId, GoalId,
+    HouseholdMemberId,
+};
+use crate::stages::service::{
+    self as stages, CloseCase, ProposeClassification, RecordDecision, RecordReturn,
+};
+use crate::support_plans::service as support;
 use crate::tenancy::service::{self as tenancy, LaSettings};
+use crate::visits::service as visits;
 
 /// DfE code of the synthetic demo LA (no real LA has it).
 pub const DEMO_LA: &str = "999";
@@ -45,10 +54,13 @@ pub async fn dev_token(
         .collect();
     scopes.sort();
     scopes.dedup();
-    let subject = args
-        .subject
-        .clone()
-        .unwrap_or_else(|| format!("dev-{}-{}", args.la, roles[0].as_claim()));
+    let subject = args.subject.clone().unwrap_or_else(|| {
+        format!(
+            "dev-{}-{}",
+            args.la,
+            roles.first().map_or("user", |r| r.as_claim())
+        )
+    });
     let claims: Vec<String> = roles.iter().map(|r| r.as_claim().to_owned()).collect();
     key.mint(
         &config.token_audience,
@@ -100,12 +112,14 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     };
     let today = cases::today();
     let targets = [
-        Stage::Identification,
-        Stage::Assessment,
-        Stage::GoalsAndServices,
-        Stage::ReturnAndSupport,
-        Stage::Identification,
-        Stage::Assessment,
+        Target::Identification,
+        Target::Assessment,
+        Target::Goals,
+        Target::AwaitingApproval,
+        Target::HomePlanned,
+        Target::HomeUnplanned,
+        Target::ClosedStable,
+        Target::NotPursued,
     ];
     for (i, target) in targets.iter().enumerate() {
         let n = i as i64 + 1;
@@ -114,9 +128,12 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
             &actor,
             NewChild {
                 la_child_id: format!("DEMO{n:04}"),
-                date_of_birth: today - Duration::days(365 * (3 + 2 * n) + 17 * n),
+                date_of_birth: today - Duration::days(365 * (3 + n) + 17 * n),
                 sex: ["M", "F", "U"][i % 3].to_owned(),
-                ethnicity: ["WBRI", "MWBC", "AIND", "BAFR", "OOTH", "NOBT"][i].to_owned(),
+                ethnicity: [
+                    "WBRI", "MWBC", "AIND", "BAFR", "OOTH", "NOBT", "WIRI", "BCRB",
+                ][i]
+                    .to_owned(),
                 upn: None,
                 upn_unknown_reason: Some("UN1".to_owned()),
                 nhs_number: None,
@@ -128,11 +145,12 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
         )
         .await
         .map_err(err)?;
+        let mut parent = None;
         for (rel, label) in [
             (Relationship::Mother, "Mother"),
             (Relationship::Father, "Father"),
         ] {
-            children::add_member(
+            let m = children::add_member(
                 db,
                 &actor,
                 NewMember {
@@ -145,8 +163,9 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
             )
             .await
             .map_err(err)?;
+            parent.get_or_insert(HouseholdMemberId(m.id));
         }
-        let started = today - Duration::days(200 + 10 * n);
+        let started = today - Duration::days(400 - 10 * n);
         let episode = children::open_episode(
             db,
             &actor,
@@ -173,14 +192,14 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
         )
         .await
         .map_err(err)?;
-        advance(
+        let parent = parent.ok_or_else(|| anyhow::anyhow!("demo parent missing"))?;
+        let demo = Demo {
             db,
-            &actor,
-            CaseId(case.id),
-            *target,
-            started + Duration::days(10),
-        )
-        .await?;
+            actor: &actor,
+            case: CaseId(case.id),
+            parent,
+        };
+        demo.advance(*target, started + Duration::days(10)).await?;
     }
     Ok(format!(
         "demo LA {DEMO_LA} loaded with {} synthetic children and cases",
@@ -188,113 +207,262 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     ))
 }
 
-async fn complete_checklist(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    case: CaseId,
-    stage: Stage,
-    on: NaiveDate,
-) -> anyhow::Result<()> {
-    let items = entities::checklist_item::Entity::find()
-        .filter(entities::checklist_item::Column::CaseId.eq(case.0))
-        .filter(entities::checklist_item::Column::Stage.eq(stage.as_str()))
-        .all(db)
-        .await?;
-    for item in items.into_iter().filter(|i| i.required) {
-        stages::complete_item(db, actor, ChecklistItemId(item.id), true, Some(on), None)
-            .await
-            .map_err(err)?;
-    }
-    Ok(())
+/// How far a demo case is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Identification,
+    NotPursued,
+    Assessment,
+    Goals,
+    AwaitingApproval,
+    HomeUnplanned,
+    HomePlanned,
+    ClosedStable,
 }
 
-async fn decide(
-    db: &DatabaseConnection,
-    actor: &Actor,
+/// One demo case being taken through the framework by the seeding actor.
+struct Demo<'a> {
+    db: &'a DatabaseConnection,
+    actor: &'a Actor,
     case: CaseId,
-    kind: DecisionKind,
-    on: NaiveDate,
-) -> anyhow::Result<()> {
-    stages::record_decision(
-        db,
-        actor,
-        RecordDecision {
-            case_id: case,
+    parent: HouseholdMemberId,
+}
+
+impl Demo<'_> {
+    async fn checklist(&self, stage: Stage, on: NaiveDate) -> anyhow::Result<()> {
+        let items = entities::checklist_item::Entity::find()
+            .filter(entities::checklist_item::Column::CaseId.eq(self.case.0))
+            .filter(entities::checklist_item::Column::Stage.eq(stage.as_str()))
+            .all(self.db)
+            .await?;
+        for item in items.into_iter().filter(|i| i.required) {
+            stages::complete_item(
+                self.db,
+                self.actor,
+                ChecklistItemId(item.id),
+                true,
+                Some(on),
+                None,
+            )
+            .await
+            .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    async fn decide(
+        &self,
+        actor: &Actor,
+        kind: DecisionKind,
+        outcome: DecisionOutcome,
+        on: NaiveDate,
+    ) -> anyhow::Result<()> {
+        let cmd = RecordDecision {
+            case_id: self.case,
             kind,
-            outcome: DecisionOutcome::Yes,
+            outcome,
             rationale: "Synthetic demo decision.".to_owned(),
             decided_on: Some(on),
             planned_return_on: None,
-            alternative_plan: None,
+            alternative_plan: (outcome == DecisionOutcome::No).then(|| "LTRELFR".to_owned()),
             expected_version: None,
-        },
-    )
-    .await
-    .map_err(err)?;
-    Ok(())
-}
+        };
+        stages::record_decision(self.db, actor, cmd)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
 
-async fn classify(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    case: CaseId,
-    kind: ClassificationKind,
-    on: NaiveDate,
-) -> anyhow::Result<()> {
-    let c = stages::propose_classification(
-        db,
-        actor,
-        ProposeClassification {
-            case_id: case,
+    async fn classify(&self, kind: ClassificationKind, on: NaiveDate) -> anyhow::Result<()> {
+        let cmd = ProposeClassification {
+            case_id: self.case,
             kind,
             level: RiskLevel::Medium,
             rationale: "Synthetic demo classification.".to_owned(),
             classified_on: Some(on),
-        },
-    )
-    .await
-    .map_err(err)?;
-    stages::agree_classification(db, actor, crate::ids::ClassificationId(c.id), Some(on))
-        .await
-        .map_err(err)?;
-    Ok(())
-}
+        };
+        let c = stages::propose_classification(self.db, self.actor, cmd)
+            .await
+            .map_err(err)?;
+        stages::agree_classification(self.db, self.actor, ClassificationId(c.id), Some(on))
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
 
-/// Takes a demo case forward to `target` (stage 4 by an unplanned return).
-async fn advance(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    case: CaseId,
-    target: Stage,
-    mut on: NaiveDate,
-) -> anyhow::Result<()> {
-    if target == Stage::Identification {
-        return Ok(());
+    async fn goals_and_services(&self, on: NaiveDate) -> anyhow::Result<()> {
+        let party = goals::NewParty {
+            member: self.parent,
+            strengths: "Synthetic strengths.".to_owned(),
+            concerns: "Synthetic concerns.".to_owned(),
+        };
+        let agreement = goals::create_agreement(self.db, self.actor, self.case, Some(vec![party]))
+            .await
+            .map_err(err)?;
+        let goal = goals::NewGoal {
+            agreement: AgreementId(agreement.id),
+            member: Some(self.parent),
+            description: "Synthetic goal: what must change.".to_owned(),
+            steps: "Synthetic steps.".to_owned(),
+            responsible: "Mother".to_owned(),
+            support_offered: "Synthetic support.".to_owned(),
+            target_date: on + Duration::days(90),
+        };
+        let goal = goals::add_goal(self.db, self.actor, goal)
+            .await
+            .map_err(err)?;
+        goals::agree_agreement(self.db, self.actor, AgreementId(agreement.id), Some(on))
+            .await
+            .map_err(err)?;
+        let review = goals::ReviewGoal {
+            goal: GoalId(goal.id),
+            rating: Rating::Green,
+            note: "Synthetic review.".to_owned(),
+            evidence: "Synthetic evidence.".to_owned(),
+            reviewed_on: Some(on),
+        };
+        goals::review_goal(self.db, self.actor, review)
+            .await
+            .map_err(err)?;
+        let service = support::NewService {
+            case_id: self.case,
+            service_type: ServiceType::ParentingSupport,
+            provider: "Synthetic family service".to_owned(),
+            need_level: NeedLevel::Medium,
+            starts_on: on,
+            ends_on: None,
+            frequency: Some("weekly".to_owned()),
+            status: ServiceStatus::Active,
+            cost_pence: Some(120_000),
+        };
+        support::add_service(self.db, self.actor, service)
+            .await
+            .map_err(err)?;
+        let contingency = Some("Synthetic contingency plan.".to_owned());
+        let trusted = Some("Synthetic trusted adult (teacher)".to_owned());
+        support::update_plan(self.db, self.actor, self.case, contingency, trusted, None)
+            .await
+            .map_err(err)?;
+        Ok(())
     }
-    if target == Stage::ReturnAndSupport {
-        stages::record_return(
-            db,
-            actor,
-            RecordReturn {
-                case_id: case,
-                returned_on: on,
-                unplanned: true,
-                ends_care: true,
-                expected_version: None,
-            },
-        )
-        .await
-        .map_err(err)?;
-        return Ok(());
+
+    /// Takes the case forward to `target`, a step every few weeks from `on`.
+    async fn advance(&self, target: Target, mut on: NaiveDate) -> anyhow::Result<()> {
+        let step = Duration::days(21);
+        match target {
+            Target::Identification => return Ok(()),
+            Target::NotPursued => {
+                return self
+                    .decide(self.actor, DecisionKind::D1, DecisionOutcome::No, on)
+                    .await;
+            }
+            Target::HomeUnplanned => {
+                let ret = RecordReturn {
+                    case_id: self.case,
+                    returned_on: on,
+                    unplanned: true,
+                    ends_care: true,
+                    expected_version: None,
+                };
+                stages::record_return(self.db, self.actor, ret)
+                    .await
+                    .map_err(err)?;
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.checklist(Stage::Identification, on).await?;
+        self.decide(self.actor, DecisionKind::D1, DecisionOutcome::Yes, on)
+            .await?;
+        if target == Target::Assessment {
+            return Ok(());
+        }
+        on += step;
+        self.checklist(Stage::Assessment, on).await?;
+        self.classify(ClassificationKind::Rc1, on).await?;
+        self.decide(self.actor, DecisionKind::D2, DecisionOutcome::Yes, on)
+            .await?;
+        on += step;
+        self.goals_and_services(on).await?;
+        if target == Target::Goals {
+            return Ok(());
+        }
+        on += step;
+        self.checklist(Stage::GoalsAndServices, on).await?;
+        stages::complete_goals_stage(self.db, self.actor, self.case, Some(on), None)
+            .await
+            .map_err(err)?;
+        self.classify(ClassificationKind::Rc2, on).await?;
+        self.checklist(Stage::ReturnDecision, on).await?;
+        // A social worker records D3; a nominated officer approves it (or has yet to).
+        let worker = Actor {
+            roles: vec![Role::SocialWorker],
+            ..self.actor.clone()
+        };
+        self.decide(&worker, DecisionKind::D3, DecisionOutcome::Yes, on)
+            .await?;
+        if target == Target::AwaitingApproval {
+            return Ok(());
+        }
+        let d3 = entities::decision::Entity::find()
+            .filter(entities::decision::Column::CaseId.eq(self.case.0))
+            .filter(entities::decision::Column::Kind.eq(DecisionKind::D3.as_str()))
+            .one(self.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo D3 missing"))?;
+        stages::approve_decision(self.db, self.actor, DecisionId(d3.id), Some(on))
+            .await
+            .map_err(err)?;
+        on += Duration::days(7);
+        let ret = RecordReturn {
+            case_id: self.case,
+            returned_on: on,
+            unplanned: false,
+            ends_care: true,
+            expected_version: None,
+        };
+        stages::record_return(self.db, self.actor, ret)
+            .await
+            .map_err(err)?;
+        let visit = visits::NewVisit {
+            case_id: self.case,
+            visited_on: on + Duration::days(7),
+            child_seen: true,
+            child_seen_alone: true,
+            observations: Some("Synthetic observations.".to_owned()),
+        };
+        visits::record_visit(self.db, self.actor, visit)
+            .await
+            .map_err(err)?;
+        if target == Target::HomePlanned {
+            let review = visits::NewReview {
+                case_id: self.case,
+                kind: ReviewKind::Plan,
+                held_on: on + Duration::days(14),
+                decisions: Some("Synthetic review decisions.".to_owned()),
+                next_review_on: Some(on + Duration::days(42)),
+            };
+            visits::record_review(self.db, self.actor, review)
+                .await
+                .map_err(err)?;
+            return Ok(());
+        }
+        on += Duration::days(180);
+        self.classify(ClassificationKind::Rc3, on).await?;
+        self.checklist(Stage::ReturnAndSupport, on).await?;
+        let close = CloseCase {
+            case_id: self.case,
+            reason: ClosureReason::StableAtHome,
+            closed_on: Some(on),
+            rationale: "Synthetic: support completed, child stable at home.".to_owned(),
+            reentered_care_on: None,
+            alternative_plan: None,
+            maltreatment: Some(YesNoUnknown::No),
+            expected_version: None,
+        };
+        stages::close_case(self.db, self.actor, close)
+            .await
+            .map_err(err)?;
+        Ok(())
     }
-    complete_checklist(db, actor, case, Stage::Identification, on).await?;
-    decide(db, actor, case, DecisionKind::D1, on).await?;
-    if target == Stage::Assessment {
-        return Ok(());
-    }
-    on += Duration::days(20);
-    complete_checklist(db, actor, case, Stage::Assessment, on).await?;
-    classify(db, actor, case, ClassificationKind::Rc1, on).await?;
-    decide(db, actor, case, DecisionKind::D2, on).await?;
-    Ok(())
 }
