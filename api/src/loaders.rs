@@ -108,3 +108,38 @@ macro_rules! many_loader {
         }
     };
 }
+
+/// Loads the rows under one key through the request's loader, wrapping each in its GraphQL type.
+pub async fn load_all<K, M, T>(
+    ctx: &async_graphql::Context<'_>,
+    key: K,
+    wrap: impl Fn(M) -> T,
+) -> async_graphql::Result<Vec<T>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    M: Send + Sync + Clone + 'static,
+    DbLoader: async_graphql::dataloader::Loader<K, Value = Vec<M>, Error = LoadError>,
+{
+    use crate::context::ContextExt as _;
+    let rows = ctx
+        .loaders()?
+        .db
+        .load_one(key)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(rows.unwrap_or_default().into_iter().map(wrap).collect())
+}
+
+/// Loads the one row under a key (if any) through the request's loader, wrapped.
+pub async fn load_first<K, M, T>(
+    ctx: &async_graphql::Context<'_>,
+    key: K,
+    wrap: impl Fn(M) -> T,
+) -> async_graphql::Result<Option<T>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    M: Send + Sync + Clone + 'static,
+    DbLoader: async_graphql::dataloader::Loader<K, Value = Vec<M>, Error = LoadError>,
+{
+    Ok(load_all(ctx, key, wrap).await?.into_iter().next())
+}

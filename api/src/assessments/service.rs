@@ -6,9 +6,10 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, Transa
 
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
+use crate::domain::text;
 use crate::domain::{CaseStatus, FactorCategory, FactorKind, FactorStatus};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
-use crate::goals::service::{member_of, text};
+use crate::goals::service::member_of;
 use crate::ids::{CaseId, HouseholdMemberId};
 use crate::stages::transitions::require_active;
 use crate::stamp::Stamped as _;

@@ -8,13 +8,13 @@ use crate::assessments::loaders::{ChildViewsOf, FactorsOf};
 use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::children::loaders::{ChildKey, EpisodeKey};
 use crate::children::types::{CareEpisode, Child};
-use crate::context::ContextExt;
 use crate::domain::AgreementStatus;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
-use crate::error::{ApiError, OptionExt};
+use crate::error::OptionExt;
 use crate::goals::loaders::AgreementsOf;
 use crate::goals::types::{Goal, ParentalAgreement, goals_of};
 use crate::ids::{ActorId, CaseId};
+use crate::loaders::{load_all, load_first};
 use crate::outcomes::loaders::OutcomeOf;
 use crate::outcomes::types::Outcome;
 use crate::pagination::{Conn, Page, page_of};
@@ -45,13 +45,7 @@ impl Actor {
 /// Loads an optional actor by row id.
 pub async fn load_actor(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Actor>> {
     let Some(id) = id else { return Ok(None) };
-    let rows = ctx
-        .loaders()?
-        .db
-        .load_one(ActorKey(id))
-        .await
-        .map_err(ApiError::from)?;
-    Ok(rows.and_then(|mut v| v.pop()).map(Actor))
+    load_first(ctx, ActorKey(id), Actor).await
 }
 
 /// One attempt to return one child home, taken through the framework's stages.
@@ -66,25 +60,14 @@ impl Case {
     }
     /// The child.
     async fn child(&self, ctx: &Context<'_>) -> Result<Child> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ChildKey(self.0.child_id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.and_then(|mut v| v.pop()).map(Child).or_not_found()?)
+        Ok(load_first(ctx, ChildKey(self.0.child_id), Child)
+            .await?
+            .or_not_found()?)
     }
     /// The episode of care the case belongs to.
     async fn episode(&self, ctx: &Context<'_>) -> Result<CareEpisode> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(EpisodeKey(self.0.episode_id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .and_then(|mut v| v.pop())
-            .map(CareEpisode)
+        Ok(load_first(ctx, EpisodeKey(self.0.episode_id), CareEpisode)
+            .await?
             .or_not_found()?)
     }
     /// Which attempt at reunification this is for the child (1 for the first; a previous failed return is a risk factor).
@@ -146,130 +129,48 @@ impl Case {
     }
     /// The stages entered so far, in order, with their checklists.
     async fn stages(&self, ctx: &Context<'_>) -> Result<Vec<CaseStage>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(StagesOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(CaseStage)
-            .collect())
+        load_all(ctx, StagesOf(self.0.id), CaseStage).await
     }
     /// Decisions D1–D3 and the closure, in order of recording.
     async fn decisions(&self, ctx: &Context<'_>) -> Result<Vec<Decision>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(DecisionsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Decision).collect())
+        load_all(ctx, DecisionsOf(self.0.id), Decision).await
     }
     /// Risk classifications RC1–RC3 (proposed and agreed), in order of recording.
     async fn risk_classifications(&self, ctx: &Context<'_>) -> Result<Vec<RiskClassification>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ClassificationsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(RiskClassification)
-            .collect())
+        load_all(ctx, ClassificationsOf(self.0.id), RiskClassification).await
     }
     /// Risk and protective factors about the child and household members.
     async fn factors(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentFactor>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(FactorsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(AssessmentFactor)
-            .collect())
+        load_all(ctx, FactorsOf(self.0.id), AssessmentFactor).await
     }
     /// The child's wishes and feelings, oldest first.
     async fn child_views(&self, ctx: &Context<'_>) -> Result<Vec<ChildView>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ChildViewsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(ChildView)
-            .collect())
+        load_all(ctx, ChildViewsOf(self.0.id), ChildView).await
     }
     /// The parental agreement: the version in force, else the latest draft; null before there is one.
     async fn agreement(&self, ctx: &Context<'_>) -> Result<Option<ParentalAgreement>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(AgreementsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(current_agreement(rows.unwrap_or_default()).map(ParentalAgreement))
+        let versions = load_all(ctx, AgreementsOf(self.0.id), |m| m).await?;
+        Ok(current_agreement(versions).map(ParentalAgreement))
     }
     /// Every version of the parental agreement, oldest first.
     async fn agreements(&self, ctx: &Context<'_>) -> Result<Vec<ParentalAgreement>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(AgreementsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(ParentalAgreement)
-            .collect())
+        load_all(ctx, AgreementsOf(self.0.id), ParentalAgreement).await
     }
     /// The goals of the current agreement.
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(AgreementsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        match current_agreement(rows.unwrap_or_default()) {
+        let versions = load_all(ctx, AgreementsOf(self.0.id), |m| m).await?;
+        match current_agreement(versions) {
             Some(a) => goals_of(ctx, a.id).await,
             None => Ok(Vec::new()),
         }
     }
     /// The support plan; null until one is written.
     async fn support_plan(&self, ctx: &Context<'_>) -> Result<Option<SupportPlan>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(SupportPlanOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.and_then(|mut v| v.pop()).map(SupportPlan))
+        load_first(ctx, SupportPlanOf(self.0.id), SupportPlan).await
     }
     /// Services for the child and family, by start date.
     async fn services(&self, ctx: &Context<'_>) -> Result<Vec<SupportService>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ServicesOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(SupportService)
-            .collect())
+        load_all(ctx, ServicesOf(self.0.id), SupportService).await
     }
     /// Visits, in order of recording.
     async fn visits(
@@ -281,35 +182,17 @@ impl Case {
         before: Option<String>,
     ) -> Result<Conn<Visit>> {
         let page = Page::new(first, after, last, before)?;
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(VisitsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        let items: Vec<Visit> = rows.unwrap_or_default().into_iter().map(Visit).collect();
+        let items = load_all(ctx, VisitsOf(self.0.id), Visit).await?;
         Ok(page_of(items, |v| v.0.id, &page)?)
     }
     /// Review meetings, oldest first.
     async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<Review>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ReviewsOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Review).collect())
+        load_all(ctx, ReviewsOf(self.0.id), Review).await
     }
     /// The outcome: return, still home at 3/6/12 months, re-entry, closure. Null until the child
     /// goes home or the case closes.
     async fn outcome(&self, ctx: &Context<'_>) -> Result<Option<Outcome>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(OutcomeOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.and_then(|mut v| v.pop()).map(Outcome))
+        load_first(ctx, OutcomeOf(self.0.id), Outcome).await
     }
     /// Record version; pass it as `expectedVersion` to make a change only if nobody else has.
     async fn version(&self) -> i32 {

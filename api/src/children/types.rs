@@ -4,10 +4,9 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entities::{care_episode, child, external_identifier, household_member};
 
 use super::loaders::{EpisodesOf, ExternalIdsOfChild, HouseholdOf};
-use crate::context::ContextExt;
 use crate::domain::Relationship;
-use crate::error::ApiError;
 use crate::ids::{ChildId, EpisodeId, HouseholdMemberId};
+use crate::loaders::load_all;
 use crate::scalars::Date;
 
 /// A looked-after child of the caller's LA. Reunify keeps no names: the LA child ID identifies the child.
@@ -50,45 +49,15 @@ impl Child {
     }
     /// Identifiers other systems use for this child.
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ExternalIdsOfChild(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(ExternalIdentifier::from)
-            .collect())
+        load_all(ctx, ExternalIdsOfChild(self.0.id), ExternalIdentifier::from).await
     }
     /// Parents, household members and the wider family network.
     async fn household_members(&self, ctx: &Context<'_>) -> Result<Vec<HouseholdMember>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(HouseholdOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(HouseholdMember)
-            .collect())
+        load_all(ctx, HouseholdOf(self.0.id), HouseholdMember).await
     }
     /// Episodes of care, oldest first.
     async fn episodes(&self, ctx: &Context<'_>) -> Result<Vec<CareEpisode>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(EpisodesOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(CareEpisode)
-            .collect())
+        load_all(ctx, EpisodesOf(self.0.id), CareEpisode).await
     }
     /// Record version; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {

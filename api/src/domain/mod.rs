@@ -7,7 +7,22 @@ pub mod dates;
 pub mod identifiers;
 pub mod reference;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+
+/// Free text given in input: trimmed, 1 to `max` characters, or a user error naming `field`.
+pub fn text(value: &str, field: &str, max: usize) -> ApiResult<String> {
+    let t = value.trim();
+    let n = t.chars().count();
+    if n == 0 || n > max {
+        Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &[field],
+            format!("give 1 to {max} characters"),
+        ))
+    } else {
+        Ok(t.to_owned())
+    }
+}
 
 macro_rules! db_enum {
     ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {

@@ -13,26 +13,11 @@ use sea_orm::{
 use super::rules;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
-use crate::domain::{AgreementStatus, CaseStatus, GoalStatus, Rating, Stage};
+use crate::domain::{AgreementStatus, CaseStatus, GoalStatus, Rating, Stage, text};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::ids::{AgreementId, AgreementPartyId, CaseId, GoalId, HouseholdMemberId};
 use crate::stages::transitions::{require_active, require_stage_at_least};
 use crate::stamp::Stamped as _;
-
-/// Checks free text: 1 to `max` characters after trimming.
-pub fn text(value: &str, field: &str, max: usize) -> ApiResult<String> {
-    let t = value.trim();
-    let n = t.chars().count();
-    if n == 0 || n > max {
-        Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &[field],
-            format!("give 1 to {max} characters"),
-        ))
-    } else {
-        Ok(t.to_owned())
-    }
-}
 
 /// Loads a case for agreement work: active and at stage 2 or later.
 async fn agreement_case(

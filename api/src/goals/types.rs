@@ -7,33 +7,20 @@ use super::loaders::{GoalsOfAgreement, PartiesOf, ReviewsOfGoal, RevisionsOfGoal
 use crate::cases::types::{Actor, load_actor};
 use crate::children::loaders::MemberKey;
 use crate::children::types::HouseholdMember;
-use crate::context::ContextExt;
 use crate::domain::{AgreementStatus, GoalStatus, Rating};
-use crate::error::ApiError;
 use crate::ids::{AgreementId, AgreementPartyId, GoalId, GoalReviewId};
+use crate::loaders::{load_all, load_first};
 use crate::scalars::Date;
 
 /// Loads an optional household member by row id.
 pub async fn load_member(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<HouseholdMember>> {
     let Some(id) = id else { return Ok(None) };
-    let rows = ctx
-        .loaders()?
-        .db
-        .load_one(MemberKey(id))
-        .await
-        .map_err(ApiError::from)?;
-    Ok(rows.and_then(|mut v| v.pop()).map(HouseholdMember))
+    load_first(ctx, MemberKey(id), HouseholdMember).await
 }
 
 /// Goals of an agreement version.
 pub async fn goals_of(ctx: &Context<'_>, agreement_id: i64) -> Result<Vec<Goal>> {
-    let rows = ctx
-        .loaders()?
-        .db
-        .load_one(GoalsOfAgreement(agreement_id))
-        .await
-        .map_err(ApiError::from)?;
-    Ok(rows.unwrap_or_default().into_iter().map(Goal).collect())
+    load_all(ctx, GoalsOfAgreement(agreement_id), Goal).await
 }
 
 /// One version of the written agreement between the LA and the parents.
@@ -60,17 +47,7 @@ impl ParentalAgreement {
     }
     /// The parents or carers party to it, with their strengths and the concerns.
     async fn parties(&self, ctx: &Context<'_>) -> Result<Vec<AgreementParty>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(PartiesOf(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(AgreementParty)
-            .collect())
+        load_all(ctx, PartiesOf(self.0.id), AgreementParty).await
     }
     /// The goals of this version.
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
@@ -172,31 +149,11 @@ impl Goal {
     }
     /// Every review, oldest first.
     async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<GoalReview>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(ReviewsOfGoal(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(GoalReview)
-            .collect())
+        load_all(ctx, ReviewsOfGoal(self.0.id), GoalReview).await
     }
     /// Every revision (more time, new wording, status), oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<GoalRevision>> {
-        let rows = ctx
-            .loaders()?
-            .db
-            .load_one(RevisionsOfGoal(self.0.id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(GoalRevision)
-            .collect())
+        load_all(ctx, RevisionsOfGoal(self.0.id), GoalRevision).await
     }
     /// Record version; pass it as `expectedVersion` to `goalRevise`.
     async fn version(&self) -> i32 {

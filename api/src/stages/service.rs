@@ -17,6 +17,7 @@ use super::transitions::{self, Next};
 use crate::auth::{Actor, Role};
 use crate::cases::service::{self as cases, not_future};
 use crate::domain::reference::PERMANENCE_PLAN;
+use crate::domain::text;
 use crate::domain::{
     AgreementStatus, ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind,
     DecisionOutcome, ReturnType, RiskLevel, Stage, YesNoUnknown, dates,
@@ -118,19 +119,6 @@ fn stage(c: &case::Model) -> ApiResult<Stage> {
     Stage::from_db(&c.stage)
 }
 
-fn require_text(value: &str, field: &str, max: usize) -> ApiResult<()> {
-    let n = value.trim().chars().count();
-    if n == 0 || n > max {
-        Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &[field],
-            format!("give 1 to {max} characters"),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 fn alternative_plan(plan: Option<&str>) -> ApiResult<String> {
     let Some(plan) = plan else {
         return Err(ApiError::user(
@@ -166,7 +154,7 @@ pub async fn complete_item(
     note: Option<String>,
 ) -> ApiResult<checklist_item::Model> {
     if let Some(n) = &note {
-        require_text(n, "note", 5000)?;
+        text(n, "note", 5000)?;
     }
     let on = not_future(completed_on.unwrap_or_else(cases::today), "completedOn")?;
     let item = checklist_item::Entity::find_by_id(id.0)
@@ -249,7 +237,7 @@ pub async fn record_decision(
     actor: &Actor,
     cmd: RecordDecision,
 ) -> ApiResult<(decision::Model, case::Model)> {
-    require_text(&cmd.rationale, "rationale", 20_000)?;
+    text(&cmd.rationale, "rationale", 20_000)?;
     let next = transitions::after_decision(cmd.kind, cmd.outcome)?;
     let decided_on = not_future(cmd.decided_on.unwrap_or_else(cases::today), "decidedOn")?;
     let txn = db.begin().await?;
@@ -461,7 +449,7 @@ pub async fn propose_classification(
     actor: &Actor,
     cmd: ProposeClassification,
 ) -> ApiResult<risk_classification::Model> {
-    require_text(&cmd.rationale, "rationale", 20_000)?;
+    text(&cmd.rationale, "rationale", 20_000)?;
     let on = not_future(
         cmd.classified_on.unwrap_or_else(cases::today),
         "classifiedOn",
@@ -739,7 +727,7 @@ pub async fn close_case(
     actor: &Actor,
     cmd: CloseCase,
 ) -> ApiResult<case::Model> {
-    require_text(&cmd.rationale, "rationale", 20_000)?;
+    text(&cmd.rationale, "rationale", 20_000)?;
     let on = not_future(cmd.closed_on.unwrap_or_else(cases::today), "closedOn")?;
     let txn = db.begin().await?;
     let case = cases::load_for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;

@@ -5,12 +5,11 @@ use entities::{checklist_item, decision, risk_classification, stage_progress};
 
 use super::loaders::ChecklistOf;
 use crate::cases::types::{Actor, load_actor};
-use crate::context::ContextExt;
 use crate::domain::{
     ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, RiskLevel, Stage,
 };
-use crate::error::ApiError;
 use crate::ids::{ChecklistItemId, ClassificationId, DecisionId, StageId};
+use crate::loaders::load_all;
 use crate::scalars::Date;
 
 /// A stage the case has entered, with its checklist of practice actions.
@@ -37,14 +36,8 @@ impl CaseStage {
     }
     /// The LA's practice actions for this stage, as they stood when the case entered it.
     async fn checklist(&self, ctx: &Context<'_>) -> Result<Vec<ChecklistItem>> {
-        let items = ctx
-            .loaders()?
-            .db
-            .load_one(ChecklistOf(self.0.case_id))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(items
-            .unwrap_or_default()
+        Ok(load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
+            .await?
             .into_iter()
             .filter(|i| i.stage == self.0.stage)
             .map(ChecklistItem)
@@ -52,14 +45,8 @@ impl CaseStage {
     }
     /// Share of this stage's practice actions completed, from 0 to 1 (1 when the stage has none).
     async fn completeness(&self, ctx: &Context<'_>) -> Result<f64> {
-        let items = ctx
-            .loaders()?
-            .db
-            .load_one(ChecklistOf(self.0.case_id))
-            .await
-            .map_err(ApiError::from)?;
-        let items: Vec<_> = items
-            .unwrap_or_default()
+        let items: Vec<_> = load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
+            .await?
             .into_iter()
             .filter(|i| i.stage == self.0.stage)
             .collect();

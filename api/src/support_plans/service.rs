@@ -9,9 +9,9 @@ use sea_orm::{
 
 use crate::auth::Actor;
 use crate::cases::service as cases;
+use crate::domain::text;
 use crate::domain::{CaseStatus, NeedLevel, ServiceStatus, ServiceType};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
-use crate::goals::service::text;
 use crate::ids::{CaseId, ServiceId};
 use crate::stages::transitions::require_active;
 use crate::stamp::Stamped as _;

@@ -6,9 +6,9 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, Transa
 
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
+use crate::domain::text;
 use crate::domain::{CaseStatus, ReviewKind};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
-use crate::goals::service::text;
 use crate::ids::CaseId;
 use crate::stages::transitions::require_active;
 use crate::stamp::Stamped as _;
