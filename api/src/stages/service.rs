@@ -792,10 +792,6 @@ pub async fn close_case(
         decided_on: Set(on),
         decided_by: Set(Some(actor.actor_id)),
         approval_status: Set(ApprovalStatus::NotRequired.as_str().to_owned()),
-        approved_by: Set(None),
-        approver_role: Set(None),
-        approved_on: Set(None),
-        planned_return_on: Set(None),
         alternative_plan: Set(plan.clone()),
         ..Default::default()
     }
