@@ -1,8 +1,25 @@
-//! Pure rules for goal reviews: how long a goal has held green.
+//! Pure rules for goal reviews: when a review may be dated, and how long a goal has held green.
 
 use chrono::NaiveDate;
 
 use crate::domain::Rating;
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+
+/// A review may not be dated before the goal's latest review: the history only moves forward.
+/// A review on the same day as the latest one is allowed (two meetings on one day).
+pub fn check_review_date(
+    latest_review_on: Option<NaiveDate>,
+    reviewed_on: NaiveDate,
+) -> ApiResult<()> {
+    match latest_review_on {
+        Some(latest) if reviewed_on < latest => Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["reviewedOn"],
+            format!("a review cannot precede the latest review, on {latest}"),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// The "sustained since" date after a review: a green after a green keeps the date, a green after
 /// anything else starts it, anything but green clears it.
@@ -25,6 +42,24 @@ mod tests {
 
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, day).unwrap()
+    }
+
+    #[test]
+    fn reviews_move_forward() {
+        assert!(check_review_date(None, d(1)).is_ok());
+        assert!(check_review_date(Some(d(5)), d(5)).is_ok());
+        assert!(check_review_date(Some(d(5)), d(6)).is_ok());
+        match check_review_date(Some(d(5)), d(4)) {
+            Err(ApiError::User(errors)) => {
+                assert_eq!(errors.len(), 1);
+                assert_eq!(errors[0].code, UserErrorCode::InvalidDate);
+                assert_eq!(
+                    errors[0].field,
+                    Some(vec!["input".to_owned(), "reviewedOn".to_owned()])
+                );
+            }
+            other => panic!("expected an INVALID_DATE user error, got {other:?}"),
+        }
     }
 
     #[test]

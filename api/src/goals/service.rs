@@ -14,7 +14,7 @@ use super::rules;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
 use crate::domain::{AgreementStatus, CaseStatus, GoalStatus, Rating, Stage, text};
-use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
+use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
 use crate::ids::{AgreementId, AgreementPartyId, CaseId, GoalId, HouseholdMemberId};
 use crate::stages::transitions::{require_active, require_stage_at_least};
 use crate::stamp::Stamped as _;
@@ -51,6 +51,17 @@ pub async fn member_of(
         .or_user_not_found(field, "household member of this child")
 }
 
+/// [`text`] for a field nested in a list of the input, e.g. `parties.0.strengths`.
+fn text_at(value: &str, path: &[&str], max: usize) -> ApiResult<String> {
+    text(value, "", max).map_err(|_| {
+        ApiError::user(
+            UserErrorCode::Invalid,
+            path,
+            format!("give 1 to {max} characters"),
+        )
+    })
+}
+
 async fn get_agreement(
     txn: &impl ConnectionTrait,
     actor: &Actor,
@@ -69,6 +80,23 @@ async fn get_goal(txn: &impl ConnectionTrait, actor: &Actor, id: GoalId) -> ApiR
         .one(txn)
         .await?
         .or_user_not_found(&["goalId"], "goal")
+}
+
+/// A goal of a superseded version is history: its active copy lives in the newer version.
+async fn require_current(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    g: &goal::Model,
+) -> ApiResult<()> {
+    let agreement = get_agreement(txn, actor, AgreementId(g.agreement_id)).await?;
+    if agreement.status == AgreementStatus::Superseded.as_str() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["goalId"],
+            "this goal belongs to a superseded version of the agreement; change the goal in the current version",
+        ));
+    }
+    Ok(())
 }
 
 /// A party to a new agreement.
@@ -93,6 +121,7 @@ pub async fn create_agreement(
     let txn = db.begin().await?;
     let case = agreement_case(&txn, actor, case_id).await?;
     let previous = parental_agreement::Entity::find()
+        .filter(parental_agreement::Column::LaId.eq(actor.la_id))
         .filter(parental_agreement::Column::CaseId.eq(case.id))
         .order_by_desc(parental_agreement::Column::Number)
         .one(&txn)
@@ -127,16 +156,24 @@ pub async fn create_agreement(
                         "a party holds parental responsibility or lives with the child",
                     ));
                 }
+                if out.iter().any(|(id, _, _)| *id == m.id) {
+                    return Err(ApiError::user(
+                        UserErrorCode::Duplicate,
+                        &["parties", &idx, "householdMemberId"],
+                        "this person is already a party",
+                    ));
+                }
                 out.push((
                     m.id,
-                    text(&p.strengths, "strengths", 20_000)?,
-                    text(&p.concerns, "concerns", 20_000)?,
+                    text_at(&p.strengths, &["parties", &idx, "strengths"], 20_000)?,
+                    text_at(&p.concerns, &["parties", &idx, "concerns"], 20_000)?,
                 ));
             }
             out
         }
         None => match &previous {
             Some(prev) => agreement_party::Entity::find()
+                .filter(agreement_party::Column::LaId.eq(actor.la_id))
                 .filter(agreement_party::Column::AgreementId.eq(prev.id))
                 .all(&txn)
                 .await?
@@ -177,7 +214,7 @@ pub async fn create_agreement(
         .created(actor)
         .insert(&txn)
         .await
-        .map_err(|_| {
+        .on_unique(|| {
             ApiError::user(
                 UserErrorCode::Duplicate,
                 &["parties"],
@@ -187,20 +224,58 @@ pub async fn create_agreement(
     }
     if let Some(prev) = previous {
         let carried = goal::Entity::find()
+            .filter(goal::Column::LaId.eq(actor.la_id))
             .filter(goal::Column::AgreementId.eq(prev.id))
             .filter(goal::Column::Status.eq(GoalStatus::Active.as_str()))
             .all(&txn)
             .await?;
         for g in carried {
+            let old_id = g.id;
             let mut am: goal::ActiveModel = g.into();
             am.id = sea_orm::ActiveValue::NotSet;
             am.agreement_id = Set(created.id);
-            am.created(actor).insert(&txn).await?;
+            let copy = am.created(actor).insert(&txn).await?;
+            copy_history(&txn, actor, old_id, copy.id).await?;
         }
     }
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Copies a carried-over goal's reviews and revisions to its copy in the new version, so its
+/// `reviews` agree with its `latestRating` and `sustainedSince`. Who recorded them and when is kept.
+async fn copy_history(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    from: i64,
+    to: i64,
+) -> ApiResult<()> {
+    for r in goal_review::Entity::find()
+        .filter(goal_review::Column::LaId.eq(actor.la_id))
+        .filter(goal_review::Column::GoalId.eq(from))
+        .order_by_asc(goal_review::Column::Id)
+        .all(txn)
+        .await?
+    {
+        let mut am: goal_review::ActiveModel = r.into();
+        am.id = sea_orm::ActiveValue::NotSet;
+        am.goal_id = Set(to);
+        am.insert(txn).await?;
+    }
+    for r in goal_revision::Entity::find()
+        .filter(goal_revision::Column::LaId.eq(actor.la_id))
+        .filter(goal_revision::Column::GoalId.eq(from))
+        .order_by_asc(goal_revision::Column::Id)
+        .all(txn)
+        .await?
+    {
+        let mut am: goal_revision::ActiveModel = r.into();
+        am.id = sea_orm::ActiveValue::NotSet;
+        am.goal_id = Set(to);
+        am.insert(txn).await?;
+    }
+    Ok(())
 }
 
 /// Agrees a draft: it comes into force and the version in force before it is superseded.
@@ -221,7 +296,15 @@ pub async fn agree_agreement(
             "only a draft can be agreed",
         ));
     }
+    if on < case.opened_on {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["agreedOn"],
+            "the agreement cannot precede the case",
+        ));
+    }
     let goals = goal::Entity::find()
+        .filter(goal::Column::LaId.eq(actor.la_id))
         .filter(goal::Column::AgreementId.eq(agreement.id))
         .all(&txn)
         .await?;
@@ -232,12 +315,22 @@ pub async fn agree_agreement(
             "an agreement needs at least one goal",
         ));
     }
-    for old in parental_agreement::Entity::find()
+    let in_force = parental_agreement::Entity::find()
+        .filter(parental_agreement::Column::LaId.eq(actor.la_id))
         .filter(parental_agreement::Column::CaseId.eq(case.id))
         .filter(parental_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
         .all(&txn)
-        .await?
+        .await?;
+    if let Some(since) = in_force.iter().filter_map(|a| a.agreed_on).max()
+        && on < since
     {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["agreedOn"],
+            format!("the version in force was agreed on {since}; a new one cannot precede it"),
+        ));
+    }
+    for old in in_force {
         let version = old.version;
         let mut am = parental_agreement::ActiveModel::from(old).changed(actor, version);
         am.status = Set(AgreementStatus::Superseded.as_str().to_owned());
@@ -332,11 +425,23 @@ pub async fn add_goal(
         ));
     }
     let member = match cmd.member {
-        Some(m) => Some(
-            member_of(&txn, actor, m, case.child_id, &["householdMemberId"])
-                .await?
-                .id,
-        ),
+        Some(m) => {
+            let m = member_of(&txn, actor, m, case.child_id, &["householdMemberId"]).await?;
+            let party = agreement_party::Entity::find()
+                .filter(agreement_party::Column::LaId.eq(actor.la_id))
+                .filter(agreement_party::Column::AgreementId.eq(agreement.id))
+                .filter(agreement_party::Column::HouseholdMemberId.eq(m.id))
+                .one(&txn)
+                .await?;
+            if party.is_none() {
+                return Err(ApiError::user(
+                    UserErrorCode::Invalid,
+                    &["householdMemberId"],
+                    "a goal is for a parent or carer who is a party to this agreement",
+                ));
+            }
+            Some(m.id)
+        }
         None => None,
     };
     let created = goal::ActiveModel {
@@ -390,13 +495,8 @@ pub async fn review_goal(
     let txn = db.begin().await?;
     let g = get_goal(&txn, actor, cmd.goal).await?;
     let case = agreement_case(&txn, actor, CaseId(g.case_id)).await?;
-    if g.latest_review_on.is_some_and(|last| on < last) {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["reviewedOn"],
-            "a review cannot precede the latest review",
-        ));
-    }
+    require_current(&txn, actor, &g).await?;
+    rules::check_review_date(g.latest_review_on, on)?;
     if on < case.opened_on {
         return Err(ApiError::user(
             UserErrorCode::InvalidDate,
@@ -479,6 +579,7 @@ pub async fn revise_goal(
         return Err(ApiError::stale(g.version));
     }
     let case = agreement_case(&txn, actor, CaseId(g.case_id)).await?;
+    require_current(&txn, actor, &g).await?;
     if let Some(d) = cmd.new_target_date
         && d < case.opened_on
     {

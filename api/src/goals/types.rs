@@ -142,9 +142,11 @@ impl Goal {
     async fn sustained_since(&self) -> Option<Date> {
         self.0.sustained_since.map(Date)
     }
-    /// Whether the target date has passed on an active goal.
+    /// Whether the target date has passed and the goal is not met: true for an ACTIVE or NOT_MET
+    /// goal past its target date; never for a MET or WITHDRAWN one.
     async fn overdue(&self) -> bool {
-        self.0.status == GoalStatus::Active.as_str()
+        self.0.status != GoalStatus::Met.as_str()
+            && self.0.status != GoalStatus::Withdrawn.as_str()
             && self.0.target_date < crate::cases::service::today()
     }
     /// Every review, oldest first.

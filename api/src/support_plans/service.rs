@@ -1,6 +1,6 @@
 //! Rules for the support plan and its services.
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, Months, NaiveDate};
 use entities::{support_plan, support_service};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
@@ -33,6 +33,13 @@ pub async fn update_plan(
         .as_deref()
         .map(|t| text(t, "trustedAdult", 200))
         .transpose()?;
+    if contingency.is_none() && trusted.is_none() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &[],
+            "give a contingency plan or a trusted adult",
+        ));
+    }
     let txn = db.begin().await?;
     let case = cases::load_for_change(&txn, actor, case_id, None).await?;
     require_active(CaseStatus::from_db(&case.status)?)?;
@@ -70,6 +77,23 @@ pub async fn update_plan(
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Whole calendar months from `start` to `end` (0 when `end` precedes `start`): the largest `n`
+/// such that `start` plus `n` months (clamped to the month's last day) is not after `end`.
+/// Arithmetic rather than a loop, so a far-future end date costs nothing.
+pub fn whole_months(start: NaiveDate, end: NaiveDate) -> i32 {
+    if end <= start {
+        return 0;
+    }
+    let span = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32;
+    let Ok(n) = u32::try_from(span) else {
+        return 0;
+    };
+    match start.checked_add_months(Months::new(n)) {
+        Some(d) if d <= end => span,
+        _ => span - 1,
+    }
 }
 
 /// A new service.
@@ -180,6 +204,17 @@ pub async fn update_service(
         .as_deref()
         .map(|f| text(f, "frequency", 100))
         .transpose()?;
+    if change.status.is_none()
+        && change.ends_on.is_none()
+        && frequency.is_none()
+        && change.cost_pence.is_none()
+    {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &[],
+            "give a status, end date, frequency or cost to change",
+        ));
+    }
     let txn = db.begin().await?;
     let service = support_service::Entity::find_by_id(id.0)
         .filter(support_service::Column::LaId.eq(actor.la_id))
@@ -214,4 +249,28 @@ pub async fn update_service(
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn whole_months_count_calendar_months() {
+        assert_eq!(whole_months(d(2026, 1, 15), d(2026, 1, 15)), 0);
+        assert_eq!(whole_months(d(2026, 1, 15), d(2026, 2, 14)), 0);
+        assert_eq!(whole_months(d(2026, 1, 15), d(2026, 2, 15)), 1);
+        assert_eq!(whole_months(d(2026, 1, 15), d(2027, 1, 14)), 11);
+        assert_eq!(whole_months(d(2026, 1, 15), d(2027, 1, 15)), 12);
+        // 31 January plus one month is clamped to 28 February.
+        assert_eq!(whole_months(d(2026, 1, 31), d(2026, 2, 28)), 1);
+        assert_eq!(whole_months(d(2026, 1, 31), d(2026, 2, 27)), 0);
+        assert_eq!(whole_months(d(2026, 3, 1), d(2026, 1, 1)), 0);
+        // The far end of the calendar neither loops nor overflows.
+        assert!(whole_months(d(2026, 1, 1), NaiveDate::MAX) > 3_000_000);
+    }
 }

@@ -73,14 +73,10 @@ impl SupportService {
     async fn cost_pence(&self) -> Option<i64> {
         self.0.cost_pence
     }
-    /// Whole months from start to end (or to today while it runs).
+    /// Whole calendar months from the start to the end date, or to today while it runs (0 before it starts).
     async fn months(&self) -> i32 {
         let end = self.0.ends_on.unwrap_or_else(crate::cases::service::today);
-        let mut months = 0;
-        while crate::domain::dates::add_months(self.0.starts_on, months + 1) <= end {
-            months += 1;
-        }
-        months as i32
+        super::service::whole_months(self.0.starts_on, end)
     }
     /// Record version; pass it as `expectedVersion` to `serviceUpdate`.
     async fn version(&self) -> i32 {
