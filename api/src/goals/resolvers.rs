@@ -26,7 +26,7 @@ pub struct AgreementPartyInput {
 pub struct AgreementCreateInput {
     /// The case (in GOALS_AND_SERVICES or later).
     pub case_id: ID,
-    /// The parties; omitted, they are carried over from the latest version.
+    /// The parties (at least one, each named once); omitted, they are carried over from the latest version.
     pub parties: Option<Vec<AgreementPartyInput>>,
 }
 
@@ -43,7 +43,7 @@ crate::payload!(
 pub struct AgreementAgreeInput {
     /// The draft version.
     pub agreement_id: ID,
-    /// Date it comes into force; defaults to today.
+    /// Date it comes into force (not before the case opened or the version in force was agreed); defaults to today.
     pub agreed_on: Option<Date>,
 }
 
@@ -69,7 +69,7 @@ crate::payload!(
 pub struct GoalAddInput {
     /// The agreement version (draft or in force).
     pub agreement_id: ID,
-    /// The parent the goal is for; omit for the household.
+    /// The parent the goal is for (a party to this agreement version); omit for the household.
     pub household_member_id: Option<ID>,
     /// What must change.
     pub description: String,
@@ -94,7 +94,7 @@ crate::payload!(
 /// Input of `goalReview`.
 #[derive(InputObject)]
 pub struct GoalReviewInput {
-    /// The goal.
+    /// The goal (not one of a superseded version).
     pub goal_id: ID,
     /// Red, amber or green.
     pub rating: Rating,
@@ -109,7 +109,7 @@ pub struct GoalReviewInput {
 /// Input of `goalRevise`.
 #[derive(InputObject)]
 pub struct GoalReviseInput {
-    /// The goal.
+    /// The goal (not one of a superseded version).
     pub goal_id: ID,
     /// Why (1–20,000 characters).
     pub reason: String,
@@ -129,7 +129,8 @@ pub struct GoalsMutation;
 
 #[Object]
 impl GoalsMutation {
-    /// Starts a new draft version of the parental agreement.
+    /// Starts a new draft version of the parental agreement (only when no draft is open). The latest
+    /// version's ACTIVE goals are copied into it with their reviews and revisions.
     async fn agreement_create(
         &self,
         ctx: &Context<'_>,

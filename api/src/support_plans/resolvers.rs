@@ -10,7 +10,7 @@ use crate::ids::{CaseId, ServiceId};
 use crate::payload::run;
 use crate::scalars::Date;
 
-/// Input of `supportPlanUpdate`. Only the fields given change.
+/// Input of `supportPlanUpdate`. Only the fields given change; give at least one.
 #[derive(InputObject)]
 pub struct SupportPlanUpdateInput {
     /// The case.
@@ -55,7 +55,7 @@ pub struct ServiceAddInput {
     pub cost_pence: Option<i64>,
 }
 
-/// Input of `serviceUpdate`. Only the fields given change.
+/// Input of `serviceUpdate`. Only the fields given change; give at least one.
 #[derive(InputObject)]
 pub struct ServiceUpdateInput {
     /// The service.
