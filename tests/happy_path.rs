@@ -127,6 +127,13 @@ async fn a_case_goes_from_identification_to_closure() {
         "DECISION_REQUIRED",
     )
     .await;
+    w.refused(
+        "decisionRecord",
+        "case { stage }",
+        json!({ "caseId": f.case, "kind": "D3", "outcome": "YES", "rationale": "Again." }),
+        "ALREADY_RECORDED",
+    )
+    .await;
     let body = m
         .gql("mutation($id: ID!) { decisionApprove(input: {decisionId: $id}) { userErrors { code } } }", json!({ "id": d3["decision"]["id"] }))
         .await;

@@ -284,6 +284,19 @@ pub async fn record_decision(
         require_checklist(&txn, case.id, expected_stage).await?;
     }
     if cmd.kind == DecisionKind::D3 && cmd.outcome == DecisionOutcome::Yes {
+        let earlier = decision::Entity::find()
+            .filter(decision::Column::CaseId.eq(case.id))
+            .filter(decision::Column::Kind.eq(DecisionKind::D3.as_str()))
+            .filter(decision::Column::Outcome.eq(DecisionOutcome::Yes.as_str()))
+            .count(&txn)
+            .await?;
+        if earlier > 0 {
+            return Err(ApiError::user(
+                UserErrorCode::AlreadyRecorded,
+                &["kind"],
+                "D3 = yes is already recorded; record the return, or a D3 = no to change course",
+            ));
+        }
         if let Some(planned) = cmd.planned_return_on
             && planned < decided_on
         {
