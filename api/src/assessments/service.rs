@@ -1,28 +1,17 @@
 //! Recording risk and protective factors and the child's views, in any active stage.
 
 use chrono::NaiveDate;
-use entities::{assessment_factor, child_view, reunification_case as case};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, TransactionTrait};
+use entities::{assessment_factor, child_view};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
 
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
 use crate::domain::text;
-use crate::domain::{CaseStatus, FactorCategory, FactorKind, FactorStatus};
+use crate::domain::{FactorCategory, FactorKind, FactorStatus};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 use crate::goals::service::member_of;
 use crate::ids::{CaseId, HouseholdMemberId};
-use crate::stages::transitions::require_active;
 use crate::stamp::Stamped as _;
-
-async fn active_case(
-    txn: &impl ConnectionTrait,
-    actor: &Actor,
-    id: CaseId,
-) -> ApiResult<case::Model> {
-    let case = cases::load_for_change(txn, actor, id, None).await?;
-    require_active(CaseStatus::from_db(&case.status)?)?;
-    Ok(case)
-}
 
 /// A factor to record.
 #[derive(Debug, Clone)]
@@ -80,7 +69,7 @@ pub async fn record_factor(
     let evidence = text(&cmd.evidence, "evidence", 20_000)?;
     let on = not_future(cmd.recorded_on.unwrap_or_else(cases::today), "recordedOn")?;
     let txn = db.begin().await?;
-    let case = active_case(&txn, actor, cmd.case_id).await?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
     let member = match cmd.member {
         Some(m) => Some(
             member_of(&txn, actor, m, case.child_id, &["householdMemberId"])
@@ -120,7 +109,7 @@ pub async fn record_view(
     let content = text(content, "content", 20_000)?;
     let on = not_future(recorded_on.unwrap_or_else(cases::today), "recordedOn")?;
     let txn = db.begin().await?;
-    let case = active_case(&txn, actor, case_id).await?;
+    let case = cases::load_active(&txn, actor, case_id, None).await?;
     let saved = child_view::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),

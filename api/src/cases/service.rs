@@ -179,6 +179,18 @@ pub async fn load_for_change(
     Ok(case)
 }
 
+/// Loads a case for a change, as [`load_for_change`], and requires it to be active.
+pub async fn load_active(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: CaseId,
+    expected_version: Option<i32>,
+) -> ApiResult<case::Model> {
+    let case = load_for_change(db, actor, id, expected_version).await?;
+    crate::stages::transitions::require_active(CaseStatus::from_db(&case.status)?)?;
+    Ok(case)
+}
+
 /// Saves changes to a case, bumping its version; fails with `CONFLICT` when someone else changed it
 /// since it was read.
 pub async fn save_case(
@@ -220,8 +232,7 @@ pub async fn assign(
     team: Option<String>,
 ) -> ApiResult<case::Model> {
     validate_team(&team)?;
-    let case = load_for_change(db, actor, id, expected_version).await?;
-    crate::stages::transitions::require_active(CaseStatus::from_db(&case.status)?)?;
+    let case = load_active(db, actor, id, expected_version).await?;
     if let Some(w) = worker {
         check_worker(db, actor, w).await?;
     }

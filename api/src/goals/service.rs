@@ -13,10 +13,10 @@ use sea_orm::{
 use super::rules;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
-use crate::domain::{AgreementStatus, CaseStatus, GoalStatus, Rating, Stage, text};
+use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, text};
 use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
 use crate::ids::{AgreementId, AgreementPartyId, CaseId, GoalId, HouseholdMemberId};
-use crate::stages::transitions::{require_active, require_stage_at_least};
+use crate::stages::transitions::require_stage_at_least;
 use crate::stamp::Stamped as _;
 
 /// Loads a case for agreement work: active and at stage 2 or later.
@@ -25,8 +25,7 @@ async fn agreement_case(
     actor: &Actor,
     id: CaseId,
 ) -> ApiResult<case::Model> {
-    let case = cases::load_for_change(txn, actor, id, None).await?;
-    require_active(CaseStatus::from_db(&case.status)?)?;
+    let case = cases::load_active(txn, actor, id, None).await?;
     require_stage_at_least(
         Stage::from_db(&case.stage)?,
         Stage::GoalsAndServices,

@@ -111,10 +111,6 @@ async fn require_checklist(
     }
 }
 
-fn status(c: &case::Model) -> ApiResult<CaseStatus> {
-    CaseStatus::from_db(&c.status)
-}
-
 fn stage(c: &case::Model) -> ApiResult<Stage> {
     Stage::from_db(&c.stage)
 }
@@ -162,8 +158,7 @@ pub async fn complete_item(
         .one(db)
         .await?
         .or_user_not_found(&["itemId"], "checklist item")?;
-    let case = cases::load_for_change(db, actor, CaseId(item.case_id), None).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(db, actor, CaseId(item.case_id), None).await?;
     let txn = db.begin().await?;
     let version = item.version;
     let mut am: checklist_item::ActiveModel = item.into();
@@ -241,8 +236,7 @@ pub async fn record_decision(
     let next = transitions::after_decision(cmd.kind, cmd.outcome)?;
     let decided_on = not_future(cmd.decided_on.unwrap_or_else(cases::today), "decidedOn")?;
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let expected_stage = transitions::stage_of_decision(cmd.kind).or_not_found()?;
     transitions::require_stage(stage(&case)?, expected_stage, cmd.kind.as_str())?;
     if decided_on < case.opened_on {
@@ -425,8 +419,7 @@ pub async fn approve_decision(
             "approval cannot precede the decision",
         ));
     }
-    let case = cases::load_for_change(&txn, actor, CaseId(found.case_id), None).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, CaseId(found.case_id), None).await?;
     let version = found.version;
     let mut am: decision::ActiveModel = found.into();
     am.approval_status = Set(ApprovalStatus::Approved.as_str().to_owned());
@@ -468,8 +461,7 @@ pub async fn propose_classification(
         "classifiedOn",
     )?;
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, cmd.case_id, None).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
     transitions::require_stage(
         stage(&case)?,
         transitions::stage_of_classification(cmd.kind),
@@ -522,8 +514,7 @@ pub async fn agree_classification(
         .one(&txn)
         .await?
         .or_user_not_found(&["classificationId"], "risk classification")?;
-    let case = cases::load_for_change(&txn, actor, CaseId(found.case_id), None).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, CaseId(found.case_id), None).await?;
     let agreed = agreed_classifications(&txn, case.id).await?;
     if agreed.iter().any(|c| c.kind == found.kind) {
         return Err(ApiError::user(
@@ -563,8 +554,7 @@ pub async fn complete_goals_stage(
 ) -> ApiResult<case::Model> {
     let on = not_future(completed_on.unwrap_or_else(cases::today), "completedOn")?;
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, case_id, expected_version).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, case_id, expected_version).await?;
     transitions::require_stage(
         stage(&case)?,
         Stage::GoalsAndServices,
@@ -627,8 +617,7 @@ pub async fn record_return(
 ) -> ApiResult<case::Model> {
     let on = not_future(cmd.returned_on, "returnedOn")?;
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let current = stage(&case)?;
     if current == Stage::ReturnAndSupport {
         return Err(ApiError::user(
@@ -743,8 +732,7 @@ pub async fn close_case(
     text(&cmd.rationale, "rationale", 20_000)?;
     let on = not_future(cmd.closed_on.unwrap_or_else(cases::today), "closedOn")?;
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
-    transitions::require_active(status(&case)?)?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     if on < case.opened_on {
         return Err(ApiError::user(
             UserErrorCode::InvalidDate,

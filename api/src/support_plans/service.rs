@@ -10,10 +10,9 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::cases::service as cases;
 use crate::domain::text;
-use crate::domain::{CaseStatus, NeedLevel, ServiceStatus, ServiceType};
+use crate::domain::{NeedLevel, ServiceStatus, ServiceType};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::ids::{CaseId, ServiceId};
-use crate::stages::transitions::require_active;
 use crate::stamp::Stamped as _;
 
 /// Creates or changes the case's support plan.
@@ -41,8 +40,7 @@ pub async fn update_plan(
         ));
     }
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, case_id, None).await?;
-    require_active(CaseStatus::from_db(&case.status)?)?;
+    let case = cases::load_active(&txn, actor, case_id, None).await?;
     let existing = support_plan::Entity::find()
         .filter(support_plan::Column::CaseId.eq(case.id))
         .filter(support_plan::Column::LaId.eq(actor.la_id))
@@ -155,8 +153,7 @@ pub async fn add_service(
         .transpose()?;
     check_dates_and_cost(cmd.starts_on, cmd.ends_on, cmd.cost_pence)?;
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, cmd.case_id, None).await?;
-    require_active(CaseStatus::from_db(&case.status)?)?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
     let saved = support_service::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
@@ -221,8 +218,7 @@ pub async fn update_service(
         .one(&txn)
         .await?
         .or_user_not_found(&["serviceId"], "support service")?;
-    let case = cases::load_for_change(&txn, actor, CaseId(service.case_id), None).await?;
-    require_active(CaseStatus::from_db(&case.status)?)?;
+    let case = cases::load_active(&txn, actor, CaseId(service.case_id), None).await?;
     if expected_version != service.version {
         return Err(ApiError::stale(service.version));
     }

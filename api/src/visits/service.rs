@@ -6,11 +6,10 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, Transa
 
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
+use crate::domain::ReviewKind;
 use crate::domain::text;
-use crate::domain::{CaseStatus, ReviewKind};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 use crate::ids::CaseId;
-use crate::stages::transitions::require_active;
 use crate::stamp::Stamped as _;
 
 async fn active_case(
@@ -20,8 +19,7 @@ async fn active_case(
     on: NaiveDate,
     field: &str,
 ) -> ApiResult<case::Model> {
-    let case = cases::load_for_change(txn, actor, id, None).await?;
-    require_active(CaseStatus::from_db(&case.status)?)?;
+    let case = cases::load_active(txn, actor, id, None).await?;
     if on < case.opened_on {
         return Err(ApiError::user(
             UserErrorCode::InvalidDate,
