@@ -33,12 +33,13 @@ async fn seed(app: &TestApp, n: usize) {
     let actor_id = api::tenancy::service::ensure_actor(&app.db, la.id, "seed", "client", &[])
         .await
         .unwrap();
-    let actor = Actor {
-        la_id: la.id,
+    let actor = Actor::system(
+        la.id,
         actor_id,
-        roles: vec![Role::SocialWorker],
-        scopes: vec!["cases:read".into(), "cases:write".into()],
-    };
+        "seed",
+        vec![Role::SocialWorker],
+        &["cases:read", "cases:write"],
+    );
     let today = chrono::Utc::now().date_naive();
     for i in 0..n {
         let child = api::children::service::create_child(

@@ -4,7 +4,9 @@
 
 mod support;
 
+mod audit;
 mod configuration;
+mod database_isolation;
 mod dataloader;
 mod demo;
 mod gates;

@@ -90,6 +90,26 @@ pub struct Config {
         global = true
     )]
     pub database_url: SecretString,
+    /// Database URL used to apply migrations (the schema owner); defaults to
+    /// `REUNIFY_DATABASE_URL`. On PostgreSQL the service itself should connect as a login role that
+    /// is a member of `reunify_app` and owns no table, so row-level security binds it.
+    #[arg(
+        long,
+        env = "REUNIFY_MIGRATION_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = parse_secret,
+        global = true
+    )]
+    pub migration_database_url: Option<SecretString>,
+    /// Longest a single SQL statement may run, in milliseconds (PostgreSQL `statement_timeout`, set
+    /// per transaction).
+    #[arg(
+        long,
+        env = "REUNIFY_DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub database_statement_timeout_ms: u64,
     /// `development` or `production`.
     #[arg(
         long,
@@ -279,6 +299,9 @@ impl Config {
                 return Err("REUNIFY_TOKEN_ISSUER is required in production mode".to_owned());
             }
         }
+        if self.database_statement_timeout_ms == 0 {
+            return Err("REUNIFY_DATABASE_STATEMENT_TIMEOUT_MS must be at least 1".to_owned());
+        }
         if self.max_query_depth == 0 {
             return Err("REUNIFY_MAX_QUERY_DEPTH must be at least 1".to_owned());
         }
@@ -288,6 +311,11 @@ impl Config {
     /// Whether to load the demo LA into an empty database at start.
     pub fn seed_demo(&self) -> bool {
         self.mode == Mode::Development && self.seed_demo_on_start.unwrap_or(true)
+    }
+
+    /// The statement timeout.
+    pub fn statement_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.database_statement_timeout_ms)
     }
 
     /// Whether the configured database is SQLite.

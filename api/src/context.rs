@@ -1,8 +1,12 @@
-//! Typed access to what every resolver needs: the database, the caller and the request's loaders.
+//! Typed access to what every resolver needs: the request's transaction, the caller and the
+//! request's loaders.
 
-use async_graphql::Context;
-use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
+use async_graphql::{Context, QueryPathSegment};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, ModelTrait};
+
+use crate::audit::{Action, Record};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::Loaders;
@@ -10,37 +14,48 @@ use crate::loaders::Loaders;
 /// Shared state the schema carries.
 #[derive(Clone)]
 pub struct AppData {
-    /// The database pool.
+    /// The database pool (requests use their own transaction; see [`RequestData`]).
     pub db: DatabaseConnection,
 }
 
-/// Per-request state: the caller (if authenticated) and fresh DataLoaders.
+/// Per-request state: the caller (if authenticated), the request's transaction, fresh DataLoaders.
 pub struct RequestData {
     /// The authenticated caller; `None` for anonymous requests.
     pub actor: Option<Actor>,
+    /// The transaction the whole request runs in, with the caller's LA as its tenant.
+    pub tx: Option<Arc<DatabaseTransaction>>,
     /// DataLoaders scoped to the caller's LA; `None` for anonymous requests.
     pub loaders: Option<Loaders>,
 }
 
 /// Typed accessors on the GraphQL context; a wiring mistake is `INTERNAL`, never a panic.
 pub trait ContextExt {
-    /// The database pool.
-    fn db(&self) -> ApiResult<&DatabaseConnection>;
+    /// The request's transaction (tenant set to the caller's LA).
+    fn db(&self) -> ApiResult<&DatabaseTransaction>;
     /// The authenticated caller, or `UNAUTHENTICATED`.
     fn actor(&self) -> ApiResult<&Actor>;
     /// The caller, having checked they may read child-level records.
     fn reader(&self) -> ApiResult<&Actor>;
     /// The caller, having checked they may change records.
     fn writer(&self) -> ApiResult<&Actor>;
+    /// The caller, having checked they administer the LA.
+    fn admin(&self) -> ApiResult<&Actor>;
     /// The request's DataLoaders.
     fn loaders(&self) -> ApiResult<&Loaders>;
+    /// The root field this resolver runs under (the operation, for the audit trail).
+    fn operation(&self) -> &str;
+    /// Notes in the audit trail that a record is being returned to the caller; returns it.
+    fn seen<M: ModelTrait>(&self, model: M) -> M;
+    /// Notes in the audit trail that a record asked for is not there.
+    fn missed(&self, kind: &str, id: i64);
 }
 
 impl ContextExt for Context<'_> {
-    fn db(&self) -> ApiResult<&DatabaseConnection> {
-        self.data::<AppData>()
-            .map(|d| &d.db)
-            .map_err(|_| ApiError::internal("no database in context"))
+    fn db(&self) -> ApiResult<&DatabaseTransaction> {
+        self.actor()?;
+        self.data_opt::<RequestData>()
+            .and_then(|r| r.tx.as_deref())
+            .ok_or_else(|| ApiError::internal("no transaction in context"))
     }
     fn actor(&self) -> ApiResult<&Actor> {
         self.data_opt::<RequestData>()
@@ -48,14 +63,13 @@ impl ContextExt for Context<'_> {
             .ok_or(ApiError::Unauthenticated("a bearer token is required"))
     }
     fn reader(&self) -> ApiResult<&Actor> {
-        let actor = self.actor()?;
-        actor.require_read()?;
-        Ok(actor)
+        guarded(self, Action::Read, Actor::require_read)
     }
     fn writer(&self) -> ApiResult<&Actor> {
-        let actor = self.actor()?;
-        actor.require_write()?;
-        Ok(actor)
+        guarded(self, Action::Update, Actor::require_write)
+    }
+    fn admin(&self) -> ApiResult<&Actor> {
+        guarded(self, Action::Update, Actor::require_admin)
     }
     fn loaders(&self) -> ApiResult<&Loaders> {
         self.actor()?;
@@ -63,4 +77,42 @@ impl ContextExt for Context<'_> {
             .and_then(|r| r.loaders.as_ref())
             .ok_or_else(|| ApiError::internal("no loaders in context"))
     }
+    fn operation(&self) -> &str {
+        let mut name = "";
+        let mut node = self.path_node.as_ref();
+        while let Some(n) = node {
+            if let QueryPathSegment::Name(s) = n.segment {
+                name = s;
+            }
+            node = n.parent;
+        }
+        name
+    }
+    fn seen<M: ModelTrait>(&self, model: M) -> M {
+        if let Ok(actor) = self.actor() {
+            actor.trail.read(self.operation(), Record::of(&model));
+        }
+        model
+    }
+    fn missed(&self, kind: &str, id: i64) {
+        if let Ok(actor) = self.actor() {
+            actor
+                .trail
+                .not_found(self.operation(), Record::bare(kind, id));
+        }
+    }
+}
+
+/// The caller, having passed `check`; a refusal is noted in the audit trail.
+fn guarded<'a>(
+    ctx: &'a Context<'_>,
+    action: Action,
+    check: fn(&Actor) -> ApiResult<()>,
+) -> ApiResult<&'a Actor> {
+    let actor = ctx.actor()?;
+    if let Err(e) = check(actor) {
+        actor.trail.denied(ctx.operation(), action);
+        return Err(e);
+    }
+    Ok(actor)
 }

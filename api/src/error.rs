@@ -71,6 +71,8 @@ pub enum ApiError {
     BadInput(String),
     /// A fault on our side; the detail is logged and never sent.
     Internal(String),
+    /// A database fault, kept whole so a caller can tell a unique violation from the rest.
+    Database(DbErr),
 }
 
 /// Result alias used throughout the crate.
@@ -116,7 +118,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound => "NOT_FOUND",
-            ApiError::Internal(_) => "INTERNAL",
+            ApiError::Internal(_) | ApiError::Database(_) => "INTERNAL",
         }
     }
 
@@ -137,9 +139,23 @@ impl ApiError {
                 tracing::error!(error.detail = %detail, "internal error");
                 "internal error".to_owned()
             }
+            ApiError::Database(err) => {
+                tracing::error!(error.detail = %err, "database error");
+                "internal error".to_owned()
+            }
         };
         async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
     }
+}
+
+/// A top-level `INTERNAL` error raised outside a resolver (in an extension); the detail is logged.
+pub fn internal_server_error(detail: impl std::fmt::Display) -> async_graphql::ServerError {
+    tracing::error!(error.detail = %detail, "internal error");
+    let mut err = async_graphql::ServerError::new("internal error", None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", "INTERNAL");
+    err.extensions = Some(ext);
+    err
 }
 
 impl From<ApiError> for async_graphql::Error {
@@ -150,7 +166,7 @@ impl From<ApiError> for async_graphql::Error {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        ApiError::Internal(format!("database: {err}"))
+        ApiError::Database(err)
     }
 }
 
@@ -162,9 +178,19 @@ pub trait ResultExt<T> {
 
 impl<T> ResultExt<T> for Result<T, DbErr> {
     fn on_unique(self, f: impl FnOnce() -> ApiError) -> ApiResult<T> {
-        self.map_err(|err| match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => f(),
-            _ => ApiError::from(err),
+        self.map_err(ApiError::from).on_unique(f)
+    }
+}
+
+impl<T> ResultExt<T> for ApiResult<T> {
+    fn on_unique(self, f: impl FnOnce() -> ApiError) -> ApiResult<T> {
+        self.map_err(|err| match err {
+            ApiError::Database(e)
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+            {
+                f()
+            }
+            other => other,
         })
     }
 }

@@ -5,11 +5,13 @@
 //! `pagination`, `loaders`, `auth`, `domain` (vocabulary, codes, identifiers, dates).
 
 pub mod assessments;
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod children;
 pub mod config;
 pub mod context;
+pub mod db;
 pub mod domain;
 pub mod error;
 pub mod goals;

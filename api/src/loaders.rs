@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseTransaction, DbErr};
 
 use crate::error::ApiError;
 
@@ -39,8 +39,8 @@ impl From<LoadError> for ApiError {
 
 /// Loads rows of the caller's LA only.
 pub struct DbLoader {
-    /// The pool.
-    pub db: DatabaseConnection,
+    /// The request's transaction.
+    pub db: Arc<DatabaseTransaction>,
     /// The caller's LA: every batch is filtered by it.
     pub la_id: i64,
 }
@@ -56,7 +56,7 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request.
-    pub fn new(db: DatabaseConnection, la_id: i64) -> Self {
+    pub fn new(db: Arc<DatabaseTransaction>, la_id: i64) -> Self {
         // The cache lives for one request only, so one caller never sees rows loaded for another.
         Self {
             db: DataLoader::with_cache(
@@ -101,7 +101,7 @@ macro_rules! many_loader {
                     .filter(entities::$entity::Column::$col.is_in(ids))
                     .order_by_asc(entities::$entity::Column::$order)
                     .order_by_asc(entities::$entity::Column::Id)
-                    .all(&self.db)
+                    .all(self.db.as_ref())
                     .await?;
                 Ok($crate::loaders::group(rows, |r| $key(r.$field)))
             }

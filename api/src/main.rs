@@ -58,8 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server.run().await
         }
         Command::Migrate => {
-            let db = api::server::connect(&config, Arc::default()).await?;
-            api::migrate(&db).await?;
+            api::server::migrate(&config).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -71,15 +70,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if config.mode != Mode::Development {
                 anyhow::bail!("`token` is available in development mode only (REUNIFY_MODE)");
             }
+            api::server::migrate(&config).await?;
             let db = api::server::connect(&config, Arc::default()).await?;
-            api::migrate(&db).await?;
             let token = api::seed::dev_token(&db, &config, &args).await?;
             println!("{token}");
             Ok(())
         }
         Command::SeedDemo => {
+            api::server::migrate(&config).await?;
             let db = api::server::connect(&config, Arc::default()).await?;
-            api::migrate(&db).await?;
             let summary = api::seed::demo(&db).await?;
             println!("{summary}");
             Ok(())

@@ -1,13 +1,14 @@
 //! The Node interface: `node(id:)` and `nodes(ids:)`, scoped to the caller's LA like every other path.
 
 use async_graphql::{Context, ID, Interface, Object, Result};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::auth::Actor as Caller;
 use crate::cases::types::{Actor, Case};
 use crate::children::types::{CareEpisode, Child, HouseholdMember};
 use crate::context::ContextExt;
+use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::goals::types::{AgreementParty, Goal, GoalReview, ParentalAgreement};
 use crate::outcomes::types::Outcome;
@@ -62,18 +63,27 @@ pub enum Node {
 }
 
 /// Fetches any node of the caller's LA by global ID; `None` for unknown, malformed or other-LA IDs.
-async fn fetch(db: &DatabaseConnection, caller: &Caller, id: &str) -> ApiResult<Option<Node>> {
+/// Every lookup is noted in the audit trail: the record returned, or the miss.
+async fn fetch(
+    ctx: &Context<'_>,
+    db: &impl Db,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<Option<Node>> {
     let Some((ty, id)) = crate::ids::decode(id) else {
         return Ok(None);
     };
     macro_rules! find {
-        ($entity:ident, $wrap:ident) => {
-            entities::$entity::Entity::find_by_id(id)
+        ($entity:ident, $wrap:ident) => {{
+            let found = entities::$entity::Entity::find_by_id(id)
                 .filter(entities::$entity::Column::LaId.eq(caller.la_id))
                 .one(db)
-                .await?
-                .map(|m| Node::$wrap($wrap(m)))
-        };
+                .await?;
+            if found.is_none() {
+                ctx.missed(stringify!($entity), id);
+            }
+            found.map(|m| Node::$wrap($wrap(ctx.seen(m))))
+        }};
     }
     Ok(match ty.as_str() {
         "Child" => find!(child, Child),
@@ -108,7 +118,8 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object of the caller's LA by its global ID; null when there is none.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
-        Ok(fetch(ctx.db()?, ctx.reader()?, &id).await?)
+        let caller = ctx.reader()?;
+        Ok(fetch(ctx, ctx.db()?, caller, &id).await?)
     }
 
     /// Several objects by global ID (at most 100), in the order asked; null where there is none.
@@ -116,10 +127,11 @@ impl NodeQuery {
         if ids.len() > 100 {
             return Err(ApiError::BadInput("at most 100 IDs".to_owned()).into());
         }
-        let (db, caller) = (ctx.db()?, ctx.reader()?);
+        let caller = ctx.reader()?;
+        let db = ctx.db()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in &ids {
-            out.push(fetch(db, caller, id).await?);
+            out.push(fetch(ctx, db, caller, id).await?);
         }
         Ok(out)
     }

@@ -94,6 +94,13 @@ pub fn connection<M, T: OutputType>(
     conn
 }
 
+/// Whether the connection being resolved returns its nodes (`nodes` or `edges { node }`), as
+/// opposed to only counting or paging; reads are audited only for records actually returned.
+pub fn returns_nodes(ctx: &async_graphql::Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    look.field("nodes").exists() || look.field("edges").field("node").exists()
+}
+
 /// Encodes an opaque cursor.
 pub fn encode_cursor(raw: &str) -> String {
     URL_SAFE_NO_PAD.encode(raw)

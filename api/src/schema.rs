@@ -3,6 +3,8 @@
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
 use crate::assessments::AssessmentsMutation;
+use crate::audit::extension::MutationSavepoints;
+use crate::audit::resolvers::AuditQuery;
 use crate::cases::{CasesMutation, CasesQuery};
 use crate::children::{ChildrenMutation, ChildrenQuery};
 use crate::context::AppData;
@@ -16,7 +18,13 @@ use crate::visits::VisitsMutation;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, TenancyQuery, ChildrenQuery, CasesQuery);
+pub struct Query(
+    NodeQuery,
+    TenancyQuery,
+    ChildrenQuery,
+    CasesQuery,
+    AuditQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
@@ -45,6 +53,7 @@ pub fn build(data: AppData, max_depth: usize, max_complexity: usize) -> AppSchem
         .data(data)
         .limit_depth(max_depth)
         .limit_complexity(max_complexity)
+        .extension(MutationSavepoints)
         .finish()
 }
 

@@ -1,7 +1,9 @@
 //! Development helpers: `reunify token` and `reunify seed-demo` (a fully synthetic LA, DfE code 999).
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use crate::auth::keys::DevKey;
 use crate::auth::{Actor, Role};
@@ -74,14 +76,16 @@ pub async fn dev_token(
 }
 
 /// Loads the demo LA with children and cases at every stage. Does nothing if already loaded.
-pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
+pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
     let settings = LaSettings {
         sustained_risk_months: Some(6),
         ..LaSettings::default()
     };
-    let la = tenancy::register(db, DEMO_LA, Some("Demo Borough (synthetic)"), settings)
+    let la = tenancy::register(pool, DEMO_LA, Some("Demo Borough (synthetic)"), settings)
         .await
         .map_err(err)?;
+    let txn = crate::db::begin_tenant(pool, la.id, std::time::Duration::from_secs(60)).await?;
+    let db = &txn;
     let existing = entities::child::Entity::find()
         .filter(entities::child::Column::LaId.eq(la.id))
         .count(db)
@@ -100,16 +104,17 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     )
     .await
     .map_err(err)?;
-    let actor = Actor {
-        la_id: la.id,
+    let actor = Actor::system(
+        la.id,
         actor_id,
-        roles: vec![
+        "demo-seed",
+        vec![
             Role::SocialWorker,
             Role::TeamManager,
             Role::NominatedOfficer,
         ],
-        scopes: vec!["cases:read".to_owned(), "cases:write".to_owned()],
-    };
+        &["cases:read", "cases:write"],
+    );
     let today = cases::today();
     let targets = [
         Target::Identification,
@@ -201,6 +206,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<String> {
         };
         demo.advance(*target, started + Duration::days(10)).await?;
     }
+    txn.commit().await?;
     Ok(format!(
         "demo LA {DEMO_LA} loaded with {} synthetic children and cases",
         targets.len()
@@ -222,7 +228,7 @@ enum Target {
 
 /// One demo case being taken through the framework by the seeding actor.
 struct Demo<'a> {
-    db: &'a DatabaseConnection,
+    db: &'a DatabaseTransaction,
     actor: &'a Actor,
     case: CaseId,
     parent: HouseholdMemberId,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_graphql::BatchRequest;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,14 +14,16 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction};
 use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
 
+use crate::audit::{self, Trail};
 use crate::auth::keys::{DevKey, KeySet};
 use crate::auth::{Actor, Authenticator};
 use crate::config::{Config, Mode};
 use crate::context::{AppData, RequestData};
+use crate::db;
 use crate::loaders::Loaders;
 use crate::schema::{self, AppSchema};
 
@@ -31,6 +33,7 @@ struct AppState {
     schema: AppSchema,
     auth: Authenticator,
     db: DatabaseConnection,
+    statement_timeout: Duration,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -47,7 +50,30 @@ pub async fn connect(
     config: &Config,
     statements: Arc<AtomicU64>,
 ) -> anyhow::Result<DatabaseConnection> {
-    let mut options = ConnectOptions::new(config.database_url.expose_secret().to_owned());
+    connect_to(config.database_url.expose_secret(), config, statements).await
+}
+
+/// Applies pending migrations as the schema owner (`REUNIFY_MIGRATION_DATABASE_URL`, or the
+/// service's own URL when none is set).
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let url = config
+        .migration_database_url
+        .as_ref()
+        .unwrap_or(&config.database_url)
+        .expose_secret();
+    let db = connect_to(url, config, Arc::default()).await?;
+    crate::migrate(&db).await?;
+    db.close()
+        .await
+        .map_err(|e| anyhow::anyhow!("closing the migration connection: {e}"))
+}
+
+async fn connect_to(
+    url: &str,
+    config: &Config,
+    statements: Arc<AtomicU64>,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(config.database_pool_size)
         .min_connections(1)
@@ -95,9 +121,20 @@ pub async fn key_set(config: &Config, db: &DatabaseConnection) -> anyhow::Result
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     config.validate().map_err(|e| anyhow::anyhow!(e))?;
     let statements = Arc::new(AtomicU64::new(0));
-    let db = connect(&config, statements.clone()).await?;
     if config.migrate_on_start || config.is_sqlite() || config.mode == Mode::Development {
-        crate::migrate(&db).await?;
+        migrate(&config).await?;
+    }
+    let db = connect(&config, statements.clone()).await?;
+    if config.is_sqlite() && config.mode == Mode::Production {
+        let registered = crate::tenancy::service::count_registered(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if registered > 1 {
+            anyhow::bail!(
+                "REUNIFY_DATABASE_URL: SQLite holds {registered} LAs, but it has no row-level \
+                 security; production with more than one LA needs PostgreSQL"
+            );
+        }
     }
     if config.seed_demo()
         && !crate::tenancy::service::any_registered(&db)
@@ -115,8 +152,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     );
     let state = AppState {
         schema,
-        auth: Authenticator::new(keys, db.clone()),
+        auth: Authenticator::new(keys, db.clone(), config.statement_timeout()),
         db: db.clone(),
+        statement_timeout: config.statement_timeout(),
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -213,6 +251,28 @@ fn request_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The W3C trace id of the request: from a valid `traceparent` header, or a new one.
+fn trace_id(headers: &HeaderMap) -> String {
+    let given = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split('-').nth(1))
+        .filter(|t| {
+            t.len() == 32
+                && t.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                && t.bytes().any(|b| b != b'0')
+        });
+    match given {
+        Some(t) => t.to_owned(),
+        None => {
+            let mut bytes = [0u8; 16];
+            let _ = getrandom::fill(&mut bytes);
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+    }
+}
+
 /// A response carrying only top-level errors, with the given HTTP status.
 fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
     let body = serde_json::json!({
@@ -221,6 +281,9 @@ fn error_response(status: StatusCode, code: &str, message: &str, request_id: &st
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
     resp
 }
 
@@ -254,7 +317,8 @@ async fn authenticate(
             "the Authorization header must be `Bearer <token>`",
         ));
     };
-    match state.auth.authenticate(token).await {
+    let trail = Arc::new(Trail::new(rid.to_owned(), trace_id(headers), ""));
+    match state.auth.authenticate(token, trail).await {
         Ok(actor) => Ok(Some(actor)),
         Err(crate::error::ApiError::Unauthenticated(m)) => Err(unauthorised(m)),
         Err(crate::error::ApiError::Forbidden(m)) => {
@@ -272,18 +336,30 @@ async fn authenticate(
     }
 }
 
+/// Takes back sole ownership of the request's transaction once the schema has finished with it.
+/// A DataLoader task may still be dropping its handle for a moment after its last answer.
+async fn reclaim(mut tx: Arc<DatabaseTransaction>) -> Option<DatabaseTransaction> {
+    for _ in 0..1000 {
+        match Arc::try_unwrap(tx) {
+            Ok(t) => return Some(t),
+            Err(shared) => tx = shared,
+        }
+        tokio::task::yield_now().await;
+    }
+    None
+}
+
+/// Runs one GraphQL request. An authenticated request runs in one transaction with the caller's
+/// LA as its tenant; its audit rows are written in that transaction before it commits, and if
+/// they cannot be written the request fails and nothing it did is kept.
 async fn execute(
     state: AppState,
     actor: Option<Actor>,
     batch: BatchRequest,
     rid: String,
 ) -> Response {
-    let loaders = actor
-        .as_ref()
-        .map(|a| Loaders::new(state.db.clone(), a.la_id));
-    let data = RequestData { actor, loaders };
-    let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(r.data(data)),
+    let request = match batch {
+        BatchRequest::Single(r) => r,
         BatchRequest::Batch(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -293,20 +369,59 @@ async fn execute(
             );
         }
     };
-    let response = state.schema.execute_batch(batch).await;
-    let response = match response {
-        BatchResponse::Single(mut r) => {
-            for err in &mut r.errors {
-                let ext = err.extensions.get_or_insert_with(Default::default);
-                if ext.get("code").is_none() {
-                    ext.set("code", "BAD_USER_INPUT");
-                }
-                ext.set("requestId", rid.clone());
-            }
-            BatchResponse::Single(r)
-        }
-        other => other,
+    let internal = || {
+        error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+            &rid,
+        )
     };
+    let mut response = match actor {
+        None => {
+            let data = RequestData {
+                actor: None,
+                tx: None,
+                loaders: None,
+            };
+            state.schema.execute(request.data(data)).await
+        }
+        Some(actor) => {
+            let tx = match db::begin_tenant(&state.db, actor.la_id, state.statement_timeout).await {
+                Ok(tx) => Arc::new(tx),
+                Err(e) => {
+                    tracing::error!(error.detail = %e, "cannot begin the request transaction");
+                    return internal();
+                }
+            };
+            let data = RequestData {
+                actor: Some(actor.clone()),
+                tx: Some(tx.clone()),
+                loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
+            };
+            let response = state.schema.execute(request.data(data)).await;
+            let Some(tx) = reclaim(tx).await else {
+                tracing::error!("the request transaction is still in use after execution");
+                return internal();
+            };
+            if let Err(e) = audit::flush(&tx, &actor).await {
+                let _ = e.into_graphql();
+                return internal();
+            }
+            if let Err(e) = tx.commit().await {
+                tracing::error!(error.detail = %e, "cannot commit the request transaction");
+                return internal();
+            }
+            response
+        }
+    };
+    for err in &mut response.errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "BAD_USER_INPUT");
+        }
+        ext.set("requestId", rid.clone());
+    }
     let mut resp = Json(response).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

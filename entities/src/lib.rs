@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod agreement_party;
 pub mod assessment_factor;
+pub mod audit_event;
 pub mod care_episode;
 pub mod checklist_item;
 pub mod checklist_template_item;

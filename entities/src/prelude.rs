@@ -3,6 +3,7 @@
 pub use super::actor::Entity as Actor;
 pub use super::agreement_party::Entity as AgreementParty;
 pub use super::assessment_factor::Entity as AssessmentFactor;
+pub use super::audit_event::Entity as AuditEvent;
 pub use super::care_episode::Entity as CareEpisode;
 pub use super::checklist_item::Entity as ChecklistItem;
 pub use super::checklist_template_item::Entity as ChecklistTemplateItem;

@@ -3,6 +3,9 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_core_tables;
+mod m20261124_000001_create_audit_event;
+mod m20261124_000002_row_level_security;
+pub mod rls;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -11,7 +14,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_core_tables::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_core_tables::Migration),
+            Box::new(m20261124_000001_create_audit_event::Migration),
+            Box::new(m20261124_000002_row_level_security::Migration),
+        ]
     }
 }
 
@@ -20,7 +27,7 @@ mod tests {
     use super::*;
     use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbBackend, Statement};
 
-    const TABLES: usize = 25;
+    const TABLES: usize = 26;
 
     async fn query_strings(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, DbErr> {
         let rows = db

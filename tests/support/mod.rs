@@ -11,10 +11,43 @@ use serde_json::{Value, json};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// The login role the server connects as on PostgreSQL: a member of `reunify_app`, owning nothing.
+pub const APP_LOGIN: &str = "reunify_test_login";
+
+/// Creates the application roles once per test process (they are cluster-wide).
+async fn ensure_roles(admin: &DatabaseConnection) {
+    static ROLES: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    ROLES
+        .get_or_init(|| async {
+            for (role, create) in [
+                ("reunify_app", "CREATE ROLE reunify_app NOLOGIN".to_owned()),
+                (APP_LOGIN, format!("CREATE ROLE {APP_LOGIN} LOGIN IN ROLE reunify_app")),
+            ] {
+                admin
+                    .execute_unprepared(&format!(
+                        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') \
+                         THEN {create}; END IF; \
+                         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                    ))
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+}
+
 /// A running server with its own database.
 pub struct TestApp {
     pub base: String,
+    /// The schema owner's connection (bypasses nothing on SQLite; a superuser on PostgreSQL, so
+    /// row-level security does not bind it): for fixtures and for checking what was stored.
     pub db: DatabaseConnection,
+    /// The server's own pool (on PostgreSQL the non-owner application role).
+    pub app_db: DatabaseConnection,
+    /// The database URL the server uses.
+    pub app_url: String,
+    /// Whether the database is PostgreSQL.
+    pub postgres: bool,
     pub statements: Arc<AtomicU64>,
     client: reqwest::Client,
     key: DevKey,
@@ -34,42 +67,57 @@ impl TestApp {
     /// Starts a server on a fresh database (SQLite file, or a new PostgreSQL database when
     /// `TEST_DATABASE_URL` is set) with LAs 201 and 202 registered.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], with the configuration adjusted first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let (url, dir, pg) = match std::env::var("TEST_DATABASE_URL") {
+        let (owner_url, url, dir, pg) = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let name = format!("reunify_test_{}_{n}", std::process::id());
                 let conn = Database::connect(&admin)
                     .await
                     .expect("connect to TEST_DATABASE_URL");
+                ensure_roles(&conn).await;
                 conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .unwrap();
                 let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
-                (format!("{base}/{name}"), None, Some((admin, name)))
+                let (scheme, rest) = base.split_once("://").unwrap();
+                let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+                let app = format!("{scheme}://{APP_LOGIN}@{host}/{name}");
+                (format!("{base}/{name}"), app, None, Some((admin, name)))
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                (url, Some(dir), None)
+                (url.clone(), url, Some(dir), None)
             }
         };
         let mut config = Config::for_database(&url);
+        config.migration_database_url = Some(owner_url.clone().into());
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.database_pool_size = 5;
+        adjust(&mut config);
         let server = api::server::build(config).await.expect("server builds");
         let addr = server.local_addr().unwrap();
-        let db = server.db();
+        let app_db = server.db();
         let statements = server.statement_counter();
         tokio::spawn(server.run());
+        let db = Database::connect(&owner_url).await.unwrap();
         for la in ["201", "202"] {
-            api::tenancy::service::register(&db, la, None, Default::default())
+            api::tenancy::service::register(&app_db, la, None, Default::default())
                 .await
                 .unwrap();
         }
-        let key = DevKey::load_or_create(&db).await.unwrap();
+        let key = DevKey::load_or_create(&app_db).await.unwrap();
         TestApp {
             base: format!("http://{addr}"),
             db,
+            app_db,
+            postgres: pg.is_some(),
+            app_url: url,
             statements,
             client: reqwest::Client::new(),
             key,
@@ -152,6 +200,26 @@ impl Drop for TestApp {
 }
 
 impl Caller {
+    /// Sends a GraphQL request; returns the HTTP status, the `x-request-id` header and the body.
+    pub async fn send(&self, query: &str, variables: Value) -> (u16, String, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let rid = resp
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, rid, resp.json().await.unwrap())
+    }
+
     /// Sends a GraphQL request and returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         let resp = self

@@ -2,10 +2,12 @@
 
 use chrono::NaiveDate;
 use entities::{assessment_factor, child_view};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
+use sea_orm::Set;
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
+use crate::db::Db;
 use crate::domain::text;
 use crate::domain::{FactorCategory, FactorKind, FactorStatus};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
@@ -34,7 +36,7 @@ pub struct NewFactor {
 
 /// Records a risk or protective factor about the child or a household member.
 pub async fn record_factor(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: NewFactor,
 ) -> ApiResult<assessment_factor::Model> {
@@ -90,7 +92,7 @@ pub async fn record_factor(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -99,7 +101,7 @@ pub async fn record_factor(
 
 /// Records the child's wishes and feelings.
 pub async fn record_view(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     case_id: CaseId,
     recorded_on: Option<NaiveDate>,
@@ -119,7 +121,7 @@ pub async fn record_view(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;

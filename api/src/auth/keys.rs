@@ -163,6 +163,8 @@ impl DevKey {
             la: la.to_owned(),
             roles: roles.to_vec(),
             scope: scopes.join(" "),
+            client_id: None,
+            azp: None,
         };
         let der = self
             .signing

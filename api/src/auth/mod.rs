@@ -4,6 +4,7 @@ pub mod keys;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,12 @@ pub struct Claims {
     /// Space-separated scopes.
     #[serde(default)]
     pub scope: String,
+    /// The OAuth client the token was issued to (RFC 9068 `client_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The authorised party (OpenID Connect `azp`), read when `client_id` is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
 }
 
 /// The authenticated caller, attached to every request.
@@ -112,13 +119,42 @@ pub struct Actor {
     pub la_id: i64,
     /// The caller's row in `actor`.
     pub actor_id: i64,
+    /// The token's subject.
+    pub subject: String,
+    /// The OAuth client the token was issued to, when the token names one.
+    pub client_id: Option<String>,
     /// Roles from the token.
     pub roles: Vec<Role>,
     /// Scopes from the token.
     pub scopes: Vec<String>,
+    /// The request's audit trail.
+    pub trail: Arc<crate::audit::Trail>,
 }
 
 impl Actor {
+    /// An actor acting outside an HTTP request (seeding, commands, tests), with a trail of its own.
+    pub fn system(
+        la_id: i64,
+        actor_id: i64,
+        subject: &str,
+        roles: Vec<Role>,
+        scopes: &[&str],
+    ) -> Self {
+        Self {
+            la_id,
+            actor_id,
+            subject: subject.to_owned(),
+            client_id: None,
+            roles,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            trail: Arc::new(crate::audit::Trail::new(
+                String::new(),
+                String::new(),
+                subject,
+            )),
+        }
+    }
+
     /// Whether the caller holds a role.
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -179,21 +215,27 @@ type ActorCache = HashMap<(String, String), (i64, i64)>;
 pub struct Authenticator {
     keys: Arc<keys::KeySet>,
     db: DatabaseConnection,
+    statement_timeout: Duration,
     actors: Arc<RwLock<ActorCache>>,
 }
 
 impl Authenticator {
     /// An authenticator over a key set.
-    pub fn new(keys: keys::KeySet, db: DatabaseConnection) -> Self {
+    pub fn new(keys: keys::KeySet, db: DatabaseConnection, statement_timeout: Duration) -> Self {
         Self {
             keys: Arc::new(keys),
             db,
+            statement_timeout,
             actors: Arc::default(),
         }
     }
 
     /// Verifies a bearer token and returns the actor it stands for.
-    pub async fn authenticate(&self, token: &str) -> ApiResult<Actor> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        trail: Arc<crate::audit::Trail>,
+    ) -> ApiResult<Actor> {
         let claims = self.keys.verify(token)?;
         let roles: Vec<Role> = claims
             .roles
@@ -218,14 +260,11 @@ impl Authenticator {
                 } else {
                     "user"
                 };
-                let actor_id = tenancy::service::ensure_actor(
-                    &self.db,
-                    la.id,
-                    &claims.sub,
-                    kind,
-                    &claims.roles,
-                )
-                .await?;
+                let txn = crate::db::begin_tenant(&self.db, la.id, self.statement_timeout).await?;
+                let actor_id =
+                    tenancy::service::ensure_actor(&txn, la.id, &claims.sub, kind, &claims.roles)
+                        .await?;
+                txn.commit().await?;
                 if let Ok(mut m) = self.actors.write() {
                     m.insert(key, (la.id, actor_id));
                 }
@@ -235,8 +274,11 @@ impl Authenticator {
         Ok(Actor {
             la_id,
             actor_id,
+            subject: claims.sub.clone(),
+            client_id: claims.client_id.clone().or_else(|| claims.azp.clone()),
             roles,
             scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+            trail,
         })
     }
 }

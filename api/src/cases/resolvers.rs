@@ -8,7 +8,7 @@ use crate::context::ContextExt;
 use crate::domain::{CaseStatus, RiskLevel, Stage};
 use crate::error::ApiError;
 use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
-use crate::pagination::{Conn, Page, connection};
+use crate::pagination::{Conn, Page, connection, returns_nodes};
 use crate::payload::run;
 use crate::scalars::Date;
 
@@ -101,12 +101,15 @@ pub struct CasesQuery;
 impl CasesQuery {
     /// A case of the caller's LA with everything about it; null when there is none with this ID.
     async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Case>> {
+        let actor = ctx.reader()?;
         let Some(id) = CaseId::parse(&id) else {
             return Ok(None);
         };
-        Ok(service::get_case(ctx.db()?, ctx.reader()?, id)
-            .await?
-            .map(Case))
+        let found = service::get_case(ctx.db()?, actor, id).await?;
+        if found.is_none() {
+            ctx.missed("reunification_case", id.0);
+        }
+        Ok(found.map(|m| Case(ctx.seen(m))))
     }
 
     /// The caller's LA's cases, filtered and ordered (default: oldest record first).
@@ -135,13 +138,14 @@ impl CasesQuery {
         };
         let (rows, total, more) =
             service::list_cases(ctx.db()?, actor, &filter, order, desc, &page).await?;
+        let returned = returns_nodes(ctx);
         Ok(connection(
             rows,
             total,
             more,
             &page,
             |m| service::cursor_of(m, order),
-            Case,
+            |m| Case(if returned { ctx.seen(m) } else { m }),
         ))
     }
 }

@@ -3,12 +3,14 @@
 use chrono::{NaiveDate, Utc};
 use entities::{actor, reunification_case as case};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::children::service as children;
+use crate::db::Db;
 use crate::domain::{CaseStatus, RiskLevel, Stage};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
@@ -70,11 +72,7 @@ async fn check_worker(db: &impl ConnectionTrait, actor: &Actor, id: ActorId) -> 
 }
 
 /// Opens a case at stage 0 (identification) for a child with an open episode.
-pub async fn open_case(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    cmd: NewCase,
-) -> ApiResult<case::Model> {
+pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<case::Model> {
     validate_team(&cmd.team)?;
     let opened_on = not_future(cmd.opened_on.unwrap_or_else(today), "openedOn")?;
     let child = children::get_child(db, actor, cmd.child_id)
@@ -141,7 +139,7 @@ pub async fn open_case(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     stages::start_stage(&txn, actor, created.id, Stage::Identification, opened_on).await?;
     txn.commit().await?;
@@ -201,6 +199,7 @@ pub async fn save_case(
 ) -> ApiResult<case::Model> {
     let mut am: case::ActiveModel = current.clone().into();
     change(&mut am);
+    let fields = crate::audit::set_fields(&am);
     let am = am.changed(actor, current.version);
     let result = case::Entity::update_many()
         .set(am)
@@ -216,15 +215,18 @@ pub async fn save_case(
             .or_not_found()?;
         return Err(ApiError::stale(now.version));
     }
-    case::Entity::find_by_id(current.id)
+    let saved = case::Entity::find_by_id(current.id)
         .one(txn)
         .await?
-        .or_not_found()
+        .or_not_found()?;
+    let record = crate::audit::Record::of(&saved);
+    crate::audit::changed(txn, actor, crate::audit::Action::Update, record, &fields).await?;
+    Ok(saved)
 }
 
 /// Changes the allocated worker and team.
 pub async fn assign(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: CaseId,
     expected_version: Option<i32>,
@@ -319,7 +321,7 @@ fn filter_condition(actor: &Actor, f: &CaseFilter) -> Condition {
 
 /// A page of cases: rows, total count, and whether more exist beyond the page.
 pub async fn list_cases(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     filter: &CaseFilter,
     order: CaseOrder,

@@ -8,6 +8,7 @@ use crate::assessments::loaders::{ChildViewsOf, FactorsOf};
 use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::children::loaders::{ChildKey, EpisodeKey};
 use crate::children::types::{CareEpisode, Child};
+use crate::context::ContextExt as _;
 use crate::domain::AgreementStatus;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
 use crate::error::OptionExt;
@@ -60,9 +61,11 @@ impl Case {
     }
     /// The child.
     async fn child(&self, ctx: &Context<'_>) -> Result<Child> {
-        Ok(load_first(ctx, ChildKey(self.0.child_id), Child)
-            .await?
-            .or_not_found()?)
+        Ok(
+            load_first(ctx, ChildKey(self.0.child_id), |m| Child(ctx.seen(m)))
+                .await?
+                .or_not_found()?,
+        )
     }
     /// The episode of care the case belongs to.
     async fn episode(&self, ctx: &Context<'_>) -> Result<CareEpisode> {

@@ -32,7 +32,7 @@ impl async_graphql::dataloader::Loader<ExternalIdsOfChild> for crate::loaders::D
             .filter(Column::OwnerKind.eq(super::service::CHILD_OWNER))
             .filter(Column::OwnerId.is_in(keys.iter().map(|k| k.0)))
             .order_by_asc(Column::Id)
-            .all(&self.db)
+            .all(self.db.as_ref())
             .await?;
         Ok(crate::loaders::group(rows, |r| {
             ExternalIdsOfChild(r.owner_id)

@@ -7,7 +7,7 @@ use super::types::{CareEpisode, Child, ExternalIdentifierInput, HouseholdMember}
 use crate::context::ContextExt;
 use crate::domain::Relationship;
 use crate::ids::ChildId;
-use crate::pagination::{Conn, Page, connection};
+use crate::pagination::{Conn, Page, connection, returns_nodes};
 use crate::payload::run;
 use crate::scalars::Date;
 
@@ -26,12 +26,15 @@ pub struct ChildFilter {
 impl ChildrenQuery {
     /// A child of the caller's LA; null when there is none with this ID.
     async fn child(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Child>> {
+        let actor = ctx.reader()?;
         let Some(id) = ChildId::parse(&id) else {
             return Ok(None);
         };
-        Ok(service::get_child(ctx.db()?, ctx.reader()?, id)
-            .await?
-            .map(Child))
+        let found = service::get_child(ctx.db()?, actor, id).await?;
+        if found.is_none() {
+            ctx.missed("child", id.0);
+        }
+        Ok(found.map(|m| Child(ctx.seen(m))))
     }
 
     /// The caller's LA's children, oldest record first.
@@ -48,13 +51,14 @@ impl ChildrenQuery {
         let filter = filter.unwrap_or_default();
         let (rows, total, more) =
             service::list_children(ctx.db()?, ctx.reader()?, filter.la_child_id, &page).await?;
+        let returned = returns_nodes(ctx);
         Ok(connection(
             rows,
             total,
             more,
             &page,
             |m| m.id.to_string(),
-            Child,
+            |m| Child(if returned { ctx.seen(m) } else { m }),
         ))
     }
 }

@@ -4,11 +4,13 @@
 use chrono::{NaiveDate, Utc};
 use entities::{care_episode, child, external_identifier, household_member};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
+use crate::db::Db;
 use crate::domain::reference::{
     CATEGORY_OF_NEED, ETHNICITY, LEGAL_STATUS, PLACEMENT_TYPE, REASON_CEASED, SEX, UPN_UNKNOWN,
 };
@@ -134,7 +136,7 @@ fn validate_child(cmd: &mut NewChild) -> ApiResult<()> {
 
 /// Creates a child in the caller's LA with its external identifiers.
 pub async fn create_child(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     mut cmd: NewChild,
 ) -> ApiResult<child::Model> {
@@ -153,7 +155,7 @@ pub async fn create_child(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await
     .on_unique(|| {
         ApiError::user(
@@ -172,7 +174,7 @@ pub async fn create_child(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert_by(&txn, actor)
         .await
         .on_unique(|| {
             ApiError::user(
@@ -200,7 +202,7 @@ pub async fn get_child(
 
 /// A page of the caller's LA's children, by id, optionally matching an LA child ID.
 pub async fn list_children(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     la_child_id: Option<String>,
     page: &Page,
@@ -255,7 +257,7 @@ pub struct NewMember {
 
 /// Adds a household member or member of the family network.
 pub async fn add_member(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: NewMember,
 ) -> ApiResult<household_member::Model> {
@@ -271,7 +273,7 @@ pub async fn add_member(
     get_child(db, actor, cmd.child_id)
         .await?
         .or_user_not_found(&["childId"], "child")?;
-    Ok(household_member::ActiveModel {
+    household_member::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(cmd.child_id.0),
         relationship: Set(cmd.relationship.as_str().to_owned()),
@@ -281,8 +283,8 @@ pub async fn add_member(
         ..Default::default()
     }
     .created(actor)
-    .insert(db)
-    .await?)
+    .insert_by(db, actor)
+    .await
 }
 
 /// A new episode of care.
@@ -302,7 +304,7 @@ pub struct NewEpisode {
 
 /// Opens an episode of care, checking codes against the collection year of its start.
 pub async fn open_episode(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: NewEpisode,
 ) -> ApiResult<care_episode::Model> {
@@ -368,7 +370,7 @@ pub async fn open_episode(
             "the child already has an open episode of care",
         ));
     }
-    Ok(care_episode::ActiveModel {
+    care_episode::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(child.id),
         started_on: Set(cmd.started_on),
@@ -380,8 +382,8 @@ pub async fn open_episode(
         ..Default::default()
     }
     .created(actor)
-    .insert(db)
-    .await?)
+    .insert_by(db, actor)
+    .await
 }
 
 /// An episode of the caller's LA.
@@ -423,5 +425,5 @@ pub async fn end_episode(
     am.ended_on = Set(Some(ended_on));
     am.reason_ceased = Set(Some(reason.to_owned()));
     let am = am.changed(actor, version);
-    Ok(am.update(txn).await?)
+    am.update_by(txn, actor).await
 }

@@ -5,14 +5,13 @@ use entities::{
     agreement_party, goal, goal_review, goal_revision, household_member, parental_agreement,
     reunification_case as case,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::rules;
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
+use crate::db::Db;
 use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, text};
 use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
 use crate::ids::{AgreementId, AgreementPartyId, CaseId, GoalId, HouseholdMemberId};
@@ -112,7 +111,7 @@ pub struct NewParty {
 /// Starts a new draft version of the agreement. Parties (when not given) and active goals are
 /// carried over from the latest version.
 pub async fn create_agreement(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     case_id: CaseId,
     parties: Option<Vec<NewParty>>,
@@ -198,7 +197,7 @@ pub async fn create_agreement(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     for (member, strengths, concerns) in parties {
         agreement_party::ActiveModel {
@@ -211,7 +210,7 @@ pub async fn create_agreement(
             ..Default::default()
         }
         .created(actor)
-        .insert(&txn)
+        .insert_by(&txn, actor)
         .await
         .on_unique(|| {
             ApiError::user(
@@ -233,7 +232,7 @@ pub async fn create_agreement(
             let mut am: goal::ActiveModel = g.into();
             am.id = sea_orm::ActiveValue::NotSet;
             am.agreement_id = Set(created.id);
-            let copy = am.created(actor).insert(&txn).await?;
+            let copy = am.created(actor).insert_by(&txn, actor).await?;
             copy_history(&txn, actor, old_id, copy.id).await?;
         }
     }
@@ -260,7 +259,7 @@ async fn copy_history(
         let mut am: goal_review::ActiveModel = r.into();
         am.id = sea_orm::ActiveValue::NotSet;
         am.goal_id = Set(to);
-        am.insert(txn).await?;
+        am.insert_by(txn, actor).await?;
     }
     for r in goal_revision::Entity::find()
         .filter(goal_revision::Column::LaId.eq(actor.la_id))
@@ -272,14 +271,14 @@ async fn copy_history(
         let mut am: goal_revision::ActiveModel = r.into();
         am.id = sea_orm::ActiveValue::NotSet;
         am.goal_id = Set(to);
-        am.insert(txn).await?;
+        am.insert_by(txn, actor).await?;
     }
     Ok(())
 }
 
 /// Agrees a draft: it comes into force and the version in force before it is superseded.
 pub async fn agree_agreement(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: AgreementId,
     agreed_on: Option<NaiveDate>,
@@ -333,13 +332,13 @@ pub async fn agree_agreement(
         let version = old.version;
         let mut am = parental_agreement::ActiveModel::from(old).changed(actor, version);
         am.status = Set(AgreementStatus::Superseded.as_str().to_owned());
-        am.update(&txn).await?;
+        am.update_by(&txn, actor).await?;
     }
     let version = agreement.version;
     let mut am = parental_agreement::ActiveModel::from(agreement).changed(actor, version);
     am.status = Set(AgreementStatus::Active.as_str().to_owned());
     am.agreed_on = Set(Some(on));
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
@@ -347,7 +346,7 @@ pub async fn agree_agreement(
 
 /// Records a parent's acceptance (signature) of the agreement.
 pub async fn accept_party(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: AgreementPartyId,
     accepted_on: Option<NaiveDate>,
@@ -371,7 +370,7 @@ pub async fn accept_party(
     let version = party.version;
     let mut am = agreement_party::ActiveModel::from(party).changed(actor, version);
     am.accepted_on = Set(Some(on));
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
@@ -397,11 +396,7 @@ pub struct NewGoal {
 }
 
 /// Adds a goal to a draft or the agreement in force.
-pub async fn add_goal(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    cmd: NewGoal,
-) -> ApiResult<goal::Model> {
+pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<goal::Model> {
     let description = text(&cmd.description, "description", 20_000)?;
     let steps = text(&cmd.steps, "steps", 20_000)?;
     let responsible = text(&cmd.responsible, "responsible", 200)?;
@@ -460,7 +455,7 @@ pub async fn add_goal(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -483,11 +478,7 @@ pub struct ReviewGoal {
 }
 
 /// Reviews a goal; tracks how long it has held green.
-pub async fn review_goal(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    cmd: ReviewGoal,
-) -> ApiResult<goal::Model> {
+pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiResult<goal::Model> {
     let note = text(&cmd.note, "note", 20_000)?;
     let evidence = text(&cmd.evidence, "evidence", 20_000)?;
     let on = not_future(cmd.reviewed_on.unwrap_or_else(cases::today), "reviewedOn")?;
@@ -515,7 +506,7 @@ pub async fn review_goal(
         created_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     let previous = g
         .latest_rating
@@ -528,7 +519,7 @@ pub async fn review_goal(
     am.latest_rating = Set(Some(cmd.rating.as_str().to_owned()));
     am.latest_review_on = Set(Some(on));
     am.sustained_since = Set(since);
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
@@ -552,11 +543,7 @@ pub struct ReviseGoal {
 }
 
 /// Revises a goal (more time, new wording, or a new status), keeping the history.
-pub async fn revise_goal(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    cmd: ReviseGoal,
-) -> ApiResult<goal::Model> {
+pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiResult<goal::Model> {
     let reason = text(&cmd.reason, "reason", 20_000)?;
     let description = cmd
         .new_description
@@ -600,7 +587,7 @@ pub async fn revise_goal(
         created_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     let version = g.version;
     let mut am = goal::ActiveModel::from(g).changed(actor, version);
@@ -613,7 +600,7 @@ pub async fn revise_goal(
     if let Some(s) = cmd.status {
         am.status = Set(s.as_str().to_owned());
     }
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)

@@ -2,13 +2,12 @@
 
 use chrono::NaiveDate;
 use entities::outcome;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait, TryIntoModel,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service as cases;
+use crate::db::Db;
 use crate::domain::YesNoUnknown;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 use crate::ids::CaseId;
@@ -39,7 +38,7 @@ pub async fn upsert(
         .created(actor),
     };
     change(&mut am);
-    Ok(am.save(txn).await?.try_into_model()?)
+    am.save_by(txn, actor).await
 }
 
 /// Follow-up of an outcome after the return.
@@ -62,7 +61,7 @@ pub struct FollowUp {
 /// Records follow-up facts about a returned child; allowed after the case closed, because the
 /// 6- and 12-month checks often come later.
 pub async fn follow_up(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: CaseId,
     f: FollowUp,

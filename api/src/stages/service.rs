@@ -7,15 +7,15 @@ use entities::{
     care_episode, checklist_item, decision, goal, parental_agreement, reunification_case as case,
     risk_classification, stage_progress,
 };
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::transitions::{self, Next};
+use crate::audit::AuditedWrite as _;
 use crate::auth::{Actor, Role};
 use crate::cases::service::{self as cases, not_future};
+use crate::db::Db;
 use crate::domain::reference::PERMANENCE_PLAN;
 use crate::domain::text;
 use crate::domain::{
@@ -36,7 +36,7 @@ pub async fn start_stage(
     stage: Stage,
     on: NaiveDate,
 ) -> ApiResult<()> {
-    finish_stages(txn, case_id, on).await?;
+    finish_stages(txn, actor, case_id, on).await?;
     let now = Utc::now();
     stage_progress::ActiveModel {
         la_id: Set(actor.la_id),
@@ -47,7 +47,7 @@ pub async fn start_stage(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
+    .insert_by(txn, actor)
     .await?;
     for item in tenancy::checklist_template(txn, actor.la_id, stage).await? {
         checklist_item::ActiveModel {
@@ -64,19 +64,29 @@ pub async fn start_stage(
             ..Default::default()
         }
         .created(actor)
-        .insert(txn)
+        .insert_by(txn, actor)
         .await?;
     }
     Ok(())
 }
 
-async fn finish_stages(txn: &impl ConnectionTrait, case_id: i64, on: NaiveDate) -> ApiResult<()> {
-    stage_progress::Entity::update_many()
-        .col_expr(stage_progress::Column::CompletedOn, Expr::value(on))
+async fn finish_stages(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    case_id: i64,
+    on: NaiveDate,
+) -> ApiResult<()> {
+    let open = stage_progress::Entity::find()
+        .filter(stage_progress::Column::LaId.eq(actor.la_id))
         .filter(stage_progress::Column::CaseId.eq(case_id))
         .filter(stage_progress::Column::CompletedOn.is_null())
-        .exec(txn)
+        .all(txn)
         .await?;
+    for stage in open {
+        let mut am: stage_progress::ActiveModel = stage.into();
+        am.completed_on = Set(Some(on));
+        am.update_by(txn, actor).await?;
+    }
     Ok(())
 }
 
@@ -142,7 +152,7 @@ fn alternative_plan(plan: Option<&str>) -> ApiResult<String> {
 
 /// Marks a checklist item completed (or not completed).
 pub async fn complete_item(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: ChecklistItemId,
     completed: bool,
@@ -168,7 +178,7 @@ pub async fn complete_item(
         am.note = Set(note);
     }
     let am = am.changed(actor, version);
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
@@ -228,7 +238,7 @@ async fn agreed_classifications(
 
 /// Records D1, D2 or D3 and moves the case on as the framework says.
 pub async fn record_decision(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: RecordDecision,
 ) -> ApiResult<(decision::Model, case::Model)> {
@@ -351,7 +361,7 @@ pub async fn record_decision(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     let saved = match next {
         Next::Enter(stage) => {
@@ -383,7 +393,7 @@ pub async fn record_decision(
 
 /// Approves a decision awaiting approval (D3 by a nominated officer).
 pub async fn approve_decision(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: DecisionId,
     approved_on: Option<NaiveDate>,
@@ -426,7 +436,7 @@ pub async fn approve_decision(
     am.approved_by = Set(Some(actor.actor_id));
     am.approved_on = Set(Some(on));
     let am = am.changed(actor, version);
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
@@ -451,7 +461,7 @@ pub struct ProposeClassification {
 
 /// Proposes a risk classification in the stage it belongs to.
 pub async fn propose_classification(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: ProposeClassification,
 ) -> ApiResult<risk_classification::Model> {
@@ -488,7 +498,7 @@ pub async fn propose_classification(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -497,7 +507,7 @@ pub async fn propose_classification(
 
 /// A team manager (or nominated officer) agrees a proposed classification; the case takes its level.
 pub async fn agree_classification(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: ClassificationId,
     agreed_on: Option<NaiveDate>,
@@ -536,7 +546,7 @@ pub async fn agree_classification(
     am.agreed_by = Set(Some(actor.actor_id));
     am.agreed_on = Set(Some(on));
     let am = am.changed(actor, version);
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     let case = cases::save_case(&txn, actor, &case, |am| am.risk_level = Set(Some(level))).await?;
     txn.commit().await?;
     Ok((saved, case))
@@ -546,7 +556,7 @@ pub async fn agree_classification(
 
 /// Ends stage 2 (goals, agreement and services), which ends with goals met rather than a decision.
 pub async fn complete_goals_stage(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     case_id: CaseId,
     completed_on: Option<NaiveDate>,
@@ -611,7 +621,7 @@ pub struct RecordReturn {
 /// Records the child's return home: planned after an approved D3 = yes, or unplanned from any
 /// earlier stage. The case enters stage 4.
 pub async fn record_return(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: RecordReturn,
 ) -> ApiResult<case::Model> {
@@ -683,7 +693,7 @@ pub async fn record_return(
         let mut am: care_episode::ActiveModel = episode.into();
         am.placement_type = Set("P1".to_owned());
         let am = am.changed(actor, version);
-        am.update(&txn).await?;
+        am.update_by(&txn, actor).await?;
     }
     let saved = cases::save_case(&txn, actor, &case, |am| {
         am.stage = Set(Stage::ReturnAndSupport.as_str().to_owned());
@@ -724,11 +734,7 @@ pub struct CloseCase {
 }
 
 /// Closes a case with its outcome.
-pub async fn close_case(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    cmd: CloseCase,
-) -> ApiResult<case::Model> {
+pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResult<case::Model> {
     text(&cmd.rationale, "rationale", 20_000)?;
     let on = not_future(cmd.closed_on.unwrap_or_else(cases::today), "closedOn")?;
     let txn = db.begin().await?;
@@ -797,7 +803,7 @@ pub async fn close_case(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     let saved = close_in(
         &txn,
@@ -829,7 +835,7 @@ async fn close_in(
     reentered: Option<NaiveDate>,
     maltreatment: Option<YesNoUnknown>,
 ) -> ApiResult<case::Model> {
-    finish_stages(txn, case.id, on).await?;
+    finish_stages(txn, actor, case.id, on).await?;
     outcomes::upsert(txn, actor, case.id, |am| {
         am.closure_reason = Set(Some(reason.as_str().to_owned()));
         am.closed_on = Set(Some(on));

@@ -2,13 +2,12 @@
 
 use chrono::{Datelike as _, Months, NaiveDate};
 use entities::{support_plan, support_service};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait, TryIntoModel,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service as cases;
+use crate::db::Db;
 use crate::domain::text;
 use crate::domain::{NeedLevel, ServiceStatus, ServiceType};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
@@ -17,7 +16,7 @@ use crate::stamp::Stamped as _;
 
 /// Creates or changes the case's support plan.
 pub async fn update_plan(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     case_id: CaseId,
     contingency_plan: Option<String>,
@@ -71,7 +70,7 @@ pub async fn update_plan(
     if trusted.is_some() {
         am.trusted_adult = Set(trusted);
     }
-    let saved = am.save(&txn).await?.try_into_model()?;
+    let saved = am.save_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
@@ -141,7 +140,7 @@ fn check_dates_and_cost(
 
 /// Adds a service to the case's support plan.
 pub async fn add_service(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: NewService,
 ) -> ApiResult<support_service::Model> {
@@ -168,7 +167,7 @@ pub async fn add_service(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -190,7 +189,7 @@ pub struct ServiceChange {
 
 /// Changes a service (version-checked).
 pub async fn update_service(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     id: ServiceId,
     expected_version: i32,
@@ -241,7 +240,7 @@ pub async fn update_service(
     if let Some(c) = change.cost_pence {
         am.cost_pence = Set(Some(c));
     }
-    let saved = am.update(&txn).await?;
+    let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)

@@ -15,7 +15,7 @@ impl async_graphql::dataloader::Loader<CallerLa> for DbLoader {
     async fn load(&self, _: &[CallerLa]) -> Batch<CallerLa, Self::Value> {
         use sea_orm::EntityTrait;
         let la = entities::local_authority::Entity::find_by_id(self.la_id)
-            .one(&self.db)
+            .one(self.db.as_ref())
             .await?;
         Ok(la
             .map(|la| HashMap::from([(CallerLa, la)]))

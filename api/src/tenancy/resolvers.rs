@@ -101,8 +101,7 @@ impl TenancyMutation {
         input: LocalAuthoritySettingsUpdateInput,
     ) -> Result<LocalAuthoritySettingsUpdatePayload> {
         run(async {
-            let actor = ctx.actor()?;
-            actor.require_admin()?;
+            let actor = ctx.admin()?;
             let change = SettingsChange {
                 risk_level_labels: input.risk_level_labels,
                 sustained_risk_months: if input.clear_sustained_risk_policy {
@@ -113,8 +112,7 @@ impl TenancyMutation {
                 d3_approval_working_days: input.d3_approval_working_days,
             };
             let la =
-                service::update_settings(ctx.db()?, actor.la_id, input.expected_version, change)
-                    .await?;
+                service::update_settings(ctx.db()?, actor, input.expected_version, change).await?;
             Ok(LocalAuthoritySettingsUpdatePayload::ok(LocalAuthority(la)))
         })
         .await
@@ -128,8 +126,7 @@ impl TenancyMutation {
         input: ChecklistTemplateItemUpsertInput,
     ) -> Result<ChecklistTemplateItemUpsertPayload> {
         run(async {
-            let actor = ctx.actor()?;
-            actor.require_admin()?;
+            let actor = ctx.admin()?;
             let item = TemplateItem {
                 stage: input.stage,
                 key: input.key,
@@ -138,8 +135,7 @@ impl TenancyMutation {
                 position: input.position,
                 active: input.active,
             };
-            let saved =
-                service::upsert_template_item(ctx.db()?, actor.la_id, actor.actor_id, item).await?;
+            let saved = service::upsert_template_item(ctx.db()?, actor, item).await?;
             Ok(ChecklistTemplateItemUpsertPayload::ok(
                 ChecklistTemplateItem(saved),
             ))

@@ -3,12 +3,12 @@
 use chrono::Utc;
 use entities::{actor, checklist_template_item, local_authority};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 
 use super::checklist_defaults::DEFAULT_CHECKLIST;
+use crate::db::Db;
 use crate::domain::Stage;
 use crate::error::{ApiError, ApiResult, OptionExt};
 
@@ -51,6 +51,12 @@ pub async fn find_by_code(
         .await?)
 }
 
+/// How many LAs are registered.
+pub async fn count_registered(db: &impl ConnectionTrait) -> ApiResult<u64> {
+    use sea_orm::PaginatorTrait as _;
+    Ok(local_authority::Entity::find().count(db).await?)
+}
+
 /// Whether any LA is registered yet.
 pub async fn any_registered(db: &impl ConnectionTrait) -> ApiResult<bool> {
     Ok(local_authority::Entity::find().one(db).await?.is_some())
@@ -67,7 +73,7 @@ pub async fn get(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<local_autho
 /// Registers an LA (idempotent by DfE code) with default settings and the default checklist.
 /// Known English LAs take their name and ONS code from the reference list.
 pub async fn register(
-    db: &DatabaseConnection,
+    db: &impl Db,
     dfe_code: &str,
     name: Option<&str>,
     settings: LaSettings,
@@ -101,6 +107,7 @@ pub async fn register(
     }
     .insert(&txn)
     .await?;
+    crate::db::set_tenant(&txn, la.id, None).await?;
     for (position, (stage, key, label, required)) in DEFAULT_CHECKLIST.iter().enumerate() {
         checklist_template_item::ActiveModel {
             la_id: Set(la.id),
@@ -139,7 +146,7 @@ pub async fn checklist_template(
 
 /// The actor row for a token subject in an LA, created on first sight.
 pub async fn ensure_actor(
-    db: &DatabaseConnection,
+    db: &impl Db,
     la_id: i64,
     subject: &str,
     kind: &str,
@@ -155,6 +162,8 @@ pub async fn ensure_actor(
         return Ok(a.id);
     }
     let now = Utc::now();
+    // In a savepoint: on PostgreSQL a failed insert would otherwise abort the whole transaction.
+    let savepoint = db.begin().await?;
     let inserted = actor::ActiveModel {
         la_id: Set(la_id),
         subject: Set(subject.to_owned()),
@@ -165,12 +174,18 @@ pub async fn ensure_actor(
         last_seen_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&savepoint)
     .await;
     match inserted {
-        Ok(a) => Ok(a.id),
+        Ok(a) => {
+            savepoint.commit().await?;
+            Ok(a.id)
+        }
         // Another request inserted it first.
-        Err(_) => find().await?.map(|a| a.id).or_not_found(),
+        Err(_) => {
+            savepoint.rollback().await?;
+            find().await?.map(|a| a.id).or_not_found()
+        }
     }
 }
 
@@ -187,11 +202,12 @@ pub struct SettingsChange {
 
 /// Updates the caller's LA settings (version-checked).
 pub async fn update_settings(
-    db: &DatabaseConnection,
-    la_id: i64,
+    db: &impl Db,
+    actor: &crate::auth::Actor,
     expected_version: Option<i32>,
     change: SettingsChange,
 ) -> ApiResult<local_authority::Model> {
+    let la_id = actor.la_id;
     use crate::error::UserErrorCode;
     let la = get(db, la_id).await?;
     if let Some(v) = expected_version
@@ -250,6 +266,15 @@ pub async fn update_settings(
     if result.rows_affected == 0 {
         return Err(ApiError::stale(get(db, la_id).await?.version));
     }
+    let record = crate::audit::Record::bare("local_authority", la_id);
+    crate::audit::changed(
+        db,
+        actor,
+        crate::audit::Action::Update,
+        record,
+        &["settings"],
+    )
+    .await?;
     get(db, la_id).await
 }
 
@@ -273,11 +298,12 @@ pub struct TemplateItem {
 /// Adds or changes an action of the LA's checklist template. Cases already in the stage keep the
 /// checklist they entered with.
 pub async fn upsert_template_item(
-    db: &DatabaseConnection,
-    la_id: i64,
-    actor_id: i64,
+    db: &impl Db,
+    actor: &crate::auth::Actor,
     item: TemplateItem,
 ) -> ApiResult<checklist_template_item::Model> {
+    use crate::audit::AuditedWrite as _;
+    let (la_id, actor_id) = (actor.la_id, actor.actor_id);
     use crate::error::UserErrorCode;
     let key = item.key.trim().to_owned();
     if key.is_empty()
@@ -314,6 +340,7 @@ pub async fn upsert_template_item(
             .max()
             .unwrap_or(0),
     };
+    let new = existing.is_none();
     let am = match existing {
         Some(row) => {
             let version = row.version;
@@ -338,5 +365,9 @@ pub async fn upsert_template_item(
     am.active = Set(item.active);
     am.updated_at = Set(now);
     am.updated_by = Set(Some(actor_id));
-    Ok(am.save(db).await?.try_into_model()?)
+    if new {
+        am.insert_by(db, actor).await
+    } else {
+        am.update_by(db, actor).await
+    }
 }

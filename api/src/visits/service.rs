@@ -2,10 +2,12 @@
 
 use chrono::NaiveDate;
 use entities::{reunification_case as case, review, visit};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, Set};
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
+use crate::db::Db;
 use crate::domain::ReviewKind;
 use crate::domain::text;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
@@ -46,11 +48,7 @@ pub struct NewVisit {
 }
 
 /// Records a visit.
-pub async fn record_visit(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    cmd: NewVisit,
-) -> ApiResult<visit::Model> {
+pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResult<visit::Model> {
     let on = not_future(cmd.visited_on, "visitedOn")?;
     if cmd.child_seen_alone && !cmd.child_seen {
         return Err(ApiError::user(
@@ -76,7 +74,7 @@ pub async fn record_visit(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     txn.commit().await?;
@@ -100,7 +98,7 @@ pub struct NewReview {
 
 /// Records a review meeting; its next review date becomes the case's.
 pub async fn record_review(
-    db: &DatabaseConnection,
+    db: &impl Db,
     actor: &Actor,
     cmd: NewReview,
 ) -> ApiResult<review::Model> {
@@ -129,7 +127,7 @@ pub async fn record_review(
         ..Default::default()
     }
     .created(actor)
-    .insert(&txn)
+    .insert_by(&txn, actor)
     .await?;
     let next = cmd.next_review_on;
     cases::save_case(&txn, actor, &case, |am| {

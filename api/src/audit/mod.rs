@@ -1,0 +1,467 @@
+//! The audit trail: who read or changed which record of a child, when, how, and with what outcome.
+//!
+//! Changes are written by [`insert`], [`update`] and [`changed`] in the transaction (or savepoint)
+//! of the change itself, so a rolled-back change leaves no audit row and an audit row cannot
+//! outlive its change. Reads, refusals and misses are collected on the request's [`Trail`] and
+//! written by [`flush`] in the request's transaction just before it commits; if that write fails,
+//! the request fails. Rows hold identifiers and field names, never values.
+
+pub mod extension;
+pub mod resolvers;
+pub mod service;
+pub mod types;
+
+use std::collections::HashSet;
+use std::str::FromStr as _;
+use std::sync::Mutex;
+
+use chrono::Utc;
+use entities::audit_event;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, EntityName, EntityTrait, IdenStatic,
+    IntoActiveModel, Iterable, ModelTrait, Set, Value,
+};
+
+use crate::auth::Actor;
+
+use crate::error::ApiResult;
+
+/// What was done to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[graphql(name = "AuditAction")]
+pub enum Action {
+    /// The record was returned to the caller.
+    Read,
+    /// The record was created.
+    Create,
+    /// The record was changed.
+    Update,
+    /// The record was removed (retention purge).
+    Delete,
+    /// Everything held about a child was exported (subject access).
+    Export,
+}
+
+/// How the attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[graphql(name = "AuditOutcome")]
+pub enum Outcome {
+    /// The caller was allowed and the record was there.
+    Allowed,
+    /// The caller's roles or scopes do not allow the operation.
+    Denied,
+    /// No such record in the caller's LA (a record of another LA looks the same).
+    NotFound,
+}
+
+impl Action {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "READ",
+            Action::Create => "CREATE",
+            Action::Update => "UPDATE",
+            Action::Delete => "DELETE",
+            Action::Export => "EXPORT",
+        }
+    }
+    /// Parses the stored form.
+    pub fn from_db(s: &str) -> Option<Self> {
+        [
+            Action::Read,
+            Action::Create,
+            Action::Update,
+            Action::Delete,
+            Action::Export,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+impl Outcome {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "ALLOWED",
+            Outcome::Denied => "DENIED",
+            Outcome::NotFound => "NOT_FOUND",
+        }
+    }
+    /// Parses the stored form.
+    pub fn from_db(s: &str) -> Option<Self> {
+        [Outcome::Allowed, Outcome::Denied, Outcome::NotFound]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// Which record: its table, id, and the case and child it belongs to (where it has them).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Record {
+    /// The table, e.g. `reunification_case`.
+    pub kind: String,
+    /// The row id.
+    pub id: i64,
+    /// The case it belongs to.
+    pub case_id: Option<i64>,
+    /// The child it is about.
+    pub child_id: Option<i64>,
+}
+
+fn as_i64(v: Value) -> Option<i64> {
+    match v {
+        Value::BigInt(v) => v,
+        Value::Int(v) => v.map(i64::from),
+        _ => None,
+    }
+}
+
+/// The value of a column named `name`, if the entity has one.
+fn column<M: ModelTrait>(m: &M, name: &str) -> Option<i64> {
+    <M::Entity as EntityTrait>::Column::from_str(name)
+        .ok()
+        .and_then(|c| as_i64(m.get(c)))
+}
+
+impl Record {
+    /// The record a row stands for.
+    pub fn of<M: ModelTrait>(m: &M) -> Self {
+        let kind = <M::Entity as Default>::default().table_name().to_owned();
+        let id = column(m, "id").unwrap_or_default();
+        let case_id = if kind == "reunification_case" {
+            Some(id)
+        } else {
+            column(m, "case_id")
+        };
+        let child_id = if kind == "child" {
+            Some(id)
+        } else {
+            column(m, "child_id")
+        };
+        Record {
+            kind,
+            id,
+            case_id,
+            child_id,
+        }
+    }
+
+    /// A record known by table and id only (for example one that was not found).
+    pub fn bare(kind: &str, id: i64) -> Self {
+        Record {
+            kind: kind.to_owned(),
+            id,
+            case_id: (kind == "reunification_case").then_some(id),
+            child_id: (kind == "child").then_some(id),
+        }
+    }
+}
+
+/// One pending audit row of a request.
+#[derive(Debug, Clone)]
+struct Entry {
+    action: Action,
+    outcome: Outcome,
+    operation: String,
+    record: Option<Record>,
+}
+
+/// The audit state of one request: its identifiers, the operation being run, and the reads,
+/// refusals and misses still to be written.
+#[derive(Debug, Default)]
+pub struct Trail {
+    /// The request id sent back to the caller in `extensions.requestId`.
+    pub request_id: String,
+    /// The W3C trace id of the request.
+    pub trace_id: String,
+    operation: Mutex<String>,
+    pending: Mutex<Vec<Entry>>,
+    written: Mutex<HashSet<(String, i64)>>,
+}
+
+impl Trail {
+    /// A trail for a request.
+    pub fn new(request_id: String, trace_id: String, operation: &str) -> Self {
+        Self {
+            request_id,
+            trace_id,
+            operation: Mutex::new(operation.to_owned()),
+            ..Default::default()
+        }
+    }
+
+    /// Names the operation (the root field) that the following changes belong to.
+    pub fn set_operation(&self, name: &str) {
+        if let Ok(mut op) = self.operation.lock() {
+            name.clone_into(&mut op);
+        }
+    }
+
+    fn operation(&self) -> String {
+        self.operation.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    fn push(&self, entry: Entry) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(entry);
+        }
+    }
+
+    /// Notes that a record was returned to the caller by `operation`.
+    pub fn read(&self, operation: &str, record: Record) {
+        self.push(Entry {
+            action: Action::Read,
+            outcome: Outcome::Allowed,
+            operation: operation.to_owned(),
+            record: Some(record),
+        });
+    }
+
+    /// Notes that `operation` was refused to the caller.
+    pub fn denied(&self, operation: &str, action: Action) {
+        self.push(Entry {
+            action,
+            outcome: Outcome::Denied,
+            operation: operation.to_owned(),
+            record: None,
+        });
+    }
+
+    /// Notes that `operation` asked for a record that is not there (or is another LA's).
+    pub fn not_found(&self, operation: &str, record: Record) {
+        self.push(Entry {
+            action: Action::Read,
+            outcome: Outcome::NotFound,
+            operation: operation.to_owned(),
+            record: Some(record),
+        });
+    }
+}
+
+/// Stamp columns, never reported as changed fields.
+const STAMPS: &[&str] = &[
+    "id",
+    "la_id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+];
+
+/// The columns an active model sets (its changed fields), without the stamp columns.
+pub fn set_fields<A: ActiveModelTrait>(am: &A) -> Vec<&'static str> {
+    <A::Entity as EntityTrait>::Column::iter()
+        .filter(|c| am.get(*c).is_set())
+        .map(|c| c.as_str())
+        .filter(|name| !STAMPS.contains(name))
+        .collect()
+}
+
+/// Inserts a row and its `CREATE` audit row, in the caller's transaction.
+pub async fn insert<A>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    am: A,
+) -> ApiResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let fields = set_fields(&am);
+    let model = am.insert(db).await?;
+    changed(db, actor, Action::Create, Record::of(&model), &fields).await?;
+    Ok(model)
+}
+
+/// Updates a row and writes its `UPDATE` audit row naming the changed fields, in the caller's
+/// transaction.
+pub async fn update<A>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    am: A,
+) -> ApiResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let fields = set_fields(&am);
+    let model = am.update(db).await?;
+    changed(db, actor, Action::Update, Record::of(&model), &fields).await?;
+    Ok(model)
+}
+
+/// Writes the audit row of a change made some other way (a version-checked `UPDATE … WHERE`).
+pub async fn changed(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: Action,
+    record: Record,
+    fields: &[&str],
+) -> ApiResult<()> {
+    if let Ok(mut w) = actor.trail.written.lock() {
+        w.insert((record.kind.clone(), record.id));
+    }
+    let fields = (!fields.is_empty()).then(|| fields.join(","));
+    row(
+        actor,
+        &actor.trail.operation(),
+        action,
+        Outcome::Allowed,
+        Some(&record),
+        fields,
+    )
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Writes an `EXPORT` or other one-off audit row at once, in the caller's transaction.
+pub async fn record_now(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: Action,
+    record: Record,
+) -> ApiResult<()> {
+    changed(db, actor, action, record, &[]).await
+}
+
+fn row(
+    actor: &Actor,
+    operation: &str,
+    action: Action,
+    outcome: Outcome,
+    record: Option<&Record>,
+    fields: Option<String>,
+) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
+        la_id: Set(actor.la_id),
+        occurred_at: Set(Utc::now()),
+        actor_id: Set(Some(actor.actor_id)),
+        subject: Set(actor.subject.clone()),
+        client_id: Set(actor.client_id.clone()),
+        roles: Set(actor
+            .roles
+            .iter()
+            .map(|r| r.as_claim())
+            .collect::<Vec<_>>()
+            .join(",")),
+        operation: Set(operation.chars().take(100).collect()),
+        action: Set(action.as_str().to_owned()),
+        outcome: Set(outcome.as_str().to_owned()),
+        record_type: Set(record.map(|r| r.kind.clone())),
+        record_id: Set(record.map(|r| r.id)),
+        case_id: Set(record.and_then(|r| r.case_id)),
+        child_id: Set(record.and_then(|r| r.child_id)),
+        fields: Set(fields),
+        request_id: Set(actor.trail.request_id.clone()),
+        trace_id: Set(actor.trail.trace_id.clone()),
+        ..Default::default()
+    }
+}
+
+/// Writes the request's pending reads, refusals and misses: one row per record and outcome, none
+/// for a record the request itself changed (its change row says more).
+pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
+    let pending = actor
+        .trail
+        .pending
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p))
+        .unwrap_or_default();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let written = actor
+        .trail
+        .written
+        .lock()
+        .map(|w| w.clone())
+        .unwrap_or_default();
+    let mut seen = HashSet::new();
+    let rows: Vec<audit_event::ActiveModel> = pending
+        .into_iter()
+        .filter(|e| {
+            let key = e.record.as_ref().map(|r| (r.kind.clone(), r.id));
+            if e.action == Action::Read
+                && e.outcome == Outcome::Allowed
+                && key.as_ref().is_some_and(|k| written.contains(k))
+            {
+                return false;
+            }
+            // One row per record and outcome; refusals (no record) once per operation.
+            let op = if key.is_none() {
+                e.operation.clone()
+            } else {
+                String::new()
+            };
+            seen.insert((key, e.outcome, op))
+        })
+        .map(|e| {
+            row(
+                actor,
+                &e.operation,
+                e.action,
+                e.outcome,
+                e.record.as_ref(),
+                None,
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        audit_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes that leave their audit row: `am.insert_by(&txn, actor)` and `am.update_by(&txn, actor)`.
+pub trait AuditedWrite: ActiveModelTrait + ActiveModelBehavior + Send
+where
+    <Self::Entity as EntityTrait>::Model: IntoActiveModel<Self>,
+{
+    /// Inserts the row and its `CREATE` audit row.
+    fn insert_by(
+        self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+    ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
+        insert(db, actor, self)
+    }
+
+    /// Inserts the row when it has no id yet, updates it otherwise; audited either way.
+    fn save_by(
+        self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+    ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
+        let new = <Self::Entity as EntityTrait>::Column::from_str("id")
+            .map(|c| matches!(self.get(c), sea_orm::ActiveValue::NotSet))
+            .unwrap_or(true);
+        async move {
+            if new {
+                insert(db, actor, self).await
+            } else {
+                update(db, actor, self).await
+            }
+        }
+    }
+
+    /// Updates the row and writes its `UPDATE` audit row.
+    fn update_by(
+        self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+    ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
+        update(db, actor, self)
+    }
+}
+
+impl<A> AuditedWrite for A
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+}

@@ -1,0 +1,72 @@
+//! Database access: the pool, and the tenant transaction every request of an LA runs in.
+//!
+//! On PostgreSQL each table that holds LA data has row-level security enabled and forced: a row is
+//! visible, and may be written, only when its `la_id` equals the transaction's tenant, which
+//! [`begin_tenant`] sets with `set_config('reunify.la_id', …, true)`. No tenant set means no rows.
+//! On SQLite (single LA, development) the application's own `la_id` filters are the only guard.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+
+/// What a service needs of a database handle: statements and (nested) transactions. Implemented
+/// by the pool, a transaction and a savepoint alike.
+pub trait Db: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> + Sync {}
+
+impl<T: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> + Sync> Db for T {}
+
+/// The PostgreSQL setting that names the tenant (the LA's row id) of the current transaction.
+pub const TENANT_SETTING: &str = "reunify.la_id";
+
+/// Begins a transaction for one LA. On PostgreSQL it sets the tenant and the statement timeout for
+/// this transaction only; on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+/// concurrent requests queue instead of failing when one of them later writes.
+pub async fn begin_tenant(
+    pool: &DatabaseConnection,
+    la_id: i64,
+    statement_timeout: Duration,
+) -> Result<DatabaseTransaction, DbErr> {
+    match pool.get_database_backend() {
+        DbBackend::Sqlite => {
+            pool.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => {
+            let txn = pool.begin().await?;
+            set_tenant(&txn, la_id, Some(statement_timeout)).await?;
+            Ok(txn)
+        }
+    }
+}
+
+/// Sets the tenant (and optionally the statement timeout) of the current transaction on
+/// PostgreSQL; does nothing on SQLite.
+pub async fn set_tenant(
+    txn: &impl ConnectionTrait,
+    la_id: i64,
+    statement_timeout: Option<Duration>,
+) -> Result<(), DbErr> {
+    let backend = txn.get_database_backend();
+    if backend == DbBackend::Sqlite {
+        return Ok(());
+    }
+    let timeout = statement_timeout.map(|t| t.as_millis().to_string());
+    txn.query_one_raw(Statement::from_sql_and_values(
+        backend,
+        "SELECT set_config($1, $2, true), \
+         CASE WHEN $3::text IS NULL THEN NULL ELSE set_config('statement_timeout', $3, true) END",
+        [
+            TENANT_SETTING.into(),
+            la_id.to_string().into(),
+            timeout.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
