@@ -15,4 +15,5 @@ mod http;
 mod isolation;
 mod listing;
 mod schema;
+mod tokens;
 mod validation;

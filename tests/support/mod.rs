@@ -126,6 +126,20 @@ impl TestApp {
         }
     }
 
+    /// The development signing key the server trusts.
+    pub fn key(&self) -> &DevKey {
+        &self.key
+    }
+
+    /// A caller holding exactly this bearer token.
+    pub fn with_token(&self, token: &str) -> Caller {
+        Caller {
+            token: token.to_owned(),
+            base: self.base.clone(),
+            client: self.client.clone(),
+        }
+    }
+
     /// A caller for LA `la` with the given roles (scopes as `reunify token` gives them).
     pub fn caller(&self, la: &str, roles: &[&str]) -> Caller {
         let mut scopes: Vec<String> = roles

@@ -126,6 +126,16 @@ impl DevKey {
         })
     }
 
+    /// The key id (`kid`) of the development key.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The raw 32-byte public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
     /// The key set that verifies this key's tokens.
     pub fn key_set(&self, audience: String) -> ApiResult<KeySet> {
         let x = URL_SAFE_NO_PAD.encode(self.signing.verifying_key().to_bytes());
@@ -166,6 +176,11 @@ impl DevKey {
             client_id: None,
             azp: None,
         };
+        self.sign(&claims)
+    }
+
+    /// Signs any set of claims with the development key (tests use it to forge bad tokens).
+    pub fn sign(&self, claims: &impl serde::Serialize) -> ApiResult<String> {
         let der = self
             .signing
             .to_pkcs8_der()
@@ -173,7 +188,7 @@ impl DevKey {
         let key = EncodingKey::from_ed_der(der.as_bytes());
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &key)
+        jsonwebtoken::encode(&header, claims, &key)
             .map_err(|e| ApiError::internal(format!("signing token: {e}")))
     }
 }
