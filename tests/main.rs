@@ -14,6 +14,7 @@ mod happy_path;
 mod http;
 mod isolation;
 mod listing;
+mod roles;
 mod schema;
 mod tokens;
 mod validation;

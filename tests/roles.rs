@@ -1,0 +1,197 @@
+//! Walks the whole role × operation table of the README: each role is tried on each operation and
+//! is allowed exactly where the table says, and refused everywhere else (deny by default).
+
+use serde_json::{Value, json};
+
+use crate::support::{Caller, TestApp, complete_required, decide, open_case};
+
+const ROLES: [&str; 8] = [
+    "social_worker",
+    "team_manager",
+    "nominated_officer",
+    "iro",
+    "family_support",
+    "data_analyst",
+    "la_admin",
+    "vendor_system",
+];
+
+/// The table: operation → roles allowed (with the scopes `reunify token` gives each role).
+const TABLE: [(&str, &[&str]); 9] = [
+    ("me", &ROLES),
+    (
+        "read a case",
+        &[
+            "social_worker",
+            "team_manager",
+            "nominated_officer",
+            "iro",
+            "family_support",
+            "la_admin",
+            "vendor_system",
+        ],
+    ),
+    (
+        "list cases",
+        &[
+            "social_worker",
+            "team_manager",
+            "nominated_officer",
+            "iro",
+            "family_support",
+            "la_admin",
+            "vendor_system",
+        ],
+    ),
+    (
+        "create a child",
+        &[
+            "social_worker",
+            "team_manager",
+            "nominated_officer",
+            "family_support",
+            "la_admin",
+            "vendor_system",
+        ],
+    ),
+    (
+        "change a case",
+        &[
+            "social_worker",
+            "team_manager",
+            "nominated_officer",
+            "family_support",
+            "la_admin",
+            "vendor_system",
+        ],
+    ),
+    (
+        "agree a risk classification",
+        &["team_manager", "nominated_officer"],
+    ),
+    ("approve D3", &["nominated_officer"]),
+    ("change LA configuration", &["la_admin"]),
+    ("read the audit trail", &["la_admin"]),
+];
+
+/// Whether a response is a success: no top-level errors and no user errors in any payload.
+fn allowed(body: &Value) -> bool {
+    if body.get("errors").is_some() {
+        let code = &body["errors"][0]["extensions"]["code"];
+        assert!(
+            code == "FORBIDDEN" || code == "UNAUTHENTICATED",
+            "a refusal must be FORBIDDEN: {body:#}"
+        );
+        return false;
+    }
+    let data = body["data"].as_object().unwrap();
+    data.values().all(|v| {
+        v.get("userErrors")
+            .is_none_or(|e| e.as_array().unwrap().is_empty())
+    })
+}
+
+/// A case in ASSESSMENT with a proposed, not yet agreed, RC1; returns the classification ID.
+async fn proposal(w: &Caller, id: &str) -> Value {
+    let f = open_case(w, id, 40).await;
+    complete_required(w, &f.case).await;
+    decide(w, &f.case, "D1", "YES", json!({})).await;
+    w.must(
+        "riskClassificationPropose",
+        "classification { id }",
+        json!({ "caseId": f.case, "kind": "RC1", "level": "MEDIUM", "rationale": "Synthetic." }),
+    )
+    .await["classification"]["id"]
+        .clone()
+}
+
+#[tokio::test]
+async fn every_role_may_do_exactly_what_the_table_says() {
+    let app = TestApp::spawn().await;
+    api::seed::demo(&app.app_db).await.unwrap();
+    let la = "999";
+    let worker = app.caller(la, &["social_worker"]);
+    let case = open_case(&worker, "ROLE0", 40).await;
+    let pending_d3 = {
+        let data = app
+            .caller(la, &["nominated_officer"])
+            .ok(
+                "{ cases(first: 50) { nodes { decisions { id kind approvalStatus } } } }",
+                json!({}),
+            )
+            .await;
+        data["cases"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["decisions"].as_array().unwrap().clone())
+            .find(|d| d["kind"] == "D3" && d["approvalStatus"] == "PENDING")
+            .expect("the demo LA has a D3 awaiting approval")["id"]
+            .clone()
+    };
+
+    for (operation, allowed_roles) in TABLE {
+        // Refused roles first, so a one-off action (an approval) is still there for the allowed.
+        let mut order: Vec<&str> = ROLES
+            .iter()
+            .copied()
+            .filter(|r| !allowed_roles.contains(r))
+            .collect();
+        order.extend(allowed_roles.iter().copied());
+        for (n, role) in order.into_iter().enumerate() {
+            let c = app.caller(la, &[role]);
+            let body = match operation {
+                "me" => c.gql("{ me { roles } }", json!({})).await,
+                "read a case" => {
+                    c.gql("query($id: ID!) { case(id: $id) { id } }", json!({ "id": case.case }))
+                        .await
+                }
+                "list cases" => c.gql("{ cases { totalCount } }", json!({})).await,
+                "create a child" => {
+                    c.gql(
+                        "mutation($i: ChildCreateInput!) { childCreate(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "laChildId": format!("ROLE{n}{}", role.len()), "dateOfBirth": "2016-01-01",
+                                       "sex": "F", "ethnicity": "WBRI" } }),
+                    )
+                    .await
+                }
+                "change a case" => {
+                    c.gql(
+                        "mutation($i: CaseAssignInput!) { caseAssign(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "caseId": case.case, "team": format!("Team {n}") } }),
+                    )
+                    .await
+                }
+                "agree a risk classification" => {
+                    let id = proposal(&worker, &format!("RC{n}")).await;
+                    c.gql(
+                        "mutation($i: RiskClassificationAgreeInput!) { riskClassificationAgree(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "classificationId": id } }),
+                    )
+                    .await
+                }
+                "approve D3" => {
+                    c.gql(
+                        "mutation($i: DecisionApproveInput!) { decisionApprove(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "decisionId": pending_d3 } }),
+                    )
+                    .await
+                }
+                "change LA configuration" => {
+                    c.gql(
+                        "mutation($i: LocalAuthoritySettingsUpdateInput!) { localAuthoritySettingsUpdate(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "d3ApprovalWorkingDays": 20 } }),
+                    )
+                    .await
+                }
+                "read the audit trail" => c.gql("{ auditEvents { totalCount } }", json!({})).await,
+                other => unreachable!("{other}"),
+            };
+            assert_eq!(
+                allowed(&body),
+                allowed_roles.contains(&role),
+                "{role} × {operation}: {body:#}"
+            );
+        }
+    }
+}
