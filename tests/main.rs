@@ -13,6 +13,7 @@ mod gates;
 mod happy_path;
 mod http;
 mod isolation;
+mod limits;
 mod listing;
 mod roles;
 mod schema;

@@ -173,6 +173,50 @@ pub struct Config {
         global = true
     )]
     pub max_query_complexity: usize,
+    /// Most aliased fields in one request (fragments expanded).
+    #[arg(long, env = "REUNIFY_MAX_ALIASES", default_value_t = 30, global = true)]
+    pub max_aliases: usize,
+    /// Most fields in one request, counted with fragments expanded (a cheap guard that runs before
+    /// validation, against fragment bombs).
+    #[arg(
+        long,
+        env = "REUNIFY_MAX_FIELDS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub max_fields: usize,
+    /// Most directives on one field.
+    #[arg(
+        long,
+        env = "REUNIFY_MAX_DIRECTIVES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub max_directives: usize,
+    /// Most operations in one batched request (a JSON array); 1 accepts single requests only.
+    #[arg(long, env = "REUNIFY_MAX_BATCH", default_value_t = 5, global = true)]
+    pub max_batch: usize,
+    /// Longest a request may take, in milliseconds; past it the request is abandoned, its
+    /// transaction rolled back, and the caller gets `TIMEOUT` (HTTP 503).
+    #[arg(
+        long,
+        env = "REUNIFY_REQUEST_TIMEOUT_MS",
+        default_value_t = 15_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
+    /// Schema introspection and field suggestions; defaults to on in development, off in production.
+    #[arg(long, env = "REUNIFY_INTROSPECTION", global = true)]
+    pub introspection: Option<bool>,
+    /// Browser origins allowed to call the API (comma-separated, e.g.
+    /// `https://portal.la.example`); none by default. `*` is not accepted.
+    #[arg(
+        long,
+        env = "REUNIFY_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
     /// Database connection pool size.
     #[arg(
         long,
@@ -302,6 +346,26 @@ impl Config {
         if self.database_statement_timeout_ms == 0 {
             return Err("REUNIFY_DATABASE_STATEMENT_TIMEOUT_MS must be at least 1".to_owned());
         }
+        for origin in &self.cors_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains('*')
+                && !origin.ends_with('/')
+                && axum::http::HeaderValue::from_str(origin).is_ok();
+            if !ok {
+                return Err(format!(
+                    "REUNIFY_CORS_ORIGINS: `{origin}` is not an origin like https://portal.example"
+                ));
+            }
+        }
+        for (name, value) in [
+            ("REUNIFY_MAX_BATCH", self.max_batch as u64),
+            ("REUNIFY_REQUEST_TIMEOUT_MS", self.request_timeout_ms),
+            ("REUNIFY_MAX_FIELDS", self.max_fields as u64),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
         if self.max_query_depth == 0 {
             return Err("REUNIFY_MAX_QUERY_DEPTH must be at least 1".to_owned());
         }
@@ -311,6 +375,11 @@ impl Config {
     /// Whether to load the demo LA into an empty database at start.
     pub fn seed_demo(&self) -> bool {
         self.mode == Mode::Development && self.seed_demo_on_start.unwrap_or(true)
+    }
+
+    /// Whether introspection and field suggestions are on.
+    pub fn introspection(&self) -> bool {
+        self.introspection.unwrap_or(self.mode == Mode::Development)
     }
 
     /// The statement timeout.

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod goals;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod outcomes;

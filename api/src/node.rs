@@ -123,6 +123,7 @@ impl NodeQuery {
     }
 
     /// Several objects by global ID (at most 100), in the order asked; null where there is none.
+    #[graphql(complexity = "ids.len().max(1).saturating_mul(child_complexity).saturating_add(1)")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         if ids.len() > 100 {
             return Err(ApiError::BadInput("at most 100 IDs".to_owned()).into());

@@ -22,6 +22,13 @@ pub struct ConnectionFields {
 /// A Relay connection with `totalCount`.
 pub type Conn<T> = Connection<String, T, ConnectionFields, EmptyFields>;
 
+/// The complexity of a connection field: its children counted once per item of the page asked
+/// for (`first` or `last`, else the default page), plus the field itself.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
+    size.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// Validated paging arguments.
 #[derive(Debug, Clone)]
 pub struct Page {

@@ -7,8 +7,10 @@ use crate::audit::extension::MutationSavepoints;
 use crate::audit::resolvers::AuditQuery;
 use crate::cases::{CasesMutation, CasesQuery};
 use crate::children::{ChildrenMutation, ChildrenQuery};
+use crate::config::Config;
 use crate::context::AppData;
 use crate::goals::GoalsMutation;
+use crate::limits::Limits;
 use crate::node::NodeQuery;
 use crate::outcomes::OutcomesMutation;
 use crate::stages::StagesMutation;
@@ -47,14 +49,24 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription>
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-/// Builds the schema with its shared data and limits.
-pub fn build(data: AppData, max_depth: usize, max_complexity: usize) -> AppSchema {
-    builder()
+/// Builds the schema with its shared data and limits. Every limit is checked before any resolver
+/// runs.
+pub fn build(data: AppData, config: &Config) -> AppSchema {
+    let mut schema = builder()
         .data(data)
-        .limit_depth(max_depth)
-        .limit_complexity(max_complexity)
-        .extension(MutationSavepoints)
-        .finish()
+        .limit_depth(config.max_query_depth)
+        .limit_recursive_depth(config.max_query_depth.saturating_mul(2).max(32))
+        .limit_complexity(config.max_query_complexity)
+        .limit_directives(config.max_directives)
+        .extension(Limits {
+            max_aliases: config.max_aliases,
+            max_fields: config.max_fields,
+        })
+        .extension(MutationSavepoints);
+    if !config.introspection() {
+        schema = schema.disable_introspection().disable_suggestions();
+    }
+    schema.finish()
 }
 
 /// The SDL the server serves (sorted, so diffs are stable).

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_graphql::BatchRequest;
@@ -34,6 +34,8 @@ struct AppState {
     auth: Authenticator,
     db: DatabaseConnection,
     statement_timeout: Duration,
+    request_timeout: Duration,
+    max_batch: usize,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -145,16 +147,14 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
     }
     let keys = key_set(&config, &db).await?;
-    let schema = schema::build(
-        AppData { db: db.clone() },
-        config.max_query_depth,
-        config.max_query_complexity,
-    );
+    let schema = schema::build(AppData { db: db.clone() }, &config);
     let state = AppState {
         schema,
         auth: Authenticator::new(keys, db.clone(), config.statement_timeout()),
         db: db.clone(),
         statement_timeout: config.statement_timeout(),
+        request_timeout: Duration::from_millis(config.request_timeout_ms),
+        max_batch: config.max_batch,
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -163,11 +163,26 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     if config.mode == Mode::Development {
         router = router.route("/", get(graphiql));
     }
-    let router = router
+    let mut router = router
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_body_bytes,
         ))
         .with_state(state);
+    if !config.cors_origins.is_empty() {
+        let origins = config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect::<Vec<_>>();
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .expose_headers([axum::http::HeaderName::from_static("x-request-id")])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on REUNIFY_LISTEN {}: {e}", config.listen))?;
@@ -349,80 +364,169 @@ async fn reclaim(mut tx: Arc<DatabaseTransaction>) -> Option<DatabaseTransaction
     None
 }
 
-/// Runs one GraphQL request. An authenticated request runs in one transaction with the caller's
-/// LA as its tenant; its audit rows are written in that transaction before it commits, and if
-/// they cannot be written the request fails and nothing it did is kept.
+/// A fault on our side that leaves no GraphQL response to send (already logged), or a request
+/// abandoned at its deadline.
+struct Failure;
+
+/// Where a request's work stands, shared by the handler (which keeps the deadline) and the task
+/// doing the work: whichever moves first from `RUNNING` decides between commit and abandon.
+const RUNNING: u8 = 0;
+const ABANDONED: u8 = 1;
+const COMMITTING: u8 = 2;
+
+/// Runs one GraphQL operation. An authenticated operation runs in one transaction with the
+/// caller's LA as its tenant; its audit rows are written in that transaction before it commits,
+/// and if they cannot be written the operation fails and nothing it did is kept.
+async fn run_one(
+    state: &AppState,
+    actor: Option<&Actor>,
+    request: async_graphql::Request,
+    progress: &AtomicU8,
+) -> Result<async_graphql::Response, Failure> {
+    let Some(actor) = actor else {
+        let data = RequestData {
+            actor: None,
+            tx: None,
+            loaders: None,
+        };
+        return Ok(state.schema.execute(request.data(data)).await);
+    };
+    let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout)
+        .await
+        .map_err(|e| {
+            tracing::error!(error.detail = %e, "cannot begin the request transaction");
+            Failure
+        })?;
+    let tx = Arc::new(tx);
+    let data = RequestData {
+        actor: Some(actor.clone()),
+        tx: Some(tx.clone()),
+        loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
+    };
+    let response = state.schema.execute(request.data(data)).await;
+    let Some(tx) = reclaim(tx).await else {
+        tracing::error!("the request transaction is still in use after execution");
+        return Err(Failure);
+    };
+    if progress
+        .compare_exchange(RUNNING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        // The caller was told TIMEOUT: keep nothing.
+        let _ = tx.rollback().await;
+        return Err(Failure);
+    }
+    if let Err(e) = audit::flush(&tx, actor).await {
+        let _ = e.into_graphql();
+        return Err(Failure);
+    }
+    tx.commit().await.map_err(|e| {
+        tracing::error!(error.detail = %e, "cannot commit the request transaction");
+        Failure
+    })?;
+    Ok(response)
+}
+
+/// The stable code of an error raised by async-graphql itself (parse, validation, limits).
+fn library_error_code(message: &str) -> &'static str {
+    const LIMITS: [&str; 4] = [
+        "Query is too complex",
+        "Query is nested too deep",
+        "The recursion depth of the query cannot be greater than",
+        "The number of directives on the field",
+    ];
+    if LIMITS.iter().any(|l| message.starts_with(l)) {
+        crate::limits::QUERY_TOO_COMPLEX
+    } else {
+        "BAD_USER_INPUT"
+    }
+}
+
+/// Runs a request (one operation, or a batch of at most `REUNIFY_MAX_BATCH`) within the deadline.
 async fn execute(
     state: AppState,
     actor: Option<Actor>,
     batch: BatchRequest,
     rid: String,
 ) -> Response {
-    let request = match batch {
-        BatchRequest::Single(r) => r,
-        BatchRequest::Batch(_) => {
+    let requests = match batch {
+        BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(rs) if rs.is_empty() || rs.len() > state.max_batch => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "BAD_USER_INPUT",
-                "batched operations are not accepted",
+                &format!(
+                    "a batch holds 1 to {} operations; this one holds {}",
+                    state.max_batch,
+                    rs.len()
+                ),
+                &rid,
+            );
+        }
+        BatchRequest::Batch(rs) => rs,
+    };
+    let single = requests.len() == 1;
+    // The work runs in a task of its own: a transaction must never be dropped mid-statement (by a
+    // deadline, or a client that hangs up). Past the deadline the caller is answered at once and
+    // the task, finding itself abandoned, rolls back instead of committing.
+    let progress = Arc::new(AtomicU8::new(RUNNING));
+    let timeout = state.request_timeout;
+    let mut work = tokio::spawn({
+        let progress = progress.clone();
+        async move {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                progress.store(RUNNING, Ordering::SeqCst);
+                responses.push(run_one(&state, actor.as_ref(), request, &progress).await?);
+            }
+            Ok::<_, Failure>(responses)
+        }
+    });
+    let outcome = match tokio::time::timeout(timeout, &mut work).await {
+        Ok(done) => Some(done),
+        // Past the deadline: abandon the work unless it is already committing, then let it finish.
+        Err(_) => {
+            match progress.compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => None,
+                Err(_) => Some(work.await),
+            }
+        }
+    };
+    let mut responses = match outcome {
+        Some(Ok(Ok(responses))) => responses,
+        Some(Ok(Err(Failure)) | Err(_)) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                &rid,
+            );
+        }
+        None => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                "the request took longer than allowed and was abandoned; nothing it did was kept",
                 &rid,
             );
         }
     };
-    let internal = || {
-        error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "internal error",
-            &rid,
-        )
-    };
-    let mut response = match actor {
-        None => {
-            let data = RequestData {
-                actor: None,
-                tx: None,
-                loaders: None,
-            };
-            state.schema.execute(request.data(data)).await
-        }
-        Some(actor) => {
-            let tx = match db::begin_tenant(&state.db, actor.la_id, state.statement_timeout).await {
-                Ok(tx) => Arc::new(tx),
-                Err(e) => {
-                    tracing::error!(error.detail = %e, "cannot begin the request transaction");
-                    return internal();
-                }
-            };
-            let data = RequestData {
-                actor: Some(actor.clone()),
-                tx: Some(tx.clone()),
-                loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
-            };
-            let response = state.schema.execute(request.data(data)).await;
-            let Some(tx) = reclaim(tx).await else {
-                tracing::error!("the request transaction is still in use after execution");
-                return internal();
-            };
-            if let Err(e) = audit::flush(&tx, &actor).await {
-                let _ = e.into_graphql();
-                return internal();
+    for response in &mut responses {
+        for err in &mut response.errors {
+            let code = library_error_code(&err.message);
+            let ext = err.extensions.get_or_insert_with(Default::default);
+            if ext.get("code").is_none() {
+                ext.set("code", code);
             }
-            if let Err(e) = tx.commit().await {
-                tracing::error!(error.detail = %e, "cannot commit the request transaction");
-                return internal();
-            }
-            response
+            ext.set("requestId", rid.clone());
         }
-    };
-    for err in &mut response.errors {
-        let ext = err.extensions.get_or_insert_with(Default::default);
-        if ext.get("code").is_none() {
-            ext.set("code", "BAD_USER_INPUT");
-        }
-        ext.set("requestId", rid.clone());
     }
-    let mut resp = Json(response).into_response();
+    let mut resp = if single {
+        Json(responses.remove(0)).into_response()
+    } else {
+        Json(async_graphql::BatchResponse::Batch(responses)).into_response()
+    };
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&rid) {

@@ -31,6 +31,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The LA's audit trail, newest first (LA administrators only).
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -113,6 +113,7 @@ impl CasesQuery {
     }
 
     /// The caller's LA's cases, filtered and ordered (default: oldest record first).
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,

@@ -176,6 +176,7 @@ impl Case {
         load_all(ctx, ServicesOf(self.0.id), SupportService).await
     }
     /// Visits, in order of recording.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn visits(
         &self,
         ctx: &Context<'_>,

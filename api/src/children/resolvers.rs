@@ -38,6 +38,7 @@ impl ChildrenQuery {
     }
 
     /// The caller's LA's children, oldest record first.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,
