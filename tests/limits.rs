@@ -235,3 +235,54 @@ async fn introspection_and_suggestions_can_be_turned_off_and_cors_allows_only_li
             .contains("REUNIFY_CORS_ORIGINS")
     );
 }
+
+#[tokio::test]
+async fn each_caller_has_a_points_bucket_with_ratelimit_headers() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limit_burst = 3.try_into().unwrap();
+        c.rate_limit_per_minute = 1.try_into().unwrap();
+    })
+    .await;
+    let (w, other) = (app.worker(), app.manager());
+    let me = |c: &Caller| {
+        app.http()
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&c.token)
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+    };
+    for left in [2, 1, 0] {
+        let resp = me(&w).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-ratelimit-limit"], "3");
+        assert_eq!(
+            resp.headers()["x-ratelimit-remaining"],
+            left.to_string().as_str()
+        );
+        assert!(resp.headers().contains_key("x-ratelimit-reset"));
+    }
+    let limited = me(&w).await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["x-ratelimit-remaining"], "0");
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert!(body.get("data").is_none());
+    // Another caller has a bucket of its own.
+    assert_eq!(me(&other).await.unwrap().status(), 200);
+    // A batch costs one point per operation: a batch of 4 never fits a bucket of 3.
+    let batch = app
+        .http()
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&app.officer().token)
+        .json(&json!([{ "query": "{ me { id } }" }, { "query": "{ me { id } }" }, { "query": "{ me { id } }" }, { "query": "{ me { id } }" }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.status(), 429);
+}

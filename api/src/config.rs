@@ -217,6 +217,23 @@ pub struct Config {
         global = true
     )]
     pub cors_origins: Vec<String>,
+    /// Sustained rate each caller (an LA's OAuth client, or token subject) may spend, in points
+    /// (operations) per minute.
+    #[arg(
+        long,
+        env = "REUNIFY_RATE_LIMIT_PER_MINUTE",
+        default_value = "1200",
+        global = true
+    )]
+    pub rate_limit_per_minute: std::num::NonZeroU32,
+    /// Points a caller may spend at once (the bucket's size).
+    #[arg(
+        long,
+        env = "REUNIFY_RATE_LIMIT_BURST",
+        default_value = "200",
+        global = true
+    )]
+    pub rate_limit_burst: std::num::NonZeroU32,
     /// Database connection pool size.
     #[arg(
         long,

@@ -22,6 +22,7 @@ pub mod node;
 pub mod outcomes;
 pub mod pagination;
 pub mod payload;
+pub mod ratelimit;
 pub mod scalars;
 pub mod schema;
 

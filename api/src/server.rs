@@ -25,6 +25,7 @@ use crate::config::{Config, Mode};
 use crate::context::{AppData, RequestData};
 use crate::db;
 use crate::loaders::Loaders;
+use crate::ratelimit::{RateLimit, Verdict};
 use crate::schema::{self, AppSchema};
 
 /// Shared state of the HTTP handlers.
@@ -36,6 +37,7 @@ struct AppState {
     statement_timeout: Duration,
     request_timeout: Duration,
     max_batch: usize,
+    rate: RateLimit,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -155,6 +157,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         statement_timeout: config.statement_timeout(),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         max_batch: config.max_batch,
+        rate: RateLimit::new(config.rate_limit_per_minute, config.rate_limit_burst),
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -466,6 +469,24 @@ async fn execute(
         BatchRequest::Batch(rs) => rs,
     };
     let single = requests.len() == 1;
+    let verdict = actor.as_ref().map(|a| {
+        let caller = format!(
+            "{}:{}",
+            a.la_id,
+            a.client_id.as_deref().unwrap_or(&a.subject)
+        );
+        state.rate.charge(&caller, requests.len() as u32)
+    });
+    if let Some(limited @ Verdict::Limited { retry_after, .. }) = verdict {
+        let mut resp = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!("too many requests; retry in {retry_after} s"),
+            &rid,
+        );
+        limited.write_headers(resp.headers_mut());
+        return resp;
+    }
     // The work runs in a task of its own: a transaction must never be dropped mid-statement (by a
     // deadline, or a client that hangs up). Past the deadline the caller is answered at once and
     // the task, finding itself abandoned, rolls back instead of committing.
@@ -531,6 +552,9 @@ async fn execute(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);
+    }
+    if let Some(verdict) = verdict {
+        verdict.write_headers(resp.headers_mut());
     }
     resp
 }
