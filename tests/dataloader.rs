@@ -224,5 +224,6 @@ async fn statements_per_page_do_not_grow_with_page_size() {
         counts[1] <= counts[0] + 4,
         "SQL statements for 5 vs 50 cases: {counts:?}"
     );
-    assert!(counts[1] <= 30, "a page costs {} statements", counts[1]);
+    // Two more per request whatever its shape: setting the tenant, and writing the audit rows.
+    assert!(counts[1] <= 32, "a page costs {} statements", counts[1]);
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod audit;
+mod canary;
 mod configuration;
 mod database_isolation;
 mod dataloader;

@@ -469,6 +469,11 @@ async fn execute(
         BatchRequest::Batch(rs) => rs,
     };
     let single = requests.len() == 1;
+    let count = requests.len();
+    let (actor_la, actor_id) = (
+        actor.as_ref().map(|a| a.la_id),
+        actor.as_ref().map(|a| a.actor_id),
+    );
     let verdict = actor.as_ref().map(|a| {
         let caller = format!(
             "{}:{}",
@@ -533,6 +538,7 @@ async fn execute(
             );
         }
     };
+    let error_count: usize = responses.iter().map(|r| r.errors.len()).sum();
     for response in &mut responses {
         for err in &mut response.errors {
             let code = library_error_code(&err.message);
@@ -556,6 +562,15 @@ async fn execute(
     if let Some(verdict) = verdict {
         verdict.write_headers(resp.headers_mut());
     }
+    // Identifiers only: never names, free text, variables or tokens.
+    tracing::info!(
+        request.id = %rid,
+        la.id = actor_la,
+        actor.id = actor_id,
+        operations = count,
+        errors = error_count,
+        "graphql request"
+    );
     resp
 }
 
