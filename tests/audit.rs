@@ -175,16 +175,8 @@ async fn a_change_leaves_one_row_naming_the_fields_not_their_values() {
     );
     // No value of the change is kept in the trail.
     let leaked = app
-        .db
-        .query_one_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT count(*) FROM audit_event WHERE fields LIKE '%Secret%' OR operation LIKE '%Secret%'",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap();
+        .scalar("SELECT count(*) FROM audit_event WHERE fields LIKE '%Secret%' OR operation LIKE '%Secret%'")
+        .await;
     assert_eq!(leaked, 0);
 
     // A refused change (user errors) changes nothing and leaves no change row.

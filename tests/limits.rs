@@ -1,22 +1,15 @@
 //! Protection of the service: every limit holds, and an over-limit request is refused before any
 //! resolver runs (nothing changes, no record is read).
 
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::support::{Caller, TestApp, open_case};
 
 async fn audit_rows(app: &TestApp, rid: &str) -> i64 {
-    app.db
-        .query_one_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            format!("SELECT count(*) FROM audit_event WHERE request_id = '{rid}'"),
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
+    app.scalar(&format!(
+        "SELECT count(*) FROM audit_event WHERE request_id = '{rid}'"
+    ))
+    .await
 }
 
 async fn team(w: &Caller, case: &str) -> Value {
@@ -168,16 +161,10 @@ async fn a_request_past_its_deadline_is_abandoned_and_keeps_nothing() {
             assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT");
             timed_out += 1;
             let kept = app
-                .db
-                .query_one_raw(Statement::from_string(
-                    app.db.get_database_backend(),
-                    format!("SELECT count(*) FROM child WHERE la_child_id = 'DL{i}'"),
+                .scalar(&format!(
+                    "SELECT count(*) FROM child WHERE la_child_id = 'DL{i}'"
                 ))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get_by_index::<i64>(0)
-                .unwrap();
+                .await;
             assert_eq!(kept, 0, "an abandoned request must keep nothing");
         }
     }

@@ -5,6 +5,10 @@ use async_graphql::{OutputType, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
 use crate::error::{ApiError, ApiResult};
 
 /// Largest page a client may ask for.
@@ -99,6 +103,42 @@ pub fn connection<M, T: OutputType>(
             .map(|m| Edge::new(encode_cursor(&cursor(&m)), wrap(m))),
     );
     conn
+}
+
+/// One keyset page of `query` by its `id` column, oldest first or newest first; `(rows, more)`
+/// where `more` says rows exist beyond the page in the direction of reading.
+pub async fn page_by_id<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    id: E::Column,
+    page: &Page,
+    newest_first: bool,
+) -> ApiResult<(Vec<E::Model>, bool)> {
+    let cursor: Option<i64> = match &page.cursor {
+        Some(c) => Some(
+            c.parse()
+                .map_err(|_| ApiError::BadInput("invalid cursor".to_owned()))?,
+        ),
+        None => None,
+    };
+    // Reading upwards: forward through an oldest-first list, or backward through a newest-first one.
+    let ascending = page.backward == newest_first;
+    let mut query = query;
+    if let Some(c) = cursor {
+        query = query.filter(if ascending { id.gt(c) } else { id.lt(c) });
+    }
+    query = if ascending {
+        query.order_by_asc(id)
+    } else {
+        query.order_by_desc(id)
+    };
+    let mut rows = query.limit(page.limit + 1).all(db).await?;
+    let more = rows.len() as u64 > page.limit;
+    rows.truncate(page.limit as usize);
+    if page.backward {
+        rows.reverse();
+    }
+    Ok((rows, more))
 }
 
 /// Whether the connection being resolved returns its nodes (`nodes` or `edges { node }`), as

@@ -183,6 +183,18 @@ impl TestApp {
         &self.client
     }
 
+    /// The one integer a SQL query returns, read as the schema owner.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use sea_orm::Statement;
+        self.db
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+    }
+
     /// SQL statements executed so far by the server.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::SeqCst)
@@ -236,15 +248,7 @@ impl Caller {
 
     /// Sends a GraphQL request and returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let resp = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap();
-        resp.json().await.unwrap()
+        self.send(query, variables).await.2
     }
 
     /// Sends a GraphQL request and returns `data`, failing on any top-level error.

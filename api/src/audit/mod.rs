@@ -269,10 +269,7 @@ where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
-    let fields = set_fields(&am);
-    let model = am.insert(db).await?;
-    changed(db, actor, Action::Create, Record::of(&model), &fields).await?;
-    Ok(model)
+    write(db, actor, am, Action::Create).await
 }
 
 /// Updates a row and writes its `UPDATE` audit row naming the changed fields, in the caller's
@@ -286,9 +283,26 @@ where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
+    write(db, actor, am, Action::Update).await
+}
+
+async fn write<A>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    am: A,
+    action: Action,
+) -> ApiResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
     let fields = set_fields(&am);
-    let model = am.update(db).await?;
-    changed(db, actor, Action::Update, Record::of(&model), &fields).await?;
+    let model = if action == Action::Create {
+        am.insert(db).await?
+    } else {
+        am.update(db).await?
+    };
+    changed(db, actor, action, Record::of(&model), &fields).await?;
     Ok(model)
 }
 

@@ -2,14 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use entities::{audit_event, reunification_case as case};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::Page;
+use crate::pagination::{Page, page_by_id};
 
 /// Which audit events to list. Every given condition must hold.
 #[derive(Debug, Clone, Default)]
@@ -70,32 +68,8 @@ pub async fn list(
         .filter(cond.clone())
         .count(db)
         .await? as i64;
-    let cursor: Option<i64> = match &page.cursor {
-        Some(c) => Some(
-            c.parse()
-                .map_err(|_| ApiError::BadInput("invalid cursor".to_owned()))?,
-        ),
-        None => None,
-    };
-    // Newest first: forward pages walk down the ids, backward pages walk up.
-    let mut query = audit_event::Entity::find().filter(cond);
-    if let Some(c) = cursor {
-        query = query.filter(if page.backward {
-            audit_event::Column::Id.gt(c)
-        } else {
-            audit_event::Column::Id.lt(c)
-        });
-    }
-    query = if page.backward {
-        query.order_by_asc(audit_event::Column::Id)
-    } else {
-        query.order_by_desc(audit_event::Column::Id)
-    };
-    let mut rows = query.limit(page.limit + 1).all(db).await?;
-    let more = rows.len() as u64 > page.limit;
-    rows.truncate(page.limit as usize);
-    if page.backward {
-        rows.reverse();
-    }
+    // Newest first.
+    let query = audit_event::Entity::find().filter(cond);
+    let (rows, more) = page_by_id(db, query, audit_event::Column::Id, page, true).await?;
     Ok((rows, total, more))
 }

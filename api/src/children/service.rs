@@ -3,10 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use entities::{care_episode, child, external_identifier, household_member};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
@@ -17,7 +14,7 @@ use crate::domain::reference::{
 use crate::domain::{Relationship, identifiers};
 use crate::error::{ApiError, ApiResult, OptionExt, Problems, ResultExt, UserErrorCode};
 use crate::ids::{ChildId, EpisodeId};
-use crate::pagination::Page;
+use crate::pagination::{Page, page_by_id};
 use crate::stamp::Stamped as _;
 
 /// `owner_kind` of a child's external identifiers.
@@ -212,31 +209,7 @@ pub async fn list_children(
         q = q.filter(child::Column::LaChildId.eq(id));
     }
     let total = q.clone().count(db).await? as i64;
-    let cursor: Option<i64> = match &page.cursor {
-        Some(c) => Some(
-            c.parse()
-                .map_err(|_| ApiError::BadInput("invalid cursor".to_owned()))?,
-        ),
-        None => None,
-    };
-    if let Some(c) = cursor {
-        q = if page.backward {
-            q.filter(child::Column::Id.lt(c))
-        } else {
-            q.filter(child::Column::Id.gt(c))
-        };
-    }
-    q = if page.backward {
-        q.order_by_desc(child::Column::Id)
-    } else {
-        q.order_by_asc(child::Column::Id)
-    };
-    let mut rows = q.limit(page.limit + 1).all(db).await?;
-    let more = rows.len() as u64 > page.limit;
-    rows.truncate(page.limit as usize);
-    if page.backward {
-        rows.reverse();
-    }
+    let (rows, more) = page_by_id(db, q, child::Column::Id, page, false).await?;
     Ok((rows, total, more))
 }
 
