@@ -1,6 +1,6 @@
 //! The audit trail: who read or changed which record of a child, when, how, and with what outcome.
 //!
-//! Changes are written by [`insert`], [`update`] and [`changed`] in the transaction (or savepoint)
+//! Changes are written by [`AuditedWrite`] and [`changed`] in the transaction (or savepoint)
 //! of the change itself, so a rolled-back change leaves no audit row and an audit row cannot
 //! outlive its change. Reads, refusals and misses are collected on the request's [`Trail`] and
 //! written by [`flush`] in the request's transaction just before it commits; if that write fails,
@@ -259,33 +259,8 @@ pub fn set_fields<A: ActiveModelTrait>(am: &A) -> Vec<&'static str> {
         .collect()
 }
 
-/// Inserts a row and its `CREATE` audit row, in the caller's transaction.
-pub async fn insert<A>(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    am: A,
-) -> ApiResult<<A::Entity as EntityTrait>::Model>
-where
-    A: ActiveModelTrait + ActiveModelBehavior + Send,
-    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
-{
-    write(db, actor, am, Action::Create).await
-}
-
-/// Updates a row and writes its `UPDATE` audit row naming the changed fields, in the caller's
-/// transaction.
-pub async fn update<A>(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    am: A,
-) -> ApiResult<<A::Entity as EntityTrait>::Model>
-where
-    A: ActiveModelTrait + ActiveModelBehavior + Send,
-    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
-{
-    write(db, actor, am, Action::Update).await
-}
-
+/// Inserts (`Create`) or updates (`Update`) a row and writes its audit row naming the fields set,
+/// in the caller's transaction.
 async fn write<A>(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -442,7 +417,7 @@ where
         db: &impl ConnectionTrait,
         actor: &Actor,
     ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
-        insert(db, actor, self)
+        write(db, actor, self, Action::Create)
     }
 
     /// Inserts the row when it has no id yet, updates it otherwise; audited either way.
@@ -456,9 +431,9 @@ where
             .unwrap_or(true);
         async move {
             if new {
-                insert(db, actor, self).await
+                write(db, actor, self, Action::Create).await
             } else {
-                update(db, actor, self).await
+                write(db, actor, self, Action::Update).await
             }
         }
     }
@@ -469,7 +444,7 @@ where
         db: &impl ConnectionTrait,
         actor: &Actor,
     ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
-        update(db, actor, self)
+        write(db, actor, self, Action::Update)
     }
 }
 
