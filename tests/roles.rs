@@ -16,55 +16,34 @@ const ROLES: [&str; 8] = [
     "vendor_system",
 ];
 
+/// Roles that read child-level records (every role but the data analyst).
+const READERS: &[&str] = &[
+    "social_worker",
+    "team_manager",
+    "nominated_officer",
+    "iro",
+    "family_support",
+    "la_admin",
+    "vendor_system",
+];
+
+/// Roles that create and change records (readers but the IRO, whose scope is read-only).
+const WRITERS: &[&str] = &[
+    "social_worker",
+    "team_manager",
+    "nominated_officer",
+    "family_support",
+    "la_admin",
+    "vendor_system",
+];
+
 /// The table: operation → roles allowed (with the scopes `reunify token` gives each role).
 const TABLE: [(&str, &[&str]); 9] = [
     ("me", &ROLES),
-    (
-        "read a case",
-        &[
-            "social_worker",
-            "team_manager",
-            "nominated_officer",
-            "iro",
-            "family_support",
-            "la_admin",
-            "vendor_system",
-        ],
-    ),
-    (
-        "list cases",
-        &[
-            "social_worker",
-            "team_manager",
-            "nominated_officer",
-            "iro",
-            "family_support",
-            "la_admin",
-            "vendor_system",
-        ],
-    ),
-    (
-        "create a child",
-        &[
-            "social_worker",
-            "team_manager",
-            "nominated_officer",
-            "family_support",
-            "la_admin",
-            "vendor_system",
-        ],
-    ),
-    (
-        "change a case",
-        &[
-            "social_worker",
-            "team_manager",
-            "nominated_officer",
-            "family_support",
-            "la_admin",
-            "vendor_system",
-        ],
-    ),
+    ("read a case", READERS),
+    ("list cases", READERS),
+    ("create a child", WRITERS),
+    ("change a case", WRITERS),
     (
         "agree a risk classification",
         &["team_manager", "nominated_officer"],
