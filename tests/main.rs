@@ -14,6 +14,7 @@ mod gates;
 mod happy_path;
 mod http;
 mod isolation;
+mod issuers;
 mod limits;
 mod listing;
 mod roles;

@@ -127,12 +127,34 @@ pub struct Config {
         global = true
     )]
     pub migrate_on_start: bool,
-    /// Production: path to a JSON Web Key Set file with the token issuer's public keys.
+    /// The trusted token issuers: a TOML file of `[[issuer]]` tables (discovery or JWKS URL,
+    /// audience, algorithms, LA mapping, machine clients, introspection); see the README.
+    #[arg(long, env = "REUNIFY_ISSUERS_FILE", global = true)]
+    pub issuers_file: Option<PathBuf>,
+    /// One issuer without an issuers file: a JSON Web Key Set file of its public keys (with
+    /// `REUNIFY_TOKEN_ISSUER`; the LA comes from the `la` claim).
     #[arg(long, env = "REUNIFY_JWKS_FILE", global = true)]
     pub jwks_file: Option<PathBuf>,
-    /// Expected `iss` of bearer tokens (production; development uses `reunify-development`).
+    /// With `REUNIFY_JWKS_FILE`: the issuer's `iss` (development always trusts
+    /// `reunify-development` too).
     #[arg(long, env = "REUNIFY_TOKEN_ISSUER", global = true)]
     pub token_issuer: Option<String>,
+    /// Least time between two fetches of one issuer's key set (an unknown `kid` triggers one).
+    #[arg(
+        long,
+        env = "REUNIFY_JWKS_COOLDOWN_SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub jwks_cooldown_seconds: u64,
+    /// Key sets older than this are fetched again when next used.
+    #[arg(
+        long,
+        env = "REUNIFY_JWKS_MAX_AGE_SECONDS",
+        default_value_t = 3_600,
+        global = true
+    )]
+    pub jwks_max_age_seconds: u64,
     /// Expected `aud` of bearer tokens.
     #[arg(
         long,
@@ -352,13 +374,18 @@ fn parse_secret(s: &str) -> Result<SecretString, String> {
 impl Config {
     /// Checks combinations that clap cannot; the message names the variable at fault.
     pub fn validate(&self) -> Result<(), String> {
-        if self.mode == Mode::Production {
-            if self.jwks_file.is_none() {
-                return Err("REUNIFY_JWKS_FILE is required in production mode".to_owned());
-            }
-            if self.token_issuer.is_none() {
-                return Err("REUNIFY_TOKEN_ISSUER is required in production mode".to_owned());
-            }
+        if self.mode == Mode::Production && self.issuers_file.is_none() && self.jwks_file.is_none()
+        {
+            return Err(
+                "REUNIFY_ISSUERS_FILE (or REUNIFY_JWKS_FILE) is required in production mode"
+                    .to_owned(),
+            );
+        }
+        if self.jwks_file.is_some() != self.token_issuer.is_some() {
+            return Err(
+                "REUNIFY_JWKS_FILE and REUNIFY_TOKEN_ISSUER are set together or not at all"
+                    .to_owned(),
+            );
         }
         if self.database_statement_timeout_ms == 0 {
             return Err("REUNIFY_DATABASE_STATEMENT_TIMEOUT_MS must be at least 1".to_owned());
@@ -447,6 +474,11 @@ mod tests {
         assert!(describe_bad_value(&err).starts_with("invalid value for REUNIFY_MODE"));
         let mut config = Config::for_database("sqlite::memory:");
         config.mode = Mode::Production;
-        assert!(config.validate().unwrap_err().contains("REUNIFY_JWKS_FILE"));
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .contains("REUNIFY_ISSUERS_FILE")
+        );
     }
 }

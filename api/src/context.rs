@@ -110,7 +110,15 @@ fn guarded<'a>(
     check: fn(&Actor) -> ApiResult<()>,
 ) -> ApiResult<&'a Actor> {
     let actor = ctx.actor()?;
-    if let Err(e) = check(actor) {
+    let granted = || {
+        if ctx.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Mutation
+        {
+            actor.require_granted(ctx.operation())
+        } else {
+            Ok(())
+        }
+    };
+    if let Err(e) = check(actor).and_then(|()| granted()) {
         actor.trail.denied(ctx.operation(), action);
         return Err(e);
     }

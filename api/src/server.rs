@@ -19,7 +19,11 @@ use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
 
 use crate::audit::{self, Trail};
-use crate::auth::keys::{DevKey, KeySet};
+use crate::auth::DEV_ISSUER;
+use crate::auth::issuers::{self, IssuerConfig};
+use crate::auth::jwks::FetchPolicy;
+use crate::auth::keys::DevKey;
+use crate::auth::verifier::{Issuer, Verifier};
 use crate::auth::{Actor, Authenticator};
 use crate::config::{Config, Mode};
 use crate::context::{AppData, RequestData};
@@ -98,27 +102,44 @@ async fn connect_to(
     Ok(db)
 }
 
-/// The key set that verifies bearer tokens in this mode.
-pub async fn key_set(config: &Config, db: &DatabaseConnection) -> anyhow::Result<KeySet> {
-    match config.mode {
-        Mode::Development => {
-            let key = DevKey::load_or_create(db)
-                .await
-                .map_err(|e| anyhow::anyhow!("development key: {e:?}"))?;
-            key.key_set(config.token_audience.clone())
-                .map_err(|e| anyhow::anyhow!("development key: {e:?}"))
-        }
-        Mode::Production => {
-            let path = config.jwks_file.as_ref().ok_or_else(|| {
-                anyhow::anyhow!("REUNIFY_JWKS_FILE is required in production mode")
-            })?;
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("REUNIFY_JWKS_FILE: cannot read: {e}"))?;
-            let issuer = config.token_issuer.clone().unwrap_or_default();
-            KeySet::from_jwks(&text, issuer, config.token_audience.clone())
-                .map_err(|e| anyhow::anyhow!("REUNIFY_JWKS_FILE: {e}"))
-        }
+/// The trusted issuers: the issuers file, the single-issuer shorthand, and in development mode
+/// the server's own key.
+pub async fn verifier(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Verifier> {
+    let policy = FetchPolicy {
+        cooldown: Duration::from_secs(config.jwks_cooldown_seconds),
+        max_age: Duration::from_secs(config.jwks_max_age_seconds),
+    };
+    let mut configs = Vec::new();
+    if let Some(path) = &config.issuers_file {
+        configs = issuers::load_file(path, &config.token_audience)
+            .map_err(|e| anyhow::anyhow!("REUNIFY_ISSUERS_FILE: {e}"))?;
     }
+    if let (Some(path), Some(issuer)) = (&config.jwks_file, &config.token_issuer) {
+        configs.push(IssuerConfig::shorthand(
+            issuer.clone(),
+            path.clone(),
+            &config.token_audience,
+        ));
+    }
+    let mut issuers = Vec::new();
+    for c in configs {
+        let name = if config.issuers_file.is_some() {
+            "REUNIFY_ISSUERS_FILE"
+        } else {
+            "REUNIFY_JWKS_FILE"
+        };
+        issuers.push(Issuer::new(c, policy).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+    }
+    if config.mode == Mode::Development {
+        let key = DevKey::load_or_create(db)
+            .await
+            .and_then(|k| k.verifying_key())
+            .map_err(|e| anyhow::anyhow!("development key: {e:?}"))?;
+        issuers.push(Issuer::development(DEV_ISSUER, &config.token_audience, key));
+    }
+    let verifier = Verifier::new(issuers).map_err(|e| anyhow::anyhow!(e))?;
+    verifier.prefetch().await;
+    Ok(verifier)
 }
 
 /// Builds the server: database, migrations, keys, schema, router, and the bound listener.
@@ -148,11 +169,11 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         let summary = crate::seed::demo(&db).await?;
         tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
     }
-    let keys = key_set(&config, &db).await?;
+    let verifier = Arc::new(verifier(&config, &db).await?);
     let schema = schema::build(AppData { db: db.clone() }, &config);
     let state = AppState {
         schema,
-        auth: Authenticator::new(keys, db.clone(), config.statement_timeout()),
+        auth: Authenticator::new(verifier.clone(), db.clone(), config.statement_timeout()),
         db: db.clone(),
         statement_timeout: config.statement_timeout(),
         request_timeout: Duration::from_millis(config.request_timeout_ms),

@@ -1,87 +1,15 @@
-//! Signing and verification keys: the development key kept in the database, and production JWKS.
+//! The development signing key, kept in the database so `serve` and `token` share it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
+use super::jwks::VerifyingKey;
 use super::{Claims, DEV_ISSUER};
 use crate::error::{ApiError, ApiResult};
-
-/// Leeway for clock skew when checking `exp` and `nbf`, in seconds.
-const LEEWAY_SECONDS: u64 = 30;
-
-/// A key that verifies tokens.
-struct VerifyingKey {
-    kid: Option<String>,
-    key: DecodingKey,
-    algorithm: Algorithm,
-}
-
-/// The keys that verify bearer tokens, with the expected issuer and audience.
-pub struct KeySet {
-    keys: Vec<VerifyingKey>,
-    issuer: String,
-    audience: String,
-}
-
-impl KeySet {
-    /// A key set from a JSON Web Key Set document.
-    pub fn from_jwks(jwks_json: &str, issuer: String, audience: String) -> Result<Self, String> {
-        let set: JwkSet =
-            serde_json::from_str(jwks_json).map_err(|e| format!("not a JSON Web Key Set: {e}"))?;
-        let mut keys = Vec::new();
-        for jwk in &set.keys {
-            let algorithm = match &jwk.algorithm {
-                AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                AlgorithmParameters::EllipticCurve(p) => match p.curve {
-                    EllipticCurve::P384 => Algorithm::ES384,
-                    _ => Algorithm::ES256,
-                },
-                AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
-                // Shared secrets (and anything unknown) are never accepted from a key set.
-                _ => continue,
-            };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable key: {e}"))?;
-            keys.push(VerifyingKey {
-                kid: jwk.common.key_id.clone(),
-                key,
-                algorithm,
-            });
-        }
-        if keys.is_empty() {
-            return Err("the key set holds no usable public key".to_owned());
-        }
-        Ok(Self {
-            keys,
-            issuer,
-            audience,
-        })
-    }
-
-    /// Verifies a token's signature and claims.
-    pub fn verify(&self, token: &str) -> ApiResult<Claims> {
-        const BAD: ApiError = ApiError::Unauthenticated("invalid or expired bearer token");
-        let header = jsonwebtoken::decode_header(token).map_err(|_| BAD)?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.algorithm == header.alg && (header.kid.is_none() || k.kid == header.kid))
-            .ok_or(BAD)?;
-        let mut validation = Validation::new(key.algorithm);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
-            .map(|data| data.claims)
-            .map_err(|_| BAD)
-    }
-}
 
 /// The development signing key, kept in the database so `serve` and `token` share it.
 pub struct DevKey {
@@ -136,20 +64,11 @@ impl DevKey {
         self.signing.verifying_key().to_bytes()
     }
 
-    /// The key set that verifies this key's tokens.
-    pub fn key_set(&self, audience: String) -> ApiResult<KeySet> {
+    /// The key that verifies this key's tokens.
+    pub fn verifying_key(&self) -> ApiResult<VerifyingKey> {
         let x = URL_SAFE_NO_PAD.encode(self.signing.verifying_key().to_bytes());
-        let key = DecodingKey::from_ed_components(&x)
-            .map_err(|e| ApiError::internal(format!("development key: {e}")))?;
-        Ok(KeySet {
-            keys: vec![VerifyingKey {
-                kid: Some(self.kid.clone()),
-                key,
-                algorithm: Algorithm::EdDSA,
-            }],
-            issuer: DEV_ISSUER.to_owned(),
-            audience,
-        })
+        VerifyingKey::ed25519(self.kid.clone(), &x)
+            .ok_or_else(|| ApiError::internal("development key is not a valid Ed25519 key"))
     }
 
     /// Signs a token for the given LA, subject and roles.

@@ -1,8 +1,12 @@
 //! Bearer JWTs → [`Actor`]: who is calling, for which local authority, with which roles and scopes.
 
+pub mod introspection;
+pub mod issuers;
+pub mod jwks;
 pub mod keys;
+pub mod verifier;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -127,6 +131,8 @@ pub struct Actor {
     pub roles: Vec<Role>,
     /// Scopes from the token.
     pub scopes: Vec<String>,
+    /// The mutations a machine client is granted; `None` when its roles alone decide.
+    pub mutations: Option<Arc<BTreeSet<String>>>,
     /// The request's audit trail.
     pub trail: Arc<crate::audit::Trail>,
 }
@@ -147,6 +153,7 @@ impl Actor {
             client_id: None,
             roles,
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            mutations: None,
             trail: Arc::new(crate::audit::Trail::new(
                 String::new(),
                 String::new(),
@@ -186,6 +193,16 @@ impl Actor {
         }
     }
 
+    /// A machine client calls only the mutations its client configuration grants it.
+    pub fn require_granted(&self, mutation: &str) -> ApiResult<()> {
+        match &self.mutations {
+            Some(granted) if !granted.contains(mutation) => Err(ApiError::Forbidden(
+                "this client is not granted this mutation",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Child-level records may be changed: `cases:write` and a practitioner or system role.
     pub fn require_write(&self) -> ApiResult<()> {
         let writer = self.roles.iter().any(|r| {
@@ -213,17 +230,21 @@ type ActorCache = HashMap<(String, String), (i64, i64)>;
 /// Verifies bearer tokens and resolves them to actors, caching LA and actor rows.
 #[derive(Clone)]
 pub struct Authenticator {
-    keys: Arc<keys::KeySet>,
+    verifier: Arc<verifier::Verifier>,
     db: DatabaseConnection,
     statement_timeout: Duration,
     actors: Arc<RwLock<ActorCache>>,
 }
 
 impl Authenticator {
-    /// An authenticator over a key set.
-    pub fn new(keys: keys::KeySet, db: DatabaseConnection, statement_timeout: Duration) -> Self {
+    /// An authenticator over the trusted issuers.
+    pub fn new(
+        verifier: Arc<verifier::Verifier>,
+        db: DatabaseConnection,
+        statement_timeout: Duration,
+    ) -> Self {
         Self {
-            keys: Arc::new(keys),
+            verifier,
             db,
             statement_timeout,
             actors: Arc::default(),
@@ -236,34 +257,39 @@ impl Authenticator {
         token: &str,
         trail: Arc<crate::audit::Trail>,
     ) -> ApiResult<Actor> {
-        let claims = self.keys.verify(token)?;
-        let roles: Vec<Role> = claims
-            .roles
-            .iter()
-            .filter_map(|r| Role::from_claim(r))
-            .collect();
-        if roles.is_empty() {
+        let principal = self.verifier.verify(token).await?;
+        if principal.roles.is_empty() {
             return Err(ApiError::Forbidden("the token carries no known role"));
         }
-        let key = (claims.la.clone(), claims.sub.clone());
+        let key = (principal.la_code.clone(), principal.subject.clone());
         let cached = self.actors.read().ok().and_then(|m| m.get(&key).copied());
         let (la_id, actor_id) = match cached {
             Some(ids) => ids,
             None => {
-                let la = tenancy::service::find_by_code(&self.db, &claims.la)
+                let la = tenancy::service::find_by_code(&self.db, &principal.la_code)
                     .await?
                     .ok_or(ApiError::Unauthenticated(
                         "the token's local authority is not registered with this service",
                     ))?;
-                let kind = if roles.contains(&Role::VendorSystem) {
+                let kind = if principal.roles.contains(&Role::VendorSystem) {
                     "client"
                 } else {
                     "user"
                 };
+                let role_names: Vec<String> = principal
+                    .roles
+                    .iter()
+                    .map(|r| r.as_claim().to_owned())
+                    .collect();
                 let txn = crate::db::begin_tenant(&self.db, la.id, self.statement_timeout).await?;
-                let actor_id =
-                    tenancy::service::ensure_actor(&txn, la.id, &claims.sub, kind, &claims.roles)
-                        .await?;
+                let actor_id = tenancy::service::ensure_actor(
+                    &txn,
+                    la.id,
+                    &principal.subject,
+                    kind,
+                    &role_names,
+                )
+                .await?;
                 txn.commit().await?;
                 if let Ok(mut m) = self.actors.write() {
                     m.insert(key, (la.id, actor_id));
@@ -274,10 +300,11 @@ impl Authenticator {
         Ok(Actor {
             la_id,
             actor_id,
-            subject: claims.sub.clone(),
-            client_id: claims.client_id.clone().or_else(|| claims.azp.clone()),
-            roles,
-            scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+            subject: principal.subject,
+            client_id: principal.client_id,
+            roles: principal.roles,
+            scopes: principal.scopes,
+            mutations: principal.mutations,
             trail,
         })
     }
