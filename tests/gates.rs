@@ -244,3 +244,47 @@ async fn classification_gate_holds_until_agreed() {
     let p = decide(&w, &f.case, "D2", "YES", json!({})).await;
     assert_eq!(p["case"]["stage"], "GOALS_AND_SERVICES");
 }
+
+#[tokio::test]
+async fn a_team_manager_signs_off_a_complete_assessment_once() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, "SIGN1", 30).await;
+    let sign = json!({ "caseId": f.case });
+    const STAGE: &str = "stage { stage signedOffOn signedOffBy { id } }";
+
+    // Not in ASSESSMENT yet.
+    m.refused("assessmentSignOff", STAGE, sign.clone(), "WRONG_STAGE")
+        .await;
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D1", "YES", json!({})).await;
+    // The assessment's required practice actions are not done.
+    m.refused(
+        "assessmentSignOff",
+        STAGE,
+        sign.clone(),
+        "CHECKLIST_INCOMPLETE",
+    )
+    .await;
+    complete_required(&w, &f.case).await;
+    // A social worker may not sign it off, and nothing is recorded.
+    let refused = w
+        .gql(
+            "mutation($i: AssessmentSignOffInput!) { assessmentSignOff(input: $i) { stage { id } } }",
+            json!({ "i": sign }),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let signed = app
+        .scalar("SELECT COUNT(*) FROM stage_progress WHERE signed_off_on IS NOT NULL")
+        .await;
+    assert_eq!(signed, 0);
+
+    let done = m.must("assessmentSignOff", STAGE, sign.clone()).await;
+    assert_eq!(done["stage"]["stage"], "ASSESSMENT");
+    assert_eq!(done["stage"]["signedOffOn"], days_ago(0));
+    let me = m.ok("{ me { id } }", json!({})).await;
+    assert_eq!(done["stage"]["signedOffBy"]["id"], me["me"]["id"]);
+    m.refused("assessmentSignOff", STAGE, sign, "ALREADY_RECORDED")
+        .await;
+}

@@ -17,6 +17,7 @@ mod isolation;
 mod issuers;
 mod limits;
 mod listing;
+mod retention;
 mod roles;
 mod schema;
 mod tokens;

@@ -38,7 +38,7 @@ const WRITERS: &[&str] = &[
 ];
 
 /// The table: operation → roles allowed (with the scopes `reunify token` gives each role).
-const TABLE: [(&str, &[&str]); 9] = [
+const TABLE: [(&str, &[&str]); 13] = [
     ("me", &ROLES),
     ("read a case", READERS),
     ("list cases", READERS),
@@ -48,9 +48,16 @@ const TABLE: [(&str, &[&str]); 9] = [
         "agree a risk classification",
         &["team_manager", "nominated_officer"],
     ),
+    (
+        "sign off an assessment",
+        &["team_manager", "nominated_officer"],
+    ),
     ("approve D3", &["nominated_officer"]),
     ("change LA configuration", &["la_admin"]),
     ("read the audit trail", &["la_admin"]),
+    ("record a death", WRITERS),
+    ("place a legal hold", &["la_admin"]),
+    ("export a child's record", &["la_admin"]),
 ];
 
 /// Whether a response is a success: no top-level errors and no user errors in any payload.
@@ -149,6 +156,17 @@ async fn every_role_may_do_exactly_what_the_table_says() {
                     )
                     .await
                 }
+                "sign off an assessment" => {
+                    let f = open_case(&worker, &format!("SO{n}"), 40).await;
+                    complete_required(&worker, &f.case).await;
+                    decide(&worker, &f.case, "D1", "YES", json!({})).await;
+                    complete_required(&worker, &f.case).await;
+                    c.gql(
+                        "mutation($i: AssessmentSignOffInput!) { assessmentSignOff(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "caseId": f.case } }),
+                    )
+                    .await
+                }
                 "approve D3" => {
                     c.gql(
                         "mutation($i: DecisionApproveInput!) { decisionApprove(input: $i) { userErrors { code } } }",
@@ -164,6 +182,27 @@ async fn every_role_may_do_exactly_what_the_table_says() {
                     .await
                 }
                 "read the audit trail" => c.gql("{ auditEvents { totalCount } }", json!({})).await,
+                "record a death" => {
+                    c.gql(
+                        "mutation($i: ChildDeathRecordInput!) { childDeathRecord(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "childId": case.child, "diedOn": "2020-02-02" } }),
+                    )
+                    .await
+                }
+                "place a legal hold" => {
+                    c.gql(
+                        "mutation($i: ChildLegalHoldSetInput!) { childLegalHoldSet(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "childId": case.child, "hold": true } }),
+                    )
+                    .await
+                }
+                "export a child's record" => {
+                    c.gql(
+                        "query($id: ID!) { subjectAccessExport(childId: $id) }",
+                        json!({ "id": case.child }),
+                    )
+                    .await
+                }
                 other => unreachable!("{other}"),
             };
             assert_eq!(

@@ -31,6 +31,19 @@ pub enum Command {
     Token(TokenArgs),
     /// Load the small, fully synthetic demo local authority (DfE code 999).
     SeedDemo,
+    /// Remove the records of children past their retention date and not on legal hold.
+    Purge(PurgeArgs),
+}
+
+/// Arguments of `reunify purge`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PurgeArgs {
+    /// Purge as if today were this date (`YYYY-MM-DD`); defaults to today (UTC).
+    #[arg(long)]
+    pub today: Option<chrono::NaiveDate>,
+    /// Count what would be purged, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Arguments of `reunify token`.

@@ -23,6 +23,7 @@ pub mod outcomes;
 pub mod pagination;
 pub mod payload;
 pub mod ratelimit;
+pub mod retention;
 pub mod scalars;
 pub mod schema;
 

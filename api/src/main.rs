@@ -1,4 +1,4 @@
-//! The `reunify` binary: serve | migrate | schema | token | seed-demo.
+//! The `reunify` binary: serve | migrate | schema | token | seed-demo | purge.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -81,6 +81,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = api::server::connect(&config, Arc::default()).await?;
             let summary = api::seed::demo(&db).await?;
             println!("{summary}");
+            Ok(())
+        }
+        Command::Purge(args) => {
+            let db = api::server::connect(&config, Arc::default()).await?;
+            let today = args.today.unwrap_or_else(api::cases::service::today);
+            let report = api::retention::service::purge(
+                &db,
+                config.statement_timeout(),
+                today,
+                args.dry_run,
+            )
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("purge failed, nothing of the failing LA removed: {e:?}")
+            })?;
+            let verb = if args.dry_run {
+                "would purge"
+            } else {
+                "purged"
+            };
+            for la in report {
+                println!(
+                    "LA {}: {verb} {} child record(s) past retention on {today}; {} kept on legal hold",
+                    la.la, la.purged, la.held
+                );
+            }
             Ok(())
         }
     }

@@ -13,6 +13,7 @@ use crate::goals::GoalsMutation;
 use crate::limits::Limits;
 use crate::node::NodeQuery;
 use crate::outcomes::OutcomesMutation;
+use crate::retention::{RetentionMutation, RetentionQuery};
 use crate::stages::StagesMutation;
 use crate::support_plans::SupportPlansMutation;
 use crate::tenancy::resolvers::{TenancyMutation, TenancyQuery};
@@ -26,6 +27,7 @@ pub struct Query(
     ChildrenQuery,
     CasesQuery,
     AuditQuery,
+    RetentionQuery,
 );
 
 /// Every mutation.
@@ -40,6 +42,7 @@ pub struct Mutation(
     SupportPlansMutation,
     VisitsMutation,
     OutcomesMutation,
+    RetentionMutation,
 );
 
 /// The schema type.

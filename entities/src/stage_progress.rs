@@ -13,6 +13,8 @@ pub struct Model {
     pub stage: String,
     pub entered_on: Date,
     pub completed_on: Option<Date>,
+    pub signed_off_by: Option<i64>,
+    pub signed_off_on: Option<Date>,
     pub created_at: DateTimeUtc,
 }
 

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_core_tables;
 mod m20261124_000001_create_audit_event;
 mod m20261124_000002_row_level_security;
+mod m20261125_000001_child_retention;
+mod m20261125_000002_stage_sign_off;
 pub mod rls;
 
 /// Every migration, oldest first.
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_core_tables::Migration),
             Box::new(m20261124_000001_create_audit_event::Migration),
             Box::new(m20261124_000002_row_level_security::Migration),
+            Box::new(m20261125_000001_child_retention::Migration),
+            Box::new(m20261125_000002_stage_sign_off::Migration),
         ]
     }
 }
@@ -134,8 +138,34 @@ mod tests {
         Ok(())
     }
 
+    /// Children recorded before the retention migration get their 75th birthday (29 February
+    /// becomes 1 March).
+    async fn retention_backfill(db: &DatabaseConnection) -> Result<(), DbErr> {
+        Migrator::up(db, Some(3)).await?;
+        db.execute_unprepared(
+            "INSERT INTO local_authority (dfe_code, ons_code, name, settings, created_at, updated_at) \
+             VALUES ('999', 'E99999999', 'Test LA', '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);
+             INSERT INTO child (la_id, la_child_id, date_of_birth, sex, ethnicity, created_at, updated_at) \
+             SELECT id, 'C1', '2012-02-29', 'F', 'WBRI', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP \
+             FROM local_authority;",
+        )
+        .await?;
+        Migrator::up(db, None).await?;
+        let kept = query_strings(
+            db,
+            "SELECT CAST(retain_until AS TEXT) || CASE WHEN legal_hold THEN ' held' ELSE '' END \
+             FROM child",
+        )
+        .await?;
+        assert_eq!(kept, ["2087-03-01"]);
+        db.execute_unprepared("DELETE FROM child; DELETE FROM local_authority;")
+            .await?;
+        Migrator::down(db, None).await
+    }
+
     /// up, down, up again, checking the schema each way.
     async fn round_trip(db: &DatabaseConnection) -> Result<(), DbErr> {
+        retention_backfill(db).await?;
         Migrator::up(db, None).await?;
         assert_eq!(user_tables(db).await?.len(), TABLES);
         check_ids(db).await?;

@@ -149,6 +149,11 @@ pub async fn create_child(
         upn: Set(cmd.upn),
         upn_unknown_reason: Set(cmd.upn_unknown_reason),
         nhs_number: Set(cmd.nhs_number),
+        legal_hold: Set(false),
+        retain_until: Set(Some(crate::retention::retain_until(
+            cmd.date_of_birth,
+            None,
+        ))),
         ..Default::default()
     }
     .created(actor)

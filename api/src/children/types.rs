@@ -47,6 +47,22 @@ impl Child {
     async fn nhs_number(&self) -> Option<&str> {
         self.0.nhs_number.as_deref()
     }
+    /// Date of death, if the child has died.
+    async fn died_on(&self) -> Option<Date> {
+        self.0.died_on.map(Into::into)
+    }
+    /// The last day the record must be kept (the 75th birthday, or 15 years after death for a
+    /// child who died before 18); after it the record is purged unless on legal hold.
+    async fn retain_until(&self) -> Date {
+        self.0
+            .retain_until
+            .unwrap_or_else(|| crate::retention::retain_until(self.0.date_of_birth, self.0.died_on))
+            .into()
+    }
+    /// On legal hold: kept past its retention date.
+    async fn legal_hold(&self) -> bool {
+        self.0.legal_hold
+    }
     /// Identifiers other systems use for this child.
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
         load_all(ctx, ExternalIdsOfChild(self.0.id), ExternalIdentifier::from).await

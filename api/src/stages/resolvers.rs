@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use super::service::{self, CloseCase, ProposeClassification, RecordDecision, RecordReturn};
-use super::types::{ChecklistItem, Decision, RiskClassification};
+use super::types::{CaseStage, ChecklistItem, Decision, RiskClassification};
 use crate::cases::types::Case;
 use crate::context::ContextExt;
 use crate::domain::{
@@ -27,6 +27,23 @@ pub struct ChecklistItemCompleteInput {
     /// Optional note (at most 5,000 characters).
     pub note: Option<String>,
 }
+
+/// Input of `assessmentSignOff`.
+#[derive(InputObject)]
+pub struct AssessmentSignOffInput {
+    /// The case, in ASSESSMENT with the stage's required practice actions done.
+    pub case_id: ID,
+    /// Date of the sign-off (defaults to today; not before the stage began, not in the future).
+    pub signed_off_on: Option<Date>,
+}
+
+crate::payload!(
+    /// Result of `assessmentSignOff`.
+    AssessmentSignOffPayload {
+        /// The ASSESSMENT stage, now signed off.
+        stage: CaseStage
+    }
+);
 
 crate::payload!(
     /// Result of `checklistItemComplete`.
@@ -287,6 +304,26 @@ impl StagesMutation {
             };
             let c = service::propose_classification(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(RiskClassificationProposePayload::ok(RiskClassification(c)))
+        })
+        .await
+    }
+
+    /// Signs off the Return Home Assessment (team manager or nominated officer), once.
+    async fn assessment_sign_off(
+        &self,
+        ctx: &Context<'_>,
+        input: AssessmentSignOffInput,
+    ) -> Result<AssessmentSignOffPayload> {
+        run(async {
+            let id = CaseId::from_input(&input.case_id, &["caseId"])?;
+            let stage = service::sign_off_assessment(
+                ctx.db()?,
+                ctx.writer()?,
+                id,
+                input.signed_off_on.map(|d| d.0),
+            )
+            .await?;
+            Ok(AssessmentSignOffPayload::ok(CaseStage(stage)))
         })
         .await
     }

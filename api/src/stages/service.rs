@@ -505,6 +505,60 @@ pub async fn propose_classification(
     Ok(saved)
 }
 
+/// A team manager (or nominated officer) signs off the Return Home Assessment: the case is in
+/// ASSESSMENT and the stage's required practice actions are done. Once only.
+pub async fn sign_off_assessment(
+    db: &impl Db,
+    actor: &Actor,
+    case_id: CaseId,
+    signed_off_on: Option<NaiveDate>,
+) -> ApiResult<stage_progress::Model> {
+    if !actor.has_role(Role::TeamManager) && !actor.has_role(Role::NominatedOfficer) {
+        return Err(ApiError::Forbidden(
+            "only a team manager may sign off an assessment",
+        ));
+    }
+    let on = not_future(signed_off_on.unwrap_or_else(cases::today), "signedOffOn")?;
+    let txn = db.begin().await?;
+    let case = cases::load_active(&txn, actor, case_id, None).await?;
+    if stage(&case)? != Stage::Assessment {
+        return Err(ApiError::user(
+            UserErrorCode::WrongStage,
+            &["caseId"],
+            "the assessment is signed off while the case is in ASSESSMENT",
+        ));
+    }
+    require_checklist(&txn, case.id, Stage::Assessment).await?;
+    let progress = stage_progress::Entity::find()
+        .filter(stage_progress::Column::LaId.eq(actor.la_id))
+        .filter(stage_progress::Column::CaseId.eq(case.id))
+        .filter(stage_progress::Column::Stage.eq(Stage::Assessment.as_str()))
+        .one(&txn)
+        .await?
+        .or_not_found()?;
+    if progress.signed_off_on.is_some() {
+        return Err(ApiError::user(
+            UserErrorCode::AlreadyRecorded,
+            &["caseId"],
+            "the assessment is already signed off",
+        ));
+    }
+    if on < progress.entered_on {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &["signedOffOn"],
+            "the sign-off cannot precede the assessment",
+        ));
+    }
+    let mut am: stage_progress::ActiveModel = progress.into();
+    am.signed_off_by = Set(Some(actor.actor_id));
+    am.signed_off_on = Set(Some(on));
+    let saved = am.update_by(&txn, actor).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
 /// A team manager (or nominated officer) agrees a proposed classification; the case takes its level.
 pub async fn agree_classification(
     db: &impl Db,

@@ -34,6 +34,14 @@ impl CaseStage {
     async fn completed_on(&self) -> Option<Date> {
         self.0.completed_on.map(Date)
     }
+    /// Who signed the stage's work off (the ASSESSMENT: a team manager); null until then.
+    async fn signed_off_by(&self, ctx: &Context<'_>) -> Result<Option<Actor>> {
+        load_actor(ctx, self.0.signed_off_by).await
+    }
+    /// When the stage's work was signed off.
+    async fn signed_off_on(&self) -> Option<Date> {
+        self.0.signed_off_on.map(Date)
+    }
     /// The LA's practice actions for this stage, as they stood when the case entered it.
     async fn checklist(&self, ctx: &Context<'_>) -> Result<Vec<ChecklistItem>> {
         Ok(load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
