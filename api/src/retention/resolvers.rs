@@ -15,8 +15,8 @@ pub struct RetentionQuery;
 
 #[Object]
 impl RetentionQuery {
-    /// Everything held about one child of the caller's LA, as one JSON document (format
-    /// `reunify-subject-access/1`: the child, identifiers, household, episodes, cases and every
+    /// Everything held about one child of the caller's LA, as one JSON document in the format
+    /// reunify-subject-access/1 (the child, identifiers, household, episodes, cases and every
     /// record in them keyed by table, and the audit trail of who read or changed any of it), for
     /// answering a subject access request. LA administrators only; the export is itself recorded
     /// in the audit trail. Null when the LA has no such child.
