@@ -32,6 +32,7 @@ pub mod server;
 pub mod stages;
 pub mod stamp;
 pub mod support_plans;
+pub mod telemetry;
 pub mod tenancy;
 pub mod visits;
 

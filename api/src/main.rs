@@ -3,11 +3,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use api::config::{Cli, Command, LogFormat, Mode};
+use api::config::{Cli, Command, Mode};
 use clap::Parser as _;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = match api::config::args_with_config_file().map(Cli::try_parse_from) {
         Ok(Ok(cli)) => cli,
         Ok(Err(e))
@@ -23,29 +22,30 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_tracing(&cli.config);
-    match run(cli).await {
+    // The trace pipeline is built, and shut down (flushing spans), outside the async runtime.
+    let traces = match api::telemetry::provider_from_env() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("reunify: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    api::telemetry::init(&cli.config, traces.as_ref());
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+    };
+    if let Some(traces) = traces
+        && let Err(e) = traces.shutdown()
+    {
+        eprintln!("reunify: flushing traces failed: {e}");
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("reunify: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn init_tracing(config: &api::config::Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let format = config.log_format.unwrap_or(match config.mode {
-        Mode::Development => LogFormat::Pretty,
-        Mode::Production => LogFormat::Json,
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Pretty => builder.init(),
     }
 }
 

@@ -18,6 +18,8 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Dat
 use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
 
+use tracing::Instrument as _;
+
 use crate::audit::{self, Trail};
 use crate::auth::DEV_ISSUER;
 use crate::auth::issuers::{self, IssuerConfig};
@@ -290,28 +292,6 @@ fn request_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The W3C trace id of the request: from a valid `traceparent` header, or a new one.
-fn trace_id(headers: &HeaderMap) -> String {
-    let given = headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split('-').nth(1))
-        .filter(|t| {
-            t.len() == 32
-                && t.bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-                && t.bytes().any(|b| b != b'0')
-        });
-    match given {
-        Some(t) => t.to_owned(),
-        None => {
-            let mut bytes = [0u8; 16];
-            let _ = getrandom::fill(&mut bytes);
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
-    }
-}
-
 /// A response carrying only top-level errors, with the given HTTP status.
 fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
     let body = serde_json::json!({
@@ -331,6 +311,7 @@ async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     rid: &str,
+    trace_id: String,
 ) -> Result<Option<Actor>, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -356,7 +337,7 @@ async fn authenticate(
             "the Authorization header must be `Bearer <token>`",
         ));
     };
-    let trail = Arc::new(Trail::new(rid.to_owned(), trace_id(headers), ""));
+    let trail = Arc::new(Trail::new(rid.to_owned(), trace_id, ""));
     match state.auth.authenticate(token, trail).await {
         Ok(actor) => Ok(Some(actor)),
         Err(crate::error::ApiError::Unauthenticated(m)) => Err(unauthorised(m)),
@@ -427,7 +408,15 @@ async fn run_one(
         tx: Some(tx.clone()),
         loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
     };
-    let response = state.schema.execute(request.data(data)).await;
+    let span = tracing::info_span!(
+        "graphql operation",
+        graphql.operation.name = request.operation_name.as_deref().unwrap_or_default()
+    );
+    let response = state
+        .schema
+        .execute(request.data(data))
+        .instrument(span)
+        .await;
     let Some(tx) = reclaim(tx).await else {
         tracing::error!("the request transaction is still in use after execution");
         return Err(Failure);
@@ -528,6 +517,7 @@ async fn execute(
             }
             Ok::<_, Failure>(responses)
         }
+        .in_current_span()
     });
     let outcome = match tokio::time::timeout(timeout, &mut work).await {
         Ok(done) => Some(done),
@@ -584,6 +574,11 @@ async fn execute(
         verdict.write_headers(resp.headers_mut());
     }
     // Identifiers only: never names, free text, variables or tokens.
+    let span = tracing::Span::current();
+    span.record("la.id", actor_la);
+    span.record("actor.id", actor_id);
+    span.record("graphql.operations", count);
+    span.record("errors", error_count);
     tracing::info!(
         request.id = %rid,
         la.id = actor_la,
@@ -624,11 +619,22 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
-    let actor = match authenticate(&state, &headers, &rid).await {
-        Ok(a) => a,
-        Err(resp) => return resp,
-    };
-    execute(state, actor, batch, rid).await
+    traced(state, headers, batch, rid).await
+}
+
+/// Authenticates and executes a parsed request inside the request's span.
+async fn traced(state: AppState, headers: HeaderMap, batch: BatchRequest, rid: String) -> Response {
+    let span = crate::telemetry::request_span(&headers, &rid);
+    let trace_id = crate::telemetry::trace_id(&span, &headers);
+    async move {
+        let actor = match authenticate(&state, &headers, &rid, trace_id).await {
+            Ok(a) => a,
+            Err(resp) => return resp,
+        };
+        execute(state, actor, batch, rid).await
+    }
+    .instrument(span)
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -696,9 +702,5 @@ async fn graphql_get(
             }
         }
     }
-    let actor = match authenticate(&state, &headers, &rid).await {
-        Ok(a) => a,
-        Err(resp) => return resp,
-    };
-    execute(state, actor, BatchRequest::Single(request), rid).await
+    traced(state, headers, BatchRequest::Single(request), rid).await
 }
