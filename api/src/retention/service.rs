@@ -153,6 +153,33 @@ pub async fn purge(
     Ok(report)
 }
 
+/// Calls `$m!(args…, table, column, ids)` for every table of a child's records but `child` and
+/// `external_identifier`, leaves first (the order deletion needs): what ties each table's rows to
+/// the child is its column and the ids given for it (the child, its cases, goals, agreements).
+macro_rules! each_child_table {
+    ($m:ident!($($a:expr),*); $one:expr, $cases:expr, $goals:expr, $agreements:expr) => {
+        $m!($($a),*, goal_review, CaseId, $cases);
+        $m!($($a),*, goal_revision, GoalId, $goals);
+        $m!($($a),*, goal, CaseId, $cases);
+        $m!($($a),*, agreement_party, AgreementId, $agreements);
+        $m!($($a),*, parental_agreement, CaseId, $cases);
+        $m!($($a),*, support_service, CaseId, $cases);
+        $m!($($a),*, support_plan, CaseId, $cases);
+        $m!($($a),*, assessment_factor, CaseId, $cases);
+        $m!($($a),*, child_view, CaseId, $cases);
+        $m!($($a),*, checklist_item, CaseId, $cases);
+        $m!($($a),*, decision, CaseId, $cases);
+        $m!($($a),*, risk_classification, CaseId, $cases);
+        $m!($($a),*, stage_progress, CaseId, $cases);
+        $m!($($a),*, visit, CaseId, $cases);
+        $m!($($a),*, review, CaseId, $cases);
+        $m!($($a),*, outcome, CaseId, $cases);
+        $m!($($a),*, case, ChildId, $one);
+        $m!($($a),*, household_member, ChildId, $one);
+        $m!($($a),*, care_episode, ChildId, $one);
+    };
+}
+
 /// Deletes the rows of `$table` whose `$column` is in `$ids`; notes the table when any went.
 macro_rules! delete_in {
     ($txn:expr, $la:expr, $tables:expr, $table:ident, $column:ident, $ids:expr) => {{
@@ -210,25 +237,7 @@ async fn remove_child(txn: &impl Db, actor: &Actor, child_id: i64) -> ApiResult<
     let goals = ids_in!(txn, la, goal, CaseId, cases);
     let agreements = ids_in!(txn, la, parental_agreement, CaseId, cases);
     let mut tables: Vec<&'static str> = Vec::new();
-    delete_in!(txn, la, tables, goal_review, CaseId, cases);
-    delete_in!(txn, la, tables, goal_revision, GoalId, goals);
-    delete_in!(txn, la, tables, goal, CaseId, cases);
-    delete_in!(txn, la, tables, agreement_party, AgreementId, agreements);
-    delete_in!(txn, la, tables, parental_agreement, CaseId, cases);
-    delete_in!(txn, la, tables, support_service, CaseId, cases);
-    delete_in!(txn, la, tables, support_plan, CaseId, cases);
-    delete_in!(txn, la, tables, assessment_factor, CaseId, cases);
-    delete_in!(txn, la, tables, child_view, CaseId, cases);
-    delete_in!(txn, la, tables, checklist_item, CaseId, cases);
-    delete_in!(txn, la, tables, decision, CaseId, cases);
-    delete_in!(txn, la, tables, risk_classification, CaseId, cases);
-    delete_in!(txn, la, tables, stage_progress, CaseId, cases);
-    delete_in!(txn, la, tables, visit, CaseId, cases);
-    delete_in!(txn, la, tables, review, CaseId, cases);
-    delete_in!(txn, la, tables, outcome, CaseId, cases);
-    delete_in!(txn, la, tables, case, ChildId, one);
-    delete_in!(txn, la, tables, household_member, ChildId, one);
-    delete_in!(txn, la, tables, care_episode, ChildId, one);
+    each_child_table!(delete_in!(txn, la, tables); one, cases, goals, agreements);
     let owned = external_identifier::Entity::delete_many()
         .filter(external_identifier::Column::LaId.eq(la))
         .filter(identifiers_of(child_id, &episodes, &cases))
@@ -282,25 +291,7 @@ pub async fn export(db: &impl Db, actor: &Actor, id: ChildId) -> ApiResult<Optio
     let goals = ids_in!(db, la, goal, CaseId, cases);
     let agreements = ids_in!(db, la, parental_agreement, CaseId, cases);
     let mut records: BTreeMap<&'static str, Value> = BTreeMap::new();
-    export_in!(db, la, records, household_member, ChildId, one);
-    export_in!(db, la, records, care_episode, ChildId, one);
-    export_in!(db, la, records, case, ChildId, one);
-    export_in!(db, la, records, stage_progress, CaseId, cases);
-    export_in!(db, la, records, checklist_item, CaseId, cases);
-    export_in!(db, la, records, decision, CaseId, cases);
-    export_in!(db, la, records, risk_classification, CaseId, cases);
-    export_in!(db, la, records, assessment_factor, CaseId, cases);
-    export_in!(db, la, records, child_view, CaseId, cases);
-    export_in!(db, la, records, parental_agreement, CaseId, cases);
-    export_in!(db, la, records, agreement_party, AgreementId, agreements);
-    export_in!(db, la, records, goal, CaseId, cases);
-    export_in!(db, la, records, goal_revision, GoalId, goals);
-    export_in!(db, la, records, goal_review, CaseId, cases);
-    export_in!(db, la, records, support_plan, CaseId, cases);
-    export_in!(db, la, records, support_service, CaseId, cases);
-    export_in!(db, la, records, visit, CaseId, cases);
-    export_in!(db, la, records, review, CaseId, cases);
-    export_in!(db, la, records, outcome, CaseId, cases);
+    each_child_table!(export_in!(db, la, records); one, cases, goals, agreements);
     let identifiers = external_identifier::Entity::find()
         .filter(external_identifier::Column::LaId.eq(la))
         .filter(identifiers_of(found.id, &episodes, &cases))
