@@ -10,6 +10,7 @@ mod configuration;
 mod database_isolation;
 mod dataloader;
 mod demo;
+mod events;
 mod gates;
 mod happy_path;
 mod http;

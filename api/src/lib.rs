@@ -14,6 +14,7 @@ pub mod context;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod goals;
 pub mod ids;
 pub mod limits;

@@ -433,6 +433,11 @@ async fn run_one(
         let _ = e.into_graphql();
         return Err(Failure);
     }
+    // The events last: on PostgreSQL their lock is then held for the commit alone.
+    if let Err(e) = crate::events::service::flush(&tx, actor).await {
+        let _ = e.into_graphql();
+        return Err(Failure);
+    }
     tx.commit().await.map_err(|e| {
         tracing::error!(error.detail = %e, "cannot commit the request transaction");
         Failure

@@ -5,6 +5,7 @@ pub mod agreement_party;
 pub mod assessment_factor;
 pub mod audit_event;
 pub mod care_episode;
+pub mod case_event;
 pub mod checklist_item;
 pub mod checklist_template_item;
 pub mod child;

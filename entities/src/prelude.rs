@@ -5,6 +5,7 @@ pub use super::agreement_party::Entity as AgreementParty;
 pub use super::assessment_factor::Entity as AssessmentFactor;
 pub use super::audit_event::Entity as AuditEvent;
 pub use super::care_episode::Entity as CareEpisode;
+pub use super::case_event::Entity as CaseEvent;
 pub use super::checklist_item::Entity as ChecklistItem;
 pub use super::checklist_template_item::Entity as ChecklistTemplateItem;
 pub use super::child::Entity as Child;

@@ -178,6 +178,7 @@ pub struct Trail {
     operation: Mutex<String>,
     pending: Mutex<Vec<Entry>>,
     written: Mutex<HashSet<(String, i64)>>,
+    events: Mutex<Vec<crate::events::PendingEvent>>,
 }
 
 impl Trail {
@@ -206,6 +207,26 @@ impl Trail {
         if let Ok(mut p) = self.pending.lock() {
             p.push(entry);
         }
+    }
+
+    /// How many events the request has caused so far (a mark to roll back to).
+    pub fn events_mark(&self) -> usize {
+        self.events.lock().map(|e| e.len()).unwrap_or_default()
+    }
+
+    /// Forgets the events caused since `mark` (their changes were rolled back).
+    pub fn events_rollback(&self, mark: usize) {
+        if let Ok(mut e) = self.events.lock() {
+            e.truncate(mark);
+        }
+    }
+
+    /// Takes the events still to be stored.
+    pub fn take_events(&self) -> Vec<crate::events::PendingEvent> {
+        self.events
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
     }
 
     /// Notes that a record was returned to the caller by `operation`.
@@ -291,6 +312,16 @@ pub async fn changed(
 ) -> ApiResult<()> {
     if let Ok(mut w) = actor.trail.written.lock() {
         w.insert((record.kind.clone(), record.id));
+    }
+    if let Some(event_type) = crate::events::classify(&record.kind, action, fields)
+        && let Ok(mut events) = actor.trail.events.lock()
+    {
+        events.push(crate::events::PendingEvent {
+            event_type,
+            record: record.clone(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            operation: actor.trail.operation(),
+        });
     }
     let fields = (!fields.is_empty()).then(|| fields.join(","));
     row(

@@ -198,6 +198,34 @@ impl Case {
     async fn outcome(&self, ctx: &Context<'_>) -> Result<Option<Outcome>> {
         load_first(ctx, OutcomeOf(self.0.id), Outcome).await
     }
+    /// The case's timeline: every event of the case, oldest first (positions increase).
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<crate::events::types::CaseEvent>> {
+        use crate::context::ContextExt as _;
+        let page = Page::new(first, after, last, before)?;
+        let (rows, total, more) = crate::events::service::for_case(
+            ctx.db()?,
+            ctx.reader()?,
+            crate::ids::CaseId(self.0.id),
+            &page,
+        )
+        .await?;
+        Ok(crate::pagination::connection(
+            rows,
+            total,
+            more,
+            &page,
+            |e| e.id.to_string(),
+            crate::events::types::CaseEvent,
+        ))
+    }
     /// Record version; pass it as `expectedVersion` to make a change only if nobody else has.
     async fn version(&self) -> i32 {
         self.0.version

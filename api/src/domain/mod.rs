@@ -411,3 +411,73 @@ db_enum! {
         Other => "OTHER",
     }
 }
+
+db_enum! {
+    /// What happened, as the event log, the case timeline and subscriptions name it.
+    pub enum EventType {
+        /// A child's record was created.
+        ChildCreated => "CHILD_CREATED",
+        /// A child's record changed (death, legal hold, …).
+        ChildChanged => "CHILD_CHANGED",
+        /// A parent, household or family-network member was added.
+        HouseholdMemberAdded => "HOUSEHOLD_MEMBER_ADDED",
+        /// A household member's record changed.
+        HouseholdMemberChanged => "HOUSEHOLD_MEMBER_CHANGED",
+        /// An episode of care was opened.
+        EpisodeOpened => "EPISODE_OPENED",
+        /// An episode of care changed (ended).
+        EpisodeChanged => "EPISODE_CHANGED",
+        /// A reunification case was opened.
+        CaseOpened => "CASE_OPENED",
+        /// A case's own details changed (allocation, team, review date, risk level).
+        CaseChanged => "CASE_CHANGED",
+        /// The child returned home (planned or unplanned).
+        ReturnRecorded => "RETURN_RECORDED",
+        /// The case was closed.
+        CaseClosed => "CASE_CLOSED",
+        /// The case entered a stage.
+        StageEntered => "STAGE_ENTERED",
+        /// A stage was completed.
+        StageCompleted => "STAGE_COMPLETED",
+        /// A team manager signed off the assessment.
+        AssessmentSignedOff => "ASSESSMENT_SIGNED_OFF",
+        /// A practice action was marked done or not done.
+        ChecklistItemUpdated => "CHECKLIST_ITEM_UPDATED",
+        /// D1, D2, D3 or a closure decision was recorded.
+        DecisionRecorded => "DECISION_RECORDED",
+        /// A decision was approved.
+        DecisionApproved => "DECISION_APPROVED",
+        /// A risk classification was proposed.
+        ClassificationProposed => "CLASSIFICATION_PROPOSED",
+        /// A risk classification was agreed.
+        ClassificationAgreed => "CLASSIFICATION_AGREED",
+        /// A risk or protective factor was recorded.
+        FactorRecorded => "FACTOR_RECORDED",
+        /// The child's views were recorded.
+        ChildViewRecorded => "CHILD_VIEW_RECORDED",
+        /// A parental agreement was drafted.
+        AgreementCreated => "AGREEMENT_CREATED",
+        /// A parental agreement changed (agreed, superseded).
+        AgreementChanged => "AGREEMENT_CHANGED",
+        /// A party accepted (or was added to) a parental agreement.
+        AgreementPartyUpdated => "AGREEMENT_PARTY_UPDATED",
+        /// A goal was added.
+        GoalAdded => "GOAL_ADDED",
+        /// A goal was revised (target date, description, status).
+        GoalRevised => "GOAL_REVISED",
+        /// A goal was reviewed (red, amber, green).
+        GoalReviewed => "GOAL_REVIEWED",
+        /// The support plan changed.
+        SupportPlanUpdated => "SUPPORT_PLAN_UPDATED",
+        /// A service was added to the support package.
+        ServiceAdded => "SERVICE_ADDED",
+        /// A service changed (ended, need level).
+        ServiceChanged => "SERVICE_CHANGED",
+        /// A visit was recorded.
+        VisitRecorded => "VISIT_RECORDED",
+        /// A review meeting was recorded.
+        ReviewRecorded => "REVIEW_RECORDED",
+        /// The outcome was recorded or followed up.
+        OutcomeRecorded => "OUTCOME_RECORDED",
+    }
+}
