@@ -18,6 +18,7 @@ mod isolation;
 mod issuers;
 mod limits;
 mod listing;
+mod live;
 mod retention;
 mod roles;
 mod schema;

@@ -228,6 +228,22 @@ pub struct Config {
         global = true
     )]
     pub max_directives: usize,
+    /// How long a WebSocket client has to send `connection_init`, in milliseconds (then 4408).
+    #[arg(
+        long,
+        env = "REUNIFY_WS_INIT_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub ws_init_timeout_ms: u64,
+    /// Most subscriptions open on one WebSocket.
+    #[arg(
+        long,
+        env = "REUNIFY_MAX_SUBSCRIPTIONS_PER_SOCKET",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_subscriptions_per_socket: usize,
     /// Most operations in one batched request (a JSON array); 1 accepts single requests only.
     #[arg(long, env = "REUNIFY_MAX_BATCH", default_value_t = 5, global = true)]
     pub max_batch: usize,

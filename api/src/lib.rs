@@ -18,6 +18,7 @@ pub mod events;
 pub mod goals;
 pub mod ids;
 pub mod limits;
+pub mod live;
 pub mod loaders;
 pub mod node;
 pub mod outcomes;

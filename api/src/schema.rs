@@ -1,6 +1,6 @@
 //! The GraphQL schema: root objects merged from the features, limits, and the SDL.
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::assessments::AssessmentsMutation;
 use crate::audit::extension::MutationSavepoints;
@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::context::AppData;
 use crate::goals::GoalsMutation;
 use crate::limits::Limits;
+use crate::live::LiveSubscription;
 use crate::node::NodeQuery;
 use crate::outcomes::OutcomesMutation;
 use crate::retention::{RetentionMutation, RetentionQuery};
@@ -46,10 +47,10 @@ pub struct Mutation(
 );
 
 /// The schema type.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, LiveSubscription> {
+    Schema::build(Query::default(), Mutation::default(), LiveSubscription)
 }
 
 /// Builds the schema with its shared data and limits. Every limit is checked before any resolver

@@ -30,6 +30,8 @@ use crate::auth::{Actor, Authenticator};
 use crate::config::{Config, Mode};
 use crate::context::{AppData, RequestData};
 use crate::db;
+use crate::live::bus::Bus;
+use crate::live::ws::Live;
 use crate::loaders::Loaders;
 use crate::ratelimit::{RateLimit, Verdict};
 use crate::schema::{self, AppSchema};
@@ -44,6 +46,7 @@ struct AppState {
     request_timeout: Duration,
     max_batch: usize,
     rate: RateLimit,
+    live: Arc<Live>,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -53,6 +56,7 @@ pub struct Server {
     grace: Duration,
     db: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 /// Connects to the database, counting every statement into `statements`.
@@ -173,9 +177,29 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     }
     let verifier = Arc::new(verifier(&config, &db).await?);
     let schema = schema::build(AppData { db: db.clone() }, &config);
+    let auth = Authenticator::new(verifier.clone(), db.clone(), config.statement_timeout());
+    let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+    let bus = Bus::default();
+    if !config.is_sqlite() {
+        bus.listen(
+            config.database_url.expose_secret().to_owned(),
+            shutdown_rx.clone(),
+        );
+    }
+    let live = Arc::new(Live {
+        schema: schema.clone(),
+        auth: auth.clone(),
+        db: db.clone(),
+        statement_timeout: config.statement_timeout(),
+        bus,
+        shutdown: shutdown_rx,
+        init_timeout: Duration::from_millis(config.ws_init_timeout_ms),
+        max_subscriptions: config.max_subscriptions_per_socket,
+    });
     let state = AppState {
         schema,
-        auth: Authenticator::new(verifier.clone(), db.clone(), config.statement_timeout()),
+        auth,
+        live,
         db: db.clone(),
         statement_timeout: config.statement_timeout(),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
@@ -183,7 +207,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         rate: RateLimit::new(config.rate_limit_per_minute, config.rate_limit_burst),
     };
     let mut router = Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz));
     if config.mode == Mode::Development {
@@ -218,6 +242,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         grace: Duration::from_secs(config.shutdown_grace_seconds),
         db,
         statements,
+        shutdown,
     })
 }
 
@@ -239,11 +264,22 @@ impl Server {
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish within the grace period.
     pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then shuts down as on SIGTERM.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let grace = self.grace;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let sockets = self.shutdown;
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            stop.await;
             tracing::info!("shutting down");
+            // WebSockets close with 1001; their subscriptions stop.
+            let _ = sockets.send(true);
             let _ = tx.send(());
         });
         let serve = tokio::spawn(async move { serve.await });
@@ -358,7 +394,7 @@ async fn authenticate(
 
 /// Takes back sole ownership of the request's transaction once the schema has finished with it.
 /// A DataLoader task may still be dropping its handle for a moment after its last answer.
-async fn reclaim(mut tx: Arc<DatabaseTransaction>) -> Option<DatabaseTransaction> {
+pub(crate) async fn reclaim(mut tx: Arc<DatabaseTransaction>) -> Option<DatabaseTransaction> {
     for _ in 0..1000 {
         match Arc::try_unwrap(tx) {
             Ok(t) => return Some(t),
@@ -434,14 +470,20 @@ async fn run_one(
         return Err(Failure);
     }
     // The events last: on PostgreSQL their lock is then held for the commit alone.
-    if let Err(e) = crate::events::service::flush(&tx, actor).await {
-        let _ = e.into_graphql();
-        return Err(Failure);
-    }
+    let position = match crate::events::service::flush(&tx, actor).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = e.into_graphql();
+            return Err(Failure);
+        }
+    };
     tx.commit().await.map_err(|e| {
         tracing::error!(error.detail = %e, "cannot commit the request transaction");
         Failure
     })?;
+    if let Some(position) = position {
+        crate::live::ws::committed(&state.live.bus, actor.la_id, position);
+    }
     Ok(response)
 }
 
@@ -640,6 +682,49 @@ async fn traced(state: AppState, headers: HeaderMap, batch: BatchRequest, rid: S
     }
     .instrument(span)
     .await
+}
+
+/// `GET /graphql`: a WebSocket upgrade (`graphql-transport-ws`) or a GraphQL-over-HTTP query.
+async fn graphql_get_or_ws(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    use axum::extract::FromRequestParts as _;
+    let (mut parts, _) = request.into_parts();
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        let rid = request_id();
+        let span = crate::telemetry::request_span(&parts.headers, &rid);
+        let trace_id = crate::telemetry::trace_id(&span, &parts.headers);
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
+            .await
+        {
+            Ok(ws) => {
+                let live = state.live.clone();
+                ws.protocols([crate::live::ws::PROTOCOL])
+                    .on_upgrade(move |socket| {
+                        crate::live::ws::session(socket, live, rid, trace_id).instrument(span)
+                    })
+            }
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
+        Ok(q) => q,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "the query string is not a GraphQL request",
+                &request_id(),
+            );
+        }
+    };
+    graphql_get(State(state), parts.headers, params).await
 }
 
 #[derive(serde::Deserialize)]

@@ -51,6 +51,8 @@ pub struct TestApp {
     pub statements: Arc<AtomicU64>,
     client: reqwest::Client,
     key: DevKey,
+    /// The schema owner's database URL.
+    pub owner_url: String,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -118,12 +120,22 @@ impl TestApp {
             app_db,
             postgres: pg.is_some(),
             app_url: url,
+            owner_url: owner_url.clone(),
             statements,
             client: reqwest::Client::new(),
             key,
             _dir: dir,
             pg,
         }
+    }
+
+    /// The configuration a second instance on this app's database would use.
+    pub fn config(&self) -> Config {
+        let mut config = Config::for_database(&self.app_url);
+        config.migration_database_url = Some(self.owner_url.clone().into());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database_pool_size = 5;
+        config
     }
 
     /// The development signing key the server trusts.

@@ -266,6 +266,7 @@ impl IssuerConfig {
             .ok_or(BAD_TOKEN)?;
         let claimed_la = self.la_claim.as_deref().and_then(text);
         let scopes = scopes(claims);
+        let expires_at = claims.get("exp").and_then(Value::as_i64);
         if let Some(client) = client_id.as_deref().and_then(|c| self.clients.get(c)) {
             // A mapped machine client: LA, roles and grants come from the configuration.
             if claimed_la.as_ref().is_some_and(|la| *la != client.la) {
@@ -282,6 +283,7 @@ impl IssuerConfig {
                     .collect(),
                 scopes,
                 mutations: Some(Arc::new(client.mutations.clone())),
+                expires_at,
             });
         }
         let la_code = match (&self.la, claimed_la) {
@@ -301,6 +303,7 @@ impl IssuerConfig {
             roles,
             scopes,
             mutations,
+            expires_at,
         })
     }
 
@@ -359,4 +362,6 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// The mutations a machine client may call; `None` when its roles alone decide.
     pub mutations: Option<Arc<BTreeSet<String>>>,
+    /// When the token expires (seconds since the epoch), if it says.
+    pub expires_at: Option<i64>,
 }

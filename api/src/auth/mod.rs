@@ -133,6 +133,8 @@ pub struct Actor {
     pub scopes: Vec<String>,
     /// The mutations a machine client is granted; `None` when its roles alone decide.
     pub mutations: Option<Arc<BTreeSet<String>>>,
+    /// When the token expires (seconds since the epoch), if it says: a WebSocket closes then.
+    pub expires_at: Option<i64>,
     /// The request's audit trail.
     pub trail: Arc<crate::audit::Trail>,
 }
@@ -154,6 +156,7 @@ impl Actor {
             roles,
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             mutations: None,
+            expires_at: None,
             trail: Arc::new(crate::audit::Trail::new(
                 String::new(),
                 String::new(),
@@ -305,6 +308,7 @@ impl Authenticator {
             roles: principal.roles,
             scopes: principal.scopes,
             mutations: principal.mutations,
+            expires_at: principal.expires_at,
             trail,
         })
     }
