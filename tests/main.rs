@@ -24,3 +24,4 @@ mod roles;
 mod schema;
 mod tokens;
 mod validation;
+mod webhooks;

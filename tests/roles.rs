@@ -38,7 +38,7 @@ const WRITERS: &[&str] = &[
 ];
 
 /// The table: operation → roles allowed (with the scopes `reunify token` gives each role).
-const TABLE: [(&str, &[&str]); 13] = [
+const TABLE: [(&str, &[&str]); 14] = [
     ("me", &ROLES),
     ("read a case", READERS),
     ("list cases", READERS),
@@ -58,6 +58,7 @@ const TABLE: [(&str, &[&str]); 13] = [
     ("record a death", WRITERS),
     ("place a legal hold", &["la_admin"]),
     ("export a child's record", &["la_admin"]),
+    ("manage webhooks", &["la_admin"]),
 ];
 
 /// Whether a response is a success: no top-level errors and no user errors in any payload.
@@ -193,6 +194,13 @@ async fn every_role_may_do_exactly_what_the_table_says() {
                     c.gql(
                         "mutation($i: ChildLegalHoldSetInput!) { childLegalHoldSet(input: $i) { userErrors { code } } }",
                         json!({ "i": { "childId": case.child, "hold": true } }),
+                    )
+                    .await
+                }
+                "manage webhooks" => {
+                    c.gql(
+                        "mutation($i: WebhookRegisterInput!) { webhookRegister(input: $i) { userErrors { code } } }",
+                        json!({ "i": { "url": "https://hooks.example.org/reunify", "secret": "synthetic-secret-0123456789" } }),
                     )
                     .await
                 }

@@ -244,6 +244,28 @@ pub struct Config {
         global = true
     )]
     pub max_subscriptions_per_socket: usize,
+    /// Webhooks may be registered for and delivered to private, loopback and link-local addresses
+    /// (default: yes in development, no in production).
+    #[arg(long, env = "REUNIFY_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: Option<bool>,
+    /// Whether this instance sends webhook deliveries (turn off to dedicate other instances to it).
+    #[arg(
+        long,
+        env = "REUNIFY_WEBHOOK_DISPATCH",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub webhook_dispatch: bool,
+    /// First retry delay of a failed webhook delivery, in milliseconds; each retry doubles it (up
+    /// to an hour), with jitter, for 24 hours.
+    #[arg(
+        long,
+        env = "REUNIFY_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub webhook_retry_base_ms: u64,
     /// Most operations in one batched request (a JSON array); 1 accepts single requests only.
     #[arg(long, env = "REUNIFY_MAX_BATCH", default_value_t = 5, global = true)]
     pub max_batch: usize,
@@ -401,6 +423,15 @@ fn parse_secret(s: &str) -> Result<SecretString, String> {
 }
 
 impl Config {
+    /// Where webhooks may be delivered in this configuration.
+    pub fn webhook_policy(&self) -> crate::webhooks::service::Policy {
+        let development = self.mode == Mode::Development;
+        crate::webhooks::service::Policy {
+            allow_private: self.webhook_allow_private.unwrap_or(development),
+            allow_http: development,
+        }
+    }
+
     /// Checks combinations that clap cannot; the message names the variable at fault.
     pub fn validate(&self) -> Result<(), String> {
         if self.mode == Mode::Production && self.issuers_file.is_none() && self.jwks_file.is_none()

@@ -101,6 +101,8 @@ typed_ids! {
     ActorId => "Actor",
     /// A local authority.
     LocalAuthorityId => "LocalAuthority",
+    WebhookId => "Webhook",
+    WebhookDeliveryId => "WebhookDelivery",
 }
 
 #[cfg(test)]

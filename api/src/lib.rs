@@ -37,6 +37,7 @@ pub mod support_plans;
 pub mod telemetry;
 pub mod tenancy;
 pub mod visits;
+pub mod webhooks;
 
 use migration::MigratorTrait as _;
 

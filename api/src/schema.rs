@@ -19,6 +19,7 @@ use crate::stages::StagesMutation;
 use crate::support_plans::SupportPlansMutation;
 use crate::tenancy::resolvers::{TenancyMutation, TenancyQuery};
 use crate::visits::VisitsMutation;
+use crate::webhooks::resolvers::{WebhooksMutation, WebhooksQuery};
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -29,6 +30,7 @@ pub struct Query(
     CasesQuery,
     AuditQuery,
     RetentionQuery,
+    WebhooksQuery,
 );
 
 /// Every mutation.
@@ -44,6 +46,7 @@ pub struct Mutation(
     VisitsMutation,
     OutcomesMutation,
     RetentionMutation,
+    WebhooksMutation,
 );
 
 /// The schema type.
@@ -58,6 +61,7 @@ fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, LiveSubscription> 
 pub fn build(data: AppData, config: &Config) -> AppSchema {
     let mut schema = builder()
         .data(data)
+        .data(config.webhook_policy())
         .limit_depth(config.max_query_depth)
         .limit_recursive_depth(config.max_query_depth.saturating_mul(2).max(32))
         .limit_complexity(config.max_query_complexity)

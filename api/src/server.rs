@@ -186,6 +186,15 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             shutdown_rx.clone(),
         );
     }
+    if config.webhook_dispatch {
+        Arc::new(crate::webhooks::dispatcher::Dispatcher {
+            db: db.clone(),
+            statement_timeout: config.statement_timeout(),
+            policy: config.webhook_policy(),
+            retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+        })
+        .spawn(&bus, shutdown_rx.clone());
+    }
     let live = Arc::new(Live {
         schema: schema.clone(),
         auth: auth.clone(),

@@ -57,4 +57,5 @@ stamped!(
     visit,
     review,
     outcome,
+    webhook,
 );

@@ -27,5 +27,7 @@ pub mod stage_progress;
 pub mod support_plan;
 pub mod support_service;
 pub mod visit;
+pub mod webhook;
+pub mod webhook_delivery;
 
 pub mod prelude;

@@ -27,3 +27,5 @@ pub use super::stage_progress::Entity as StageProgress;
 pub use super::support_plan::Entity as SupportPlan;
 pub use super::support_service::Entity as SupportService;
 pub use super::visit::Entity as Visit;
+pub use super::webhook::Entity as Webhook;
+pub use super::webhook_delivery::Entity as WebhookDelivery;

@@ -8,6 +8,7 @@ mod m20261124_000002_row_level_security;
 mod m20261125_000001_child_retention;
 mod m20261125_000002_stage_sign_off;
 mod m20261125_000003_create_case_event;
+mod m20261125_000004_create_webhooks;
 pub mod rls;
 
 /// Every migration, oldest first.
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_child_retention::Migration),
             Box::new(m20261125_000002_stage_sign_off::Migration),
             Box::new(m20261125_000003_create_case_event::Migration),
+            Box::new(m20261125_000004_create_webhooks::Migration),
         ]
     }
 }
@@ -33,7 +35,7 @@ mod tests {
     use super::*;
     use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbBackend, Statement};
 
-    const TABLES: usize = 27;
+    const TABLES: usize = 29;
 
     async fn query_strings(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, DbErr> {
         let rows = db

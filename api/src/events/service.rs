@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use entities::{case_event, reunification_case as case};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    Set, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
 };
 
 use crate::auth::Actor;
@@ -79,19 +79,29 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Option
             ..Default::default()
         })
         .collect();
+    let head = |db| {
+        case_event::Entity::find()
+            .select_only()
+            .column_as(case_event::Column::Id.max(), "last")
+            .filter(case_event::Column::LaId.eq(actor.la_id))
+            .into_tuple::<Option<i64>>()
+            .one(db)
+    };
+    let before = head(db).await?.flatten().unwrap_or(0);
     for chunk in rows.chunks(500) {
         case_event::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)
             .await?;
     }
-    let last: Option<i64> = case_event::Entity::find()
-        .select_only()
-        .column_as(case_event::Column::Id.max(), "last")
+    // Under the LA's lock nobody else writes its events: what is past `before` is ours.
+    let written = case_event::Entity::find()
         .filter(case_event::Column::LaId.eq(actor.la_id))
-        .into_tuple()
-        .one(db)
-        .await?
-        .flatten();
+        .filter(case_event::Column::Id.gt(before))
+        .order_by_asc(case_event::Column::Id)
+        .all(db)
+        .await?;
+    crate::webhooks::service::enqueue(db, actor.la_id, &written).await?;
+    let last = written.last().map(|e| e.id);
     if postgres && let Some(position) = last {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

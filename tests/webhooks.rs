@@ -1,0 +1,269 @@
+//! Webhooks delivered to a local receiver: signed, in order per case, retried after failures,
+//! logged, replayable, and never lost across a restart; registration is for LA administrators and
+//! refuses private addresses where they are not allowed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use hmac::{Hmac, Mac as _};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::support::{Caller, TestApp, complete_required, decide, open_case};
+
+const SECRET: &str = "synthetic-webhook-secret-0123456789";
+
+/// A receiver that records every request and fails the first `failures` with 500.
+#[derive(Default)]
+struct Receiver {
+    failures: AtomicUsize,
+    received: Mutex<Vec<(HeaderMap, Bytes, u16)>>,
+}
+
+impl Receiver {
+    async fn start(failures: usize) -> (Arc<Receiver>, String) {
+        let receiver = Arc::new(Receiver {
+            failures: AtomicUsize::new(failures),
+            ..Default::default()
+        });
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(
+                    |State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes| async move {
+                        let fail = r
+                            .failures
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
+                        let status = if fail { 500 } else { 200 };
+                        r.received.lock().unwrap().push((headers, body, status));
+                        StatusCode::from_u16(status).unwrap()
+                    },
+                ),
+            )
+            .with_state(receiver.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (receiver, url)
+    }
+
+    /// The events accepted (2xx), in arrival order, each checked against its signature.
+    fn accepted(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, status)| *status == 200)
+            .map(|(headers, body, _)| {
+                let ts = headers["reunify-timestamp"].to_str().unwrap();
+                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+                mac.update(format!("{ts}.").as_bytes());
+                mac.update(body);
+                let expected = format!("v1={}", hex::encode(mac.finalize().into_bytes()));
+                assert_eq!(headers["reunify-signature"].to_str().unwrap(), expected);
+                let event: Value = serde_json::from_slice(body).unwrap();
+                assert_eq!(headers["reunify-event-id"].to_str().unwrap(), event["id"]);
+                event
+            })
+            .collect()
+    }
+
+    /// Waits until `n` events have been accepted (10 s at most).
+    async fn until(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let got = self.accepted();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} of {n} events delivered", self.accepted().len());
+    }
+}
+
+async fn register(admin: &Caller, url: &str) -> Value {
+    admin
+        .must(
+            "webhookRegister",
+            "webhook { id url active eventTypes }",
+            json!({ "url": url, "secret": SECRET }),
+        )
+        .await["webhook"]
+        .clone()
+}
+
+/// Per case, the positions in the order they arrived.
+fn per_case(events: &[Value]) -> HashMap<String, Vec<i64>> {
+    let mut out: HashMap<String, Vec<i64>> = HashMap::new();
+    for e in events {
+        let key = e["caseId"]
+            .as_str()
+            .or(e["childId"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        out.entry(key)
+            .or_default()
+            .push(e["id"].as_str().unwrap().parse().unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_in_order_per_case_retried_logged_and_replayable() {
+    let app = TestApp::spawn_with(|c| c.webhook_retry_base_ms = 50).await;
+    let (receiver, url) = Receiver::start(2).await;
+    let admin = app.caller("201", &["la_admin"]);
+    // Only an LA administrator registers.
+    let refused = app
+        .worker()
+        .gql(
+            "mutation($i: WebhookRegisterInput!) { webhookRegister(input: $i) { webhook { id } } }",
+            json!({ "i": { "url": url, "secret": SECRET } }),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let hook = register(&admin, &url).await;
+    assert_eq!(hook["active"], true);
+
+    let w = app.worker();
+    let f = open_case(&w, "HOOK1", 30).await;
+    let g = open_case(&w, "HOOK2", 30).await;
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D1", "YES", json!({})).await;
+    let total = app.scalar("SELECT COUNT(*) FROM case_event").await as usize;
+    let got = receiver.until(total).await;
+    assert_eq!(got.len(), total, "each event once");
+    // Ordered within each case (and each child's own events); the two cases interleave freely.
+    for (key, positions) in per_case(&got) {
+        assert!(
+            positions.windows(2).all(|p| p[0] < p[1]),
+            "{key}: {positions:?}"
+        );
+    }
+    assert!(got.iter().any(|e| e["caseId"] == g.case));
+    assert_eq!(got[0]["localAuthority"], "201");
+    // Two failures were retried.
+    assert_eq!(receiver.received.lock().unwrap().len(), total + 2);
+
+    // The delivery log shows every delivery, one of them after three attempts.
+    let log = admin
+        .ok(
+            "query($id: ID!) { webhookDeliveries(webhookId: $id, first: 100) { totalCount nodes { id status attempts lastStatus eventPosition } } }",
+            json!({ "id": hook["id"] }),
+        )
+        .await["webhookDeliveries"]
+        .clone();
+    assert_eq!(log["totalCount"], total);
+    let nodes = log["nodes"].as_array().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .all(|d| d["status"] == "DELIVERED" && d["lastStatus"] == 200)
+    );
+    let attempts: i64 = nodes.iter().map(|d| d["attempts"].as_i64().unwrap()).sum();
+    assert_eq!(attempts as usize, total + 2);
+
+    // A delivery can be sent again; the receiver de-duplicates by its event id.
+    let again = &nodes[0];
+    admin
+        .must(
+            "webhookDeliveryReplay",
+            "delivery { status }",
+            json!({ "deliveryId": again["id"] }),
+        )
+        .await;
+    let got = receiver.until(total + 1).await;
+    assert_eq!(got.last().unwrap()["id"], again["eventPosition"]);
+
+    // A disabled webhook gets nothing more.
+    admin
+        .must(
+            "webhookDisable",
+            "webhook { active }",
+            json!({ "webhookId": hook["id"] }),
+        )
+        .await;
+    decide(&w, &g.case, "D1", "DEFERRED", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.accepted().len(), total + 1);
+}
+
+#[tokio::test]
+async fn queued_deliveries_survive_a_restart_of_the_sender() {
+    // The test app commits events but sends nothing; instances started beside it send.
+    let app = TestApp::spawn_with(|c| c.webhook_dispatch = false).await;
+    let (receiver, url) = Receiver::start(usize::MAX).await;
+    register(&app.caller("201", &["la_admin"]), &url).await;
+
+    let mut config = app.config();
+    config.webhook_retry_base_ms = 50;
+    let first = api::server::build(config.clone()).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(first.run_until(async {
+        let _ = stopped.await;
+    }));
+    open_case(&app.worker(), "HOOK3", 30).await;
+    let total = app.scalar("SELECT COUNT(*) FROM case_event").await as usize;
+    // The receiver is down: attempts fail and stay queued.
+    for _ in 0..100 {
+        if receiver.received.lock().unwrap().len() >= total {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(receiver.accepted().is_empty());
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    let pending = app
+        .scalar("SELECT COUNT(*) FROM webhook_delivery WHERE status = 'PENDING'")
+        .await as usize;
+    assert_eq!(pending, total);
+
+    // The receiver recovers and a new instance starts: everything queued arrives.
+    receiver.failures.store(0, Ordering::SeqCst);
+    let second = api::server::build(config).await.unwrap();
+    tokio::spawn(second.run());
+    let got = receiver.until(total).await;
+    assert_eq!(got.len(), total);
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_where_not_allowed() {
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = Some(false)).await;
+    let admin = app.caller("201", &["la_admin"]);
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "https://localhost/hook",
+        "https://10.0.0.8/hook",
+        "https://[::1]/hook",
+        "https://169.254.169.254/latest",
+        "ftp://example.org/hook",
+        "not a url",
+    ] {
+        admin
+            .refused(
+                "webhookRegister",
+                "webhook { id }",
+                json!({ "url": url, "secret": SECRET }),
+                "INVALID",
+            )
+            .await;
+    }
+    admin
+        .refused(
+            "webhookRegister",
+            "webhook { id }",
+            json!({ "url": "https://hooks.example.org/reunify", "secret": "short" }),
+            "INVALID",
+        )
+        .await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM webhook").await, 0);
+}
