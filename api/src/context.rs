@@ -16,6 +16,8 @@ use crate::loaders::Loaders;
 pub struct AppData {
     /// The database pool (requests use their own transaction; see [`RequestData`]).
     pub db: DatabaseConnection,
+    /// Recent events per LA, shared by the subscriptions.
+    pub feed: Arc<crate::live::feed::Feed>,
 }
 
 /// Per-request state: the caller (if authenticated), the request's transaction, fresh DataLoaders.

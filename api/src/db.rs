@@ -45,6 +45,19 @@ pub async fn begin_tenant(
     }
 }
 
+/// Begins a transaction for one LA that only reads: on SQLite a deferred one (it takes no lock and
+/// never waits for writers); on PostgreSQL as [`begin_tenant`].
+pub async fn begin_tenant_read(
+    pool: &DatabaseConnection,
+    la_id: i64,
+    statement_timeout: Duration,
+) -> Result<DatabaseTransaction, DbErr> {
+    match pool.get_database_backend() {
+        DbBackend::Sqlite => pool.begin().await,
+        _ => begin_tenant(pool, la_id, statement_timeout).await,
+    }
+}
+
 /// Sets the tenant (and optionally the statement timeout) of the current transaction on
 /// PostgreSQL; does nothing on SQLite.
 pub async fn set_tenant(

@@ -176,7 +176,17 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
     }
     let verifier = Arc::new(verifier(&config, &db).await?);
-    let schema = schema::build(AppData { db: db.clone() }, &config);
+    let feed = Arc::new(crate::live::feed::Feed::new(
+        db.clone(),
+        config.statement_timeout(),
+    ));
+    let schema = schema::build(
+        AppData {
+            db: db.clone(),
+            feed,
+        },
+        &config,
+    );
     let auth = Authenticator::new(verifier.clone(), db.clone(), config.statement_timeout());
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     let bus = Bus::default();

@@ -3,6 +3,7 @@
 //! through PostgreSQL `LISTEN`/`NOTIFY`).
 
 pub mod bus;
+pub mod feed;
 pub mod resolvers;
 pub mod service;
 pub mod ws;

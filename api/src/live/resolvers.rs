@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Result, Subscription};
 use futures_util::stream::{self, Stream};
 
+use super::feed::Feed;
 use super::service::{self, Cursor, EventFilter};
 use crate::cases::types::Case;
 use crate::context::ContextExt;
@@ -38,6 +39,10 @@ fn cursor<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Cursor>> {
     })
 }
 
+fn feed<'a>(ctx: &Context<'a>) -> Result<&'a Feed> {
+    Ok(&ctx.data::<crate::context::AppData>()?.feed)
+}
+
 #[Subscription(name = "Subscription")]
 impl LiveSubscription {
     /// Every event the caller may see, oldest first, as it is committed: optionally only some
@@ -52,7 +57,7 @@ impl LiveSubscription {
     ) -> Result<impl Stream<Item = CaseEvent>> {
         let actor = ctx.reader()?;
         let cursor = cursor(ctx)?;
-        let db = ctx.db()?;
+        let feed = feed(ctx)?;
         let filter = filter.unwrap_or_default();
         let mut case_ids = Vec::new();
         for (i, id) in filter.case_ids.unwrap_or_default().iter().enumerate() {
@@ -64,17 +69,21 @@ impl LiveSubscription {
             types: filter.types.unwrap_or_default(),
             teams: filter.teams.unwrap_or_default(),
         };
-        let start = match &after {
-            Some(p) => p
-                .parse::<i64>()
-                .ok()
-                .filter(|p| *p >= 0)
-                .ok_or_else(|| ApiError::BadInput("`after` is an event position".into()))?,
-            None => service::head(db, actor).await?,
-        };
-        cursor.start(start);
-        let rows = service::next_events(db, actor, &filter, cursor).await?;
-        Ok(stream::iter(rows.into_iter().map(CaseEvent)))
+        if cursor.is_new() {
+            let start = match &after {
+                Some(p) => p
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|p| *p >= 0)
+                    .ok_or_else(|| ApiError::BadInput("`after` is an event position".into()))?,
+                None => feed.latest(actor.la_id).await?,
+            };
+            cursor.start(start);
+        }
+        let rows = service::next_events(feed, actor, &filter, cursor).await?;
+        Ok(stream::iter(
+            rows.into_iter().map(|e| CaseEvent(e.as_ref().clone())),
+        ))
     }
 
     /// One case, sent at once and again, re-read, after each change to it. Ends with `NOT_FOUND`
@@ -82,17 +91,20 @@ impl LiveSubscription {
     async fn case_updated(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = Case>> {
         let actor = ctx.reader()?;
         let cursor = cursor(ctx)?;
-        let db = ctx.db()?;
+        let feed = feed(ctx)?;
         let Some(case_id) = CaseId::parse(&id) else {
             return Err(ApiError::NotFound.into());
         };
         // The first wake-up sends the case as it stands; later ones only when it changed.
-        let first = cursor.start(0);
-        let changed = service::case_changed(db, actor, case_id.0, cursor).await?;
+        let first = cursor.is_new();
+        if first {
+            cursor.start(feed.latest(actor.la_id).await?);
+        }
+        let changed = service::case_changed(feed, actor, case_id.0, cursor).await?;
         if !first && !changed {
             return Ok(stream::iter(Vec::new()));
         }
-        match crate::cases::service::get_case(db, actor, case_id).await? {
+        match crate::cases::service::get_case(ctx.db()?, actor, case_id).await? {
             Some(found) => Ok(stream::iter(vec![Case(ctx.seen(found))])),
             None => {
                 ctx.missed("reunification_case", case_id.0);

@@ -308,9 +308,15 @@ async fn run(
         loop {
             tokio::select! {
                 notice = notices.recv() => match notice {
-                    Ok(n) if n.concerns(actor.la_id, cursor.after()) => break,
+                    Ok(n) if n.concerns(actor.la_id, cursor.after()) => {
+                        cursor.aim(n.position);
+                        break;
+                    }
                     Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        cursor.aim(i64::MAX);
+                        break;
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = &mut recheck => break,
@@ -341,6 +347,28 @@ async fn wake(
     payload: &SubscribePayload,
     cursor: &Arc<Cursor>,
 ) -> Result<Vec<async_graphql::Response>, ()> {
+    let build = |data: RequestData| {
+        let mut request = async_graphql::Request::new(payload.query.clone())
+            .data(data)
+            .data(cursor.clone());
+        if let Some(name) = &payload.operation_name {
+            request = request.operation_name(name.clone());
+        }
+        if let Some(vars) = &payload.variables {
+            request = request.variables(Variables::from_json(vars.clone()));
+        }
+        request
+    };
+    // `caseEvents` reads only the shared feed (which keeps its own tenant transactions) and reads
+    // no child-level record: no transaction of its own.
+    if events_only(payload) {
+        let data = RequestData {
+            actor: Some(actor.clone()),
+            tx: None,
+            loaders: None,
+        };
+        return Ok(live.schema.execute_stream(build(data)).collect().await);
+    }
     let tx = db::begin_tenant(&live.db, actor.la_id, live.statement_timeout)
         .await
         .map_err(|e| {
@@ -352,17 +380,8 @@ async fn wake(
         tx: Some(tx.clone()),
         loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
     };
-    let mut request = async_graphql::Request::new(payload.query.clone())
-        .data(data)
-        .data(cursor.clone());
-    if let Some(name) = &payload.operation_name {
-        request = request.operation_name(name.clone());
-    }
-    if let Some(vars) = &payload.variables {
-        request = request.variables(Variables::from_json(vars.clone()));
-    }
     let responses: Vec<async_graphql::Response> =
-        live.schema.execute_stream(request).collect().await;
+        live.schema.execute_stream(build(data)).collect().await;
     let tx = crate::server::reclaim(tx).await.ok_or_else(|| {
         tracing::error!("a subscription transaction is still in use");
     })?;
@@ -373,6 +392,31 @@ async fn wake(
         tracing::error!(error.detail = %e, "cannot commit a subscription transaction");
     })?;
     Ok(responses)
+}
+
+/// Whether a subscription selects `caseEvents` alone (and no fragment spread at its root).
+fn events_only(payload: &SubscribePayload) -> bool {
+    use async_graphql::parser::types::{OperationType, Selection};
+    let Ok(doc) = async_graphql::parser::parse_query(&payload.query) else {
+        return false;
+    };
+    let op = doc
+        .operations
+        .iter()
+        .find(|(name, _)| match &payload.operation_name {
+            Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+            None => true,
+        });
+    op.is_some_and(|(_, op)| {
+        op.node.ty == OperationType::Subscription
+            && op
+                .node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .all(|s| matches!(&s.node, Selection::Field(f) if f.node.name.node == "caseEvents"))
+    })
 }
 
 /// Publishes a notice after a request's events commit.
