@@ -47,6 +47,7 @@ struct AppState {
     max_batch: usize,
     rate: RateLimit,
     live: Arc<Live>,
+    max_ws_message: usize,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -219,6 +220,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         schema,
         auth,
         live,
+        max_ws_message: config.max_body_bytes,
         db: db.clone(),
         statement_timeout: config.statement_timeout(),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
@@ -724,7 +726,12 @@ async fn graphql_get_or_ws(
         {
             Ok(ws) => {
                 let live = state.live.clone();
+                // Small buffers: most sockets sit idle, and a client's messages are small.
                 ws.protocols([crate::live::ws::PROTOCOL])
+                    .read_buffer_size(4 * 1024)
+                    .write_buffer_size(0)
+                    .max_message_size(state.max_ws_message)
+                    .max_frame_size(state.max_ws_message)
                     .on_upgrade(move |socket| {
                         crate::live::ws::session(socket, live, rid, trace_id).instrument(span)
                     })
