@@ -381,3 +381,36 @@ async fn a_second_instance_delivers_events_the_first_committed() {
     let got = ws.events("1", 4).await;
     assert_eq!(got[2]["caseId"], f.case);
 }
+
+#[tokio::test]
+async fn a_slow_subscriber_stalls_nobody_and_loses_nothing() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let mut slow = Ws::init(&app.base, &w.token).await;
+    let mut quick = Ws::init(&app.base, &w.token).await;
+    slow.subscribe("s", EVENTS, json!({})).await;
+    quick.subscribe("q", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Many changes while the slow one reads nothing at all.
+    let f = open_case(&w, "SLOW1", 30).await;
+    for i in 0..60 {
+        w.must(
+            "caseAssign",
+            "case { id }",
+            json!({ "caseId": f.case, "team": format!("Team {i}") }),
+        )
+        .await;
+    }
+    let total = app.scalar("SELECT COUNT(*) FROM case_event").await as usize;
+    let quick_got: Vec<i64> = quick
+        .events("q", total)
+        .await
+        .iter()
+        .map(position)
+        .collect();
+    // The slow one, reading at last, gets every event once, in order.
+    let slow_got: Vec<i64> = slow.events("s", total).await.iter().map(position).collect();
+    assert_eq!(slow_got, quick_got);
+    assert!(slow_got.windows(2).all(|p| p[0] < p[1]));
+    slow.quiet(Duration::from_millis(300)).await;
+}
