@@ -414,3 +414,57 @@ async fn a_slow_subscriber_stalls_nobody_and_loses_nothing() {
     assert!(slow_got.windows(2).all(|p| p[0] < p[1]));
     slow.quiet(Duration::from_millis(300)).await;
 }
+
+#[tokio::test]
+async fn a_filter_narrows_events_to_cases_types_and_teams() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let f = open_case(&w, "FILT1", 30).await;
+    let g = open_case(&w, "FILT2", 30).await;
+    w.must(
+        "caseAssign",
+        "case { id }",
+        json!({ "caseId": g.case, "team": "South" }),
+    )
+    .await;
+    let filtered = |filter: Value| json!({ "after": "0", "filter": filter });
+    const FILTERED: &str = "subscription($after: ID, $filter: CaseEventFilter) { \
+        caseEvents(after: $after, filter: $filter) { position type caseId } }";
+    let mut ws = Ws::init(&app.base, &w.token).await;
+    // One case: its four events (opened, stage entered; the child's own events have no case).
+    ws.subscribe("c", FILTERED, filtered(json!({ "caseIds": [f.case] })))
+        .await;
+    let got = ws.events("c", 2).await;
+    assert!(got.iter().all(|e| e["caseId"] == f.case), "{got:?}");
+    // One type, across cases.
+    ws.subscribe("t", FILTERED, filtered(json!({ "types": ["CASE_OPENED"] })))
+        .await;
+    let mut opened = Vec::new();
+    for _ in 0..2 {
+        let m = ws.next().await;
+        if m["id"] == "t" {
+            opened.push(m["payload"]["data"]["caseEvents"]["caseId"].clone());
+        }
+    }
+    // One team: only the case now allocated to South.
+    ws.subscribe("s", FILTERED, filtered(json!({ "teams": ["South"] })))
+        .await;
+    let mut south = Vec::new();
+    loop {
+        match ws.wait(Duration::from_millis(700)).await {
+            Got::Message(m) if m["id"] == "t" => {
+                opened.push(m["payload"]["data"]["caseEvents"]["caseId"].clone())
+            }
+            Got::Message(m) if m["id"] == "s" => {
+                south.push(m["payload"]["data"]["caseEvents"]["caseId"].clone())
+            }
+            Got::Message(m) => panic!("unexpected {m}"),
+            _ => break,
+        }
+    }
+    assert_eq!(opened, [f.case.clone(), g.case.clone()].map(Value::from));
+    assert!(
+        !south.is_empty() && south.iter().all(|c| *c == g.case),
+        "{south:?}"
+    );
+}

@@ -502,8 +502,8 @@ async fn run_one(
         tracing::error!(error.detail = %e, "cannot commit the request transaction");
         Failure
     })?;
-    if let Some(position) = position {
-        crate::live::ws::committed(&state.live.bus, actor.la_id, position);
+    if position.is_some() || actor.trail.nudged() {
+        crate::live::ws::committed(&state.live.bus, actor.la_id, position.unwrap_or(0));
     }
     Ok(response)
 }

@@ -179,6 +179,7 @@ pub struct Trail {
     pending: Mutex<Vec<Entry>>,
     written: Mutex<HashSet<(String, i64)>>,
     events: Mutex<Vec<crate::events::PendingEvent>>,
+    nudged: std::sync::atomic::AtomicBool,
 }
 
 impl Trail {
@@ -207,6 +208,17 @@ impl Trail {
         if let Ok(mut p) = self.pending.lock() {
             p.push(entry);
         }
+    }
+
+    /// Asks for the LA's background work (webhook deliveries) to look again once the request
+    /// commits, though it caused no event.
+    pub fn nudge(&self) {
+        self.nudged.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the request asked for a nudge.
+    pub fn nudged(&self) -> bool {
+        self.nudged.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many events the request has caused so far (a mark to roll back to).

@@ -201,7 +201,10 @@ pub async fn replay(
     am.next_attempt_at = Set(now);
     am.give_up_at = Set(now + GIVE_UP_AFTER);
     am.leased_until = Set(None);
-    am.update_by(db, actor).await
+    let saved = am.update_by(db, actor).await?;
+    // No event comes of it: wake the dispatcher ourselves.
+    actor.trail.nudge();
+    Ok(saved)
 }
 
 /// Queues a delivery of each event to each active webhook of the LA that wants its type, in the
