@@ -139,3 +139,38 @@ async fn la_admin_configures_checklist_and_settings() {
             .any(|i| i["key"] == "legal_advice")
     );
 }
+
+#[tokio::test]
+async fn the_savings_calculator_reproduces_the_published_2014_break_even() {
+    let app = crate::support::TestApp::spawn().await;
+    let analyst = app.caller("201", &["data_analyst"]);
+    let q = "query($i: SavingsInput!) { reunificationSavings(input: $i) { returns supportCost \
+             breakEvenRate breakEvenBreakdownsAvoided netSaving } }";
+    let national = serde_json::json!({ "i": { "highNeedReturns": 5300, "mediumNeedReturns": 2700,
+        "lowNeedReturns": 2000, "breakdownRate": 0.47, "targetRate": 0.38, "costSet": "PUBLISHED_2014" } });
+    let e = analyst.ok(q, national).await["reunificationSavings"].clone();
+    assert_eq!(
+        (e["breakEvenRate"].as_f64().unwrap() * 100.0).round(),
+        38.0,
+        "{e}"
+    );
+    assert!((e["breakEvenBreakdownsAvoided"].as_f64().unwrap() - 900.0).abs() < 20.0);
+    // A rate that is not a share is refused, naming the field.
+    let bad = analyst
+        .gql(
+            q,
+            serde_json::json!({ "i": { "highNeedReturns": 1, "mediumNeedReturns": 0,
+                "lowNeedReturns": 0, "breakdownRate": 47, "targetRate": 0.38 } }),
+        )
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad}"
+    );
+    assert!(
+        bad["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("share")
+    );
+}

@@ -38,7 +38,7 @@ const WRITERS: &[&str] = &[
 ];
 
 /// The table: operation → roles allowed (with the scopes `reunify token` gives each role).
-const TABLE: [(&str, &[&str]); 14] = [
+const TABLE: [(&str, &[&str]); 15] = [
     ("me", &ROLES),
     ("read a case", READERS),
     ("list cases", READERS),
@@ -59,6 +59,10 @@ const TABLE: [(&str, &[&str]); 14] = [
     ("place a legal hold", &["la_admin"]),
     ("export a child's record", &["la_admin"]),
     ("manage webhooks", &["la_admin"]),
+    (
+        "use the savings calculator",
+        &["team_manager", "nominated_officer", "data_analyst"],
+    ),
 ];
 
 /// Whether a response is a success: no top-level errors and no user errors in any payload.
@@ -194,6 +198,14 @@ async fn every_role_may_do_exactly_what_the_table_says() {
                     c.gql(
                         "mutation($i: ChildLegalHoldSetInput!) { childLegalHoldSet(input: $i) { userErrors { code } } }",
                         json!({ "i": { "childId": case.child, "hold": true } }),
+                    )
+                    .await
+                }
+                "use the savings calculator" => {
+                    c.gql(
+                        "query($i: SavingsInput!) { reunificationSavings(input: $i) { netSaving breakEvenRate } }",
+                        json!({ "i": { "highNeedReturns": 53, "mediumNeedReturns": 27, "lowNeedReturns": 20,
+                                       "breakdownRate": 0.47, "targetRate": 0.38, "costSet": "PUBLISHED_2014" } }),
                     )
                     .await
                 }

@@ -42,6 +42,8 @@ pub trait ContextExt {
     fn writer(&self) -> ApiResult<&Actor>;
     /// The caller, having checked they administer the LA.
     fn admin(&self) -> ApiResult<&Actor>;
+    /// The caller, having checked they may read aggregates.
+    fn analyst(&self) -> ApiResult<&Actor>;
     /// The request's DataLoaders.
     fn loaders(&self) -> ApiResult<&Loaders>;
     /// The root field this resolver runs under (the operation, for the audit trail).
@@ -72,6 +74,9 @@ impl ContextExt for Context<'_> {
     }
     fn admin(&self) -> ApiResult<&Actor> {
         guarded(self, Action::Update, Actor::require_admin)
+    }
+    fn analyst(&self) -> ApiResult<&Actor> {
+        guarded(self, Action::Read, Actor::require_aggregates)
     }
     fn loaders(&self) -> ApiResult<&Loaders> {
         self.actor()?;

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod goals;
 pub mod ids;
+pub mod insight;
 pub mod limits;
 pub mod live;
 pub mod loaders;

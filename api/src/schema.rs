@@ -10,6 +10,7 @@ use crate::children::{ChildrenMutation, ChildrenQuery};
 use crate::config::Config;
 use crate::context::AppData;
 use crate::goals::GoalsMutation;
+use crate::insight::InsightQuery;
 use crate::limits::Limits;
 use crate::live::LiveSubscription;
 use crate::node::NodeQuery;
@@ -31,6 +32,7 @@ pub struct Query(
     AuditQuery,
     RetentionQuery,
     WebhooksQuery,
+    InsightQuery,
 );
 
 /// Every mutation.

@@ -185,6 +185,17 @@ impl Actor {
         }
     }
 
+    /// Aggregates (never child-level records) may be read: scope `aggregates:read`.
+    pub fn require_aggregates(&self) -> ApiResult<()> {
+        if self.has_scope("aggregates:read") {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this caller may not read aggregates (scope aggregates:read)",
+            ))
+        }
+    }
+
     /// LA configuration may be changed: scope `admin` and role `la_admin`.
     pub fn require_admin(&self) -> ApiResult<()> {
         if self.has_scope("admin") && self.has_role(Role::LaAdmin) {

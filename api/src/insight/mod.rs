@@ -1,0 +1,8 @@
+//! Insight for data teams and managers: aggregates with the statutory definitions, worklists, the
+//! cost-and-savings calculator and exports. Data analysts see aggregates, never child-level
+//! records.
+
+pub mod calculator;
+pub mod resolvers;
+
+pub use resolvers::InsightQuery;
