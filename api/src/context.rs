@@ -30,6 +30,17 @@ pub struct RequestData {
     pub loaders: Option<Loaders>,
 }
 
+impl RequestData {
+    /// An authenticated caller's data: the transaction it runs in and fresh loaders over it.
+    pub fn authenticated(actor: &Actor, tx: &Arc<DatabaseTransaction>) -> Self {
+        Self {
+            actor: Some(actor.clone()),
+            tx: Some(tx.clone()),
+            loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
+        }
+    }
+}
+
 /// Typed accessors on the GraphQL context; a wiring mistake is `INTERNAL`, never a panic.
 pub trait ContextExt {
     /// The request's transaction (tenant set to the caller's LA).

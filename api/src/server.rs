@@ -32,7 +32,6 @@ use crate::context::{AppData, RequestData};
 use crate::db;
 use crate::live::bus::Bus;
 use crate::live::ws::Live;
-use crate::loaders::Loaders;
 use crate::ratelimit::{RateLimit, Verdict};
 use crate::schema::{self, AppSchema};
 
@@ -460,11 +459,7 @@ async fn run_one(
             Failure
         })?;
     let tx = Arc::new(tx);
-    let data = RequestData {
-        actor: Some(actor.clone()),
-        tx: Some(tx.clone()),
-        loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
-    };
+    let data = RequestData::authenticated(actor, &tx);
     let span = tracing::info_span!(
         "graphql operation",
         graphql.operation.name = request.operation_name.as_deref().unwrap_or_default()

@@ -23,7 +23,6 @@ use crate::audit::{self, Trail};
 use crate::auth::{Actor, Authenticator};
 use crate::context::RequestData;
 use crate::db;
-use crate::loaders::Loaders;
 use crate::schema::AppSchema;
 
 /// The subprotocol spoken.
@@ -237,6 +236,7 @@ async fn run(
     use async_graphql::parser::types::OperationType;
     let cursor = Arc::new(Cursor::default());
     let mut notices = live.bus.subscribe();
+    let mut last_sent: Option<String> = None;
     let one_shot = match operation_type(&payload) {
         Some(OperationType::Mutation) => {
             let error = json!({ "type": "error", "id": id, "payload": [{
@@ -289,10 +289,16 @@ async fn run(
                 let _ = out.send(Outgoing::Ended(id)).await;
                 return;
             }
-            let message = json!({ "type": "next", "id": id, "payload": response });
-            if out.send(Outgoing::Text(message.to_string())).await.is_err() {
+            let message = json!({ "type": "next", "id": id, "payload": response }).to_string();
+            // A re-read that finds what was last sent (the case already showed a change whose
+            // event arrives after) carries no news.
+            if last_sent.as_ref() == Some(&message) {
+                continue;
+            }
+            if out.send(Outgoing::Text(message.clone())).await.is_err() {
                 return;
             }
+            last_sent = Some(message);
         }
         if one_shot {
             let done = json!({ "type": "complete", "id": id });
@@ -375,11 +381,7 @@ async fn wake(
             tracing::error!(error.detail = %e, "cannot begin a subscription transaction");
         })?;
     let tx = Arc::new(tx);
-    let data = RequestData {
-        actor: Some(actor.clone()),
-        tx: Some(tx.clone()),
-        loaders: Some(Loaders::new(tx.clone(), actor.la_id)),
-    };
+    let data = RequestData::authenticated(actor, &tx);
     let responses: Vec<async_graphql::Response> =
         live.schema.execute_stream(build(data)).collect().await;
     let tx = crate::server::reclaim(tx).await.ok_or_else(|| {
