@@ -10,6 +10,7 @@ mod m20261125_000002_stage_sign_off;
 mod m20261125_000003_create_case_event;
 mod m20261125_000004_create_webhooks;
 pub mod rls;
+mod tables;
 
 /// Every migration, oldest first.
 #[derive(Debug)]

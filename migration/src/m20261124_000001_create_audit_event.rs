@@ -1,8 +1,9 @@
 //! Creates `audit_event`, the append-only audit trail: who read or changed which record, when, with
 //! which outcome. It holds identifiers and field names, never the values of personal data.
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::tables;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -31,54 +32,30 @@ impl MigrationTrait for Migration {
                     .col(text_null("fields"))
                     .col(string_len("request_id", 64))
                     .col(string_len("trace_id", 64))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_audit_event_la_id")
-                            .from("audit_event", "la_id")
-                            .to("local_authority", "id")
-                            .on_delete(ForeignKeyAction::Restrict),
-                    )
+                    .foreign_key(&mut tables::la_fk("audit_event"))
                     .to_owned(),
             )
             .await?;
-        for (name, cols) in [
-            ("ix_audit_event_la_id_id", &["la_id", "id"][..]),
-            (
-                "ix_audit_event_la_id_child_id",
-                &["la_id", "child_id", "id"][..],
-            ),
-            (
-                "ix_audit_event_la_id_case_id",
-                &["la_id", "case_id", "id"][..],
-            ),
-            (
-                "ix_audit_event_la_id_subject",
-                &["la_id", "subject", "id"][..],
-            ),
-            (
-                "ix_audit_event_la_id_occurred_at",
-                &["la_id", "occurred_at"][..],
-            ),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table("audit_event");
-            for col in cols {
-                index.col(*col);
-            }
-            manager.create_index(index.to_owned()).await?;
-        }
-        if manager.get_database_backend() == DbBackend::Sqlite {
-            // Append-only: on PostgreSQL the application role is granted no UPDATE or DELETE.
-            let db = manager.get_connection();
-            for op in ["UPDATE", "DELETE"] {
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER audit_event_no_{} BEFORE {op} ON audit_event \
-                     BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
-                    op.to_ascii_lowercase()
-                ))
-                .await?;
-            }
-        }
+        tables::create_indexes(
+            manager,
+            "audit_event",
+            &[
+                ("ix_audit_event_la_id_id", &["la_id", "id"]),
+                (
+                    "ix_audit_event_la_id_child_id",
+                    &["la_id", "child_id", "id"],
+                ),
+                ("ix_audit_event_la_id_case_id", &["la_id", "case_id", "id"]),
+                ("ix_audit_event_la_id_subject", &["la_id", "subject", "id"]),
+                (
+                    "ix_audit_event_la_id_occurred_at",
+                    &["la_id", "occurred_at"],
+                ),
+            ],
+        )
+        .await?;
+        // Append-only: on PostgreSQL the application role is granted no UPDATE or DELETE.
+        tables::sqlite_append_only(manager, "audit_event").await?;
         Ok(())
     }
 

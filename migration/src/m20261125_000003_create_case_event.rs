@@ -7,7 +7,7 @@
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::rls;
+use crate::{rls, tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -31,55 +31,29 @@ impl MigrationTrait for Migration {
                     .col(string_len("operation", 100))
                     .col(timestamp_with_time_zone("occurred_at"))
                     .col(string_len("request_id", 64))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_case_event_la_id")
-                            .from("case_event", "la_id")
-                            .to("local_authority", "id")
-                            .on_delete(ForeignKeyAction::Restrict),
-                    )
+                    .foreign_key(&mut tables::la_fk("case_event"))
                     .to_owned(),
             )
             .await?;
-        for (name, cols) in [
-            ("ix_case_event_la_id_id", &["la_id", "id"][..]),
-            (
-                "ix_case_event_la_id_case_id",
-                &["la_id", "case_id", "id"][..],
-            ),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table("case_event");
-            for col in cols {
-                index.col(*col);
-            }
-            manager.create_index(index.to_owned()).await?;
-        }
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared(&rls::tenant_table_sql(
+        tables::create_indexes(
+            manager,
+            "case_event",
+            &[
+                ("ix_case_event_la_id_id", &["la_id", "id"]),
+                ("ix_case_event_la_id_case_id", &["la_id", "case_id", "id"]),
+            ],
+        )
+        .await?;
+        if manager.get_database_backend() == DbBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared(&rls::tenant_table_sql(
                     "case_event",
                     rls::Access::AppendOnly,
                 ))
                 .await?;
-                db.execute_unprepared(&format!(
-                    "GRANT USAGE, SELECT ON SEQUENCE case_event_id_seq TO {}",
-                    rls::APP_ROLE
-                ))
-                .await?;
-            }
-            _ => {
-                for op in ["UPDATE", "DELETE"] {
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER case_event_no_{} BEFORE {op} ON case_event \
-                         BEGIN SELECT RAISE(ABORT, 'case_event is append-only'); END",
-                        op.to_ascii_lowercase()
-                    ))
-                    .await?;
-                }
-            }
         }
+        tables::sqlite_append_only(manager, "case_event").await?;
         Ok(())
     }
 

@@ -6,19 +6,10 @@
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::rls;
+use crate::{rls, tables};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn la_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_la_id"))
-        .from(table, "la_id")
-        .to("local_authority", "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -38,7 +29,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("updated_at"))
                     .col(big_integer_null("created_by"))
                     .col(big_integer_null("updated_by"))
-                    .foreign_key(&mut la_fk("webhook"))
+                    .foreign_key(&mut tables::la_fk("webhook"))
                     .to_owned(),
             )
             .await?;
@@ -60,7 +51,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null("last_error", 200))
                     .col(timestamp_with_time_zone_null("delivered_at"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut la_fk("webhook_delivery"))
+                    .foreign_key(&mut tables::la_fk("webhook_delivery"))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_webhook_delivery_webhook_id")
@@ -78,36 +69,32 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, table, cols) in [
-            ("ix_webhook_la_id", "webhook", &["la_id", "id"][..]),
-            (
-                "ix_webhook_delivery_due",
-                "webhook_delivery",
-                &["la_id", "status", "next_attempt_at"][..],
-            ),
-            (
-                "ix_webhook_delivery_order",
-                "webhook_delivery",
-                &["webhook_id", "ordering_key", "status", "id"][..],
-            ),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table(table);
-            for col in cols {
-                index.col(*col);
-            }
-            manager.create_index(index.to_owned()).await?;
-        }
+        tables::create_indexes(
+            manager,
+            "webhook",
+            &[("ix_webhook_la_id", &["la_id", "id"])],
+        )
+        .await?;
+        tables::create_indexes(
+            manager,
+            "webhook_delivery",
+            &[
+                (
+                    "ix_webhook_delivery_due",
+                    &["la_id", "status", "next_attempt_at"],
+                ),
+                (
+                    "ix_webhook_delivery_order",
+                    &["webhook_id", "ordering_key", "status", "id"],
+                ),
+            ],
+        )
+        .await?;
         if manager.get_database_backend() == DbBackend::Postgres {
             let db = manager.get_connection();
             for table in ["webhook", "webhook_delivery"] {
                 db.execute_unprepared(&rls::tenant_table_sql(table, rls::Access::ReadWrite))
                     .await?;
-                db.execute_unprepared(&format!(
-                    "GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO {}",
-                    rls::APP_ROLE
-                ))
-                .await?;
             }
         }
         Ok(())

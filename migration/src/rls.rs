@@ -31,7 +31,7 @@ pub fn setup_sql() -> String {
     )
 }
 
-/// Grants the application role `access` to `table` and confines every row operation to the
+/// Grants the application role `access` to `table` (and its `id` sequence) and confines every row operation to the
 /// transaction's tenant: row-level security enabled and forced (so the owner is bound too).
 pub fn tenant_table_sql(table: &str, access: Access) -> String {
     let grant = match access {
@@ -40,6 +40,7 @@ pub fn tenant_table_sql(table: &str, access: Access) -> String {
     };
     format!(
         "GRANT {grant} ON {table} TO {APP_ROLE};
+         GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO {APP_ROLE};
          ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
          ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
          CREATE POLICY tenant_isolation ON {table}
