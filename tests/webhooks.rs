@@ -239,6 +239,7 @@ async fn queued_deliveries_survive_a_restart_of_the_sender() {
 async fn private_addresses_are_refused_where_not_allowed() {
     let app = TestApp::spawn_with(|c| c.webhook_allow_private = Some(false)).await;
     let admin = app.caller("201", &["la_admin"]);
+    let too_long = format!("https://hooks.example.org/{}", "a".repeat(2100));
     for url in [
         "http://127.0.0.1:9/hook",
         "https://localhost/hook",
@@ -247,6 +248,7 @@ async fn private_addresses_are_refused_where_not_allowed() {
         "https://169.254.169.254/latest",
         "ftp://example.org/hook",
         "not a url",
+        too_long.as_str(),
     ] {
         admin
             .refused(

@@ -45,6 +45,9 @@ impl DeliveryStatus {
     }
 }
 
+/// The longest endpoint URL stored.
+const MAX_URL: usize = 2048;
+
 /// Who may send webhooks where.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -73,6 +76,12 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 /// private address or `localhost`. Names are checked again, resolved, at each delivery.
 pub fn check_url(url: &str, policy: Policy) -> ApiResult<reqwest::Url> {
     let parsed = reqwest::Url::parse(url.trim()).map_err(|_| invalid("url", "not a URL"))?;
+    if parsed.as_str().len() > MAX_URL {
+        return Err(invalid(
+            "url",
+            format!("give a URL of at most {MAX_URL} characters"),
+        ));
+    }
     match parsed.scheme() {
         "https" => {}
         "http" if policy.allow_http => {}
