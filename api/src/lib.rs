@@ -42,9 +42,14 @@ pub mod webhooks;
 
 use migration::MigratorTrait as _;
 
-/// Applies every pending migration.
+/// Applies every pending migration, then builds the aggregates' case facts that are missing or
+/// were built with older definitions.
 pub async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     migration::Migrator::up(db, None)
         .await
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    insight::facts::backfill(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("building the aggregates' case facts failed: {e:?}"))?;
+    Ok(())
 }

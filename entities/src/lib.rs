@@ -6,6 +6,7 @@ pub mod assessment_factor;
 pub mod audit_event;
 pub mod care_episode;
 pub mod case_event;
+pub mod case_fact;
 pub mod checklist_item;
 pub mod checklist_template_item;
 pub mod child;

@@ -6,6 +6,7 @@ pub use super::assessment_factor::Entity as AssessmentFactor;
 pub use super::audit_event::Entity as AuditEvent;
 pub use super::care_episode::Entity as CareEpisode;
 pub use super::case_event::Entity as CaseEvent;
+pub use super::case_fact::Entity as CaseFact;
 pub use super::checklist_item::Entity as ChecklistItem;
 pub use super::checklist_template_item::Entity as ChecklistTemplateItem;
 pub use super::child::Entity as Child;

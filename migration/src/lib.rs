@@ -9,6 +9,7 @@ mod m20261125_000001_child_retention;
 mod m20261125_000002_stage_sign_off;
 mod m20261125_000003_create_case_event;
 mod m20261125_000004_create_webhooks;
+mod m20261126_000001_create_case_fact;
 pub mod rls;
 mod tables;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_stage_sign_off::Migration),
             Box::new(m20261125_000003_create_case_event::Migration),
             Box::new(m20261125_000004_create_webhooks::Migration),
+            Box::new(m20261126_000001_create_case_fact::Migration),
         ]
     }
 }
@@ -36,7 +38,7 @@ mod tests {
     use super::*;
     use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbBackend, Statement};
 
-    const TABLES: usize = 29;
+    const TABLES: usize = 30;
 
     async fn query_strings(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, DbErr> {
         let rows = db

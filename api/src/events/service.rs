@@ -28,6 +28,8 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Option
     if pending.is_empty() {
         return Ok(None);
     }
+    // Before the LA's lock: the aggregates' facts of the cases these events touched.
+    crate::insight::facts::refresh_for(db, actor.la_id, &pending).await?;
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     if postgres {
         db.execute_raw(Statement::from_sql_and_values(

@@ -2,7 +2,9 @@
 //! cost-and-savings calculator and exports. Data analysts see aggregates, never child-level
 //! records.
 
+pub mod aggregates;
 pub mod calculator;
+pub mod facts;
 pub mod resolvers;
 
 pub use resolvers::InsightQuery;

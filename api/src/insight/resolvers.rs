@@ -1,10 +1,21 @@
 //! Insight queries: parse, guard, call, map.
 
-use async_graphql::{Context, InputObject, Object, Result};
+use std::sync::Arc;
 
+use async_graphql::{Context, InputObject, Object, Result};
+use entities::case_fact;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::aggregates::{
+    self as agg, AGE_BANDS, CaseCount, DecisionCount, DecisionTime, Dimension, FollowUp,
+    FrameworkUse, GoalCount, Presentation, Query, ReturnCount, RiskLevelCount, RiskMovement,
+    ServiceCount, StageTime,
+};
 use super::calculator::{self, CostSet, Estimate, Inputs};
 use crate::context::ContextExt;
-use crate::error::{ApiError, UserErrorCode};
+use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+use crate::scalars::Date;
 
 /// Insight queries.
 #[derive(Default)]
@@ -35,8 +46,230 @@ pub struct SavingsInput {
     pub low_need_support_cost: Option<f64>,
 }
 
+/// Which cases the aggregates count. Every list narrows to the values given; omitted means all.
+#[derive(InputObject, Default)]
+pub struct InsightFilter {
+    /// First day of the period (inclusive). Each aggregate says which of its dates must fall in
+    /// the period.
+    pub from: Option<Date>,
+    /// Last day of the period (inclusive).
+    pub to: Option<Date>,
+    /// Teams (`NONE` for unallocated cases).
+    pub teams: Option<Vec<String>>,
+    /// Legal statuses (SSDA903 codes) of the case's episode of care.
+    pub legal_statuses: Option<Vec<String>>,
+    /// Age bands at the case's opening: `UNDER_1`, `1_TO_4`, `5_TO_9`, `10_TO_15`, `16_AND_OVER`.
+    pub age_bands: Option<Vec<String>>,
+    /// Levels of the latest agreed risk classification.
+    pub risk_levels: Option<Vec<RiskLevel>>,
+    /// Planned or unplanned returns.
+    pub return_types: Option<Vec<ReturnType>>,
+    /// Attempt numbers (1 = the child's first reunification case).
+    pub attempts: Option<Vec<i32>>,
+    /// Current stages.
+    pub stages: Option<Vec<Stage>>,
+    /// Statuses.
+    pub statuses: Option<Vec<CaseStatus>>,
+}
+
+impl InsightFilter {
+    fn into_query(self, group_by: Vec<Dimension>, as_of: chrono::NaiveDate) -> ApiResult<Query> {
+        let bad = |field: &str, message: &str| {
+            Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["filter", field],
+                message,
+            ))
+        };
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from.0 > to.0
+        {
+            return bad("to", "the period ends before it starts");
+        }
+        if let Some(bands) = &self.age_bands
+            && let Some(b) = bands.iter().find(|b| !AGE_BANDS.contains(&b.as_str()))
+        {
+            return bad("ageBands", &format!("{b} is not an age band"));
+        }
+        let mut only = Vec::new();
+        let mut add = |dim, values: Option<Vec<String>>| {
+            if let Some(v) = values {
+                only.push((dim, v));
+            }
+        };
+        add(Dimension::Team, self.teams);
+        add(Dimension::LegalStatus, self.legal_statuses);
+        add(Dimension::AgeBand, self.age_bands);
+        add(
+            Dimension::RiskLevel,
+            self.risk_levels
+                .map(|v| v.into_iter().map(|l| l.rank().to_string()).collect()),
+        );
+        add(
+            Dimension::ReturnType,
+            self.return_types
+                .map(|v| v.into_iter().map(|t| t.as_str().to_owned()).collect()),
+        );
+        add(
+            Dimension::Attempt,
+            self.attempts
+                .map(|v| v.into_iter().map(|a| a.to_string()).collect()),
+        );
+        add(
+            Dimension::Stage,
+            self.stages
+                .map(|v| v.into_iter().map(|s| s.as_str().to_owned()).collect()),
+        );
+        add(
+            Dimension::Status,
+            self.statuses
+                .map(|v| v.into_iter().map(|s| s.as_str().to_owned()).collect()),
+        );
+        let mut dims = Vec::new();
+        for d in group_by {
+            if !dims.contains(&d) {
+                dims.push(d);
+            }
+        }
+        Ok(Query {
+            from: self.from.map(|d| d.0),
+            to: self.to.map(|d| d.0),
+            only,
+            group_by: dims,
+            as_of,
+        })
+    }
+}
+
+/// The aggregates of the caller's LA over one filter and grouping. Callers who see aggregates
+/// only (data analysts) get counts below 5 withheld (`suppressed`), and the rates, medians and
+/// quartiles made from them; `roundToNearest10` rounds every count shown (rates use exact
+/// counts). Each list holds one entry per group (and per breakdown the aggregate names), in key
+/// order; groups with nothing to count are absent.
+pub struct Insight {
+    facts: Arc<Vec<case_fact::Model>>,
+    query: Query,
+    shown: Presentation,
+}
+
+#[Object]
+impl Insight {
+    /// The date the figures are taken on.
+    async fn as_of(&self) -> Date {
+        Date(self.query.as_of)
+    }
+    /// Cases open at any time in the period (opened on or before its end and not closed before
+    /// its start), in each group. Group by `STAGE` and `STATUS` for cases by stage and status.
+    /// `YEAR` is the year the case opened.
+    async fn cases(&self) -> Vec<CaseCount> {
+        agg::cases(&self.query, self.shown, &self.facts)
+    }
+    /// Days from entering each stage to completing it, for stages completed in the period: median
+    /// and quartiles (linear interpolation, as Excel's PERCENTILE.INC). `YEAR`: the year the
+    /// stage was completed.
+    async fn stage_times(&self) -> Result<Vec<StageTime>> {
+        Ok(agg::stage_times(&self.query, self.shown, &self.facts)?)
+    }
+    /// Days from the start of the episode of care (SSDA903 DECOM) to the case's first D1, first
+    /// D2 and first D3, for those decisions made in the period. `YEAR`: the year of the decision.
+    async fn decision_times(&self) -> Result<Vec<DecisionTime>> {
+        Ok(agg::decision_times(&self.query, self.shown, &self.facts)?)
+    }
+    /// Every decision made in the period (D1, D2, D3 and closure; a deferred D1 and the later D1
+    /// both count) by kind and outcome, with those still awaiting approval.
+    async fn decisions(&self) -> Result<Vec<DecisionCount>> {
+        Ok(agg::decisions(&self.query, self.shown, &self.facts)?)
+    }
+    /// Cases by the level of their latest agreed RC1, RC2 and RC3, for classifications agreed in
+    /// the period. Proposed classifications not yet agreed are not counted.
+    async fn risk_levels(&self) -> Result<Vec<RiskLevelCount>> {
+        Ok(agg::risk_levels(&self.query, self.shown, &self.facts)?)
+    }
+    /// How risk moved from RC1 to RC2 and from RC2 to RC3 (the latest agreed of each), counted
+    /// in the period the later classification was agreed.
+    async fn risk_movement(&self) -> Result<Vec<RiskMovement>> {
+        Ok(agg::risk_movement(&self.query, self.shown, &self.facts)?)
+    }
+    /// Goals (not withdrawn) whose original target date falls in the period and has passed by
+    /// the as-of date, and how many were met on time: status met, and rated green without a
+    /// break since on or before the original target date (more time given does not make a late
+    /// goal on time).
+    async fn goals(&self) -> Result<Vec<GoalCount>> {
+        Ok(agg::goals(&self.query, self.shown, &self.facts)?)
+    }
+    /// Services that ran at some time in the period (declined ones never ran) by type and need
+    /// level: services, and families (cases) with at least one. `YEAR`: the year the service
+    /// started.
+    async fn services(&self) -> Result<Vec<ServiceCount>> {
+        Ok(agg::services(&self.query, self.shown, &self.facts)?)
+    }
+    /// Families whose child went home in the period (planned or unplanned, ending care or placed
+    /// with parents) supported for at least 6 and at least 12 months after the return: a service
+    /// (not declined) running until then or still running. A family counts once its window has
+    /// ended by the as-of date, or earlier if support already reaches it.
+    async fn support_duration(&self) -> Result<Vec<FollowUp>> {
+        Ok(agg::support_duration(&self.query, self.shown, &self.facts)?)
+    }
+    /// Children returning home in the period as the SSDA903 counts them: an episode of care
+    /// ceasing E4A (planned) or E4B (unplanned), and for a child who went home more than once in
+    /// the period only the last. A return that leaves the child looked after, placed with parents
+    /// (P1), is not a return home and is not counted.
+    async fn returns(&self) -> Vec<ReturnCount> {
+        agg::returns(&self.query, self.shown, &self.facts)
+    }
+    /// The children of `returns` still at home 3, 6 and 12 months after their (last) return in
+    /// the period: counted once the window has ended by the as-of date; still at home when no
+    /// new period of care began within it.
+    async fn still_home(&self) -> Vec<FollowUp> {
+        agg::still_home(&self.query, self.shown, &self.facts)
+    }
+    /// The children of `returns` who re-entered care (a later new period of care for the same
+    /// child) within 3 and 12 months of their return: counted once the window has ended, or as
+    /// soon as they re-entered within it. A return in one year and a re-entry in the next count
+    /// in the year of the return.
+    async fn reentries(&self) -> Vec<FollowUp> {
+        agg::reentries(&self.query, self.shown, &self.facts)
+    }
+    /// How fully the framework was used: for cases open at any time in the period, each stage's
+    /// checklist of practice actions over every case that reached it, and the share completed.
+    async fn framework_use(&self) -> Result<Vec<FrameworkUse>> {
+        Ok(agg::framework_use(&self.query, self.shown, &self.facts)?)
+    }
+}
+
 #[Object]
 impl InsightQuery {
+    /// The aggregates of the caller's LA, with the definitions of the statutory returns (see
+    /// each field of `Insight`). Needs scope `aggregates:read`; data analysts see small counts
+    /// withheld. `asOf` (default today) is the date follow-up windows must have ended by.
+    async fn insight(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InsightFilter>,
+        group_by: Option<Vec<Dimension>>,
+        #[graphql(default = false)] round_to_nearest_10: bool,
+        as_of: Option<Date>,
+    ) -> Result<Insight> {
+        let actor = ctx.analyst()?;
+        let as_of = as_of.map_or_else(crate::cases::service::today, |d| d.0);
+        let query = filter
+            .unwrap_or_default()
+            .into_query(group_by.unwrap_or_default(), as_of)?;
+        let facts = case_fact::Entity::find()
+            .filter(case_fact::Column::LaId.eq(actor.la_id))
+            .all(ctx.db()?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Insight {
+            facts: Arc::new(facts),
+            query,
+            shown: Presentation {
+                suppress: actor.require_read().is_err(),
+                round_to_10: round_to_nearest_10,
+            },
+        })
+    }
+
     /// The cost-and-savings calculator (NSPCC, after Holmes 2014 and Sussex 2024): the cost of
     /// supporting every returning family, the cost of the failed returns avoided at the target
     /// breakdown rate, the net saving, and the fall in breakdowns at which support pays for

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use entities::{
-    agreement_party, assessment_factor, audit_event, care_episode, checklist_item, child,
-    child_view, decision, external_identifier, goal, goal_review, goal_revision, household_member,
-    local_authority, outcome, parental_agreement, reunification_case as case, review,
-    risk_classification, stage_progress, support_plan, support_service, visit,
+    agreement_party, assessment_factor, audit_event, care_episode, case_fact, checklist_item,
+    child, child_view, decision, external_identifier, goal, goal_review, goal_revision,
+    household_member, local_authority, outcome, parental_agreement, reunification_case as case,
+    review, risk_classification, stage_progress, support_plan, support_service, visit,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -237,6 +237,7 @@ async fn remove_child(txn: &impl Db, actor: &Actor, child_id: i64) -> ApiResult<
     let goals = ids_in!(txn, la, goal, CaseId, cases);
     let agreements = ids_in!(txn, la, parental_agreement, CaseId, cases);
     let mut tables: Vec<&'static str> = Vec::new();
+    delete_in!(txn, la, tables, case_fact, CaseId, cases);
     each_child_table!(delete_in!(txn, la, tables); one, cases, goals, agreements);
     let owned = external_identifier::Entity::delete_many()
         .filter(external_identifier::Column::LaId.eq(la))

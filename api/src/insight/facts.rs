@@ -1,0 +1,381 @@
+//! `case_fact`: one row per case with what the aggregates read, rebuilt in the transaction of
+//! every write that touches the case (from the request's events, just before they are stored), so
+//! aggregates read one narrow table instead of eleven and are never behind the records. `reunify
+//! migrate` builds the rows that are missing or were built with older definitions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use entities::{
+    care_episode, case_fact, checklist_item, child, decision, goal, goal_revision, local_authority,
+    outcome, reunification_case as case, risk_classification, stage_progress, support_service,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::domain::dates::age_on;
+use crate::error::{ApiError, ApiResult};
+use crate::events::PendingEvent;
+
+/// The version of the definitions below; rows built with an older one are rebuilt on migrate.
+pub const DEFINITION: i32 = 1;
+
+/// The records whose changes can change a case's facts (visits, views, factors and the like
+/// cannot).
+const RELEVANT: &[&str] = &[
+    "reunification_case",
+    "care_episode",
+    "child",
+    "outcome",
+    "stage_progress",
+    "decision",
+    "risk_classification",
+    "goal",
+    "goal_revision",
+    "support_service",
+    "checklist_item",
+];
+
+/// A stage the case entered: `(stage, entered on, completed on)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageFact(pub String, pub NaiveDate, pub Option<NaiveDate>);
+
+/// A decision: `(kind, outcome, decided on, approval status)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionFact(pub String, pub String, pub NaiveDate, pub String);
+
+/// An agreed risk classification: `(kind, level 1–4, agreed on)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassificationFact(pub String, pub i32, pub NaiveDate);
+
+/// A goal: `(original target date, current target date, status, green since)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoalFact(
+    pub NaiveDate,
+    pub NaiveDate,
+    pub String,
+    pub Option<NaiveDate>,
+);
+
+/// A service: `(type, need level, starts on, ends on, status)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceFact(
+    pub String,
+    pub String,
+    pub NaiveDate,
+    pub Option<NaiveDate>,
+    pub String,
+);
+
+/// A stage's checklist: `(stage, items completed, items)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistFact(pub String, pub i64, pub i64);
+
+/// Reads one of the JSON list columns; a row that does not parse is a defect, reported as such.
+pub fn list<T: DeserializeOwned>(column: &str) -> ApiResult<Vec<T>> {
+    serde_json::from_str(column).map_err(|_| ApiError::internal("a case fact does not parse"))
+}
+
+fn json<T: Serialize>(v: &[T]) -> ApiResult<String> {
+    serde_json::to_string(v).map_err(|_| ApiError::internal("a case fact does not serialise"))
+}
+
+/// Rebuilds the facts of the cases the request's events touched (and of every case of a child
+/// whose own records changed), in the request's transaction.
+pub async fn refresh_for(
+    db: &impl ConnectionTrait,
+    la_id: i64,
+    events: &[PendingEvent],
+) -> ApiResult<()> {
+    let relevant = events
+        .iter()
+        .filter(|e| RELEVANT.contains(&e.record.kind.as_str()));
+    let mut cases = BTreeSet::new();
+    let mut children = BTreeSet::new();
+    for e in relevant {
+        match (e.record.case_id, e.record.child_id) {
+            (Some(c), _) => {
+                cases.insert(c);
+            }
+            (None, Some(child)) => {
+                children.insert(child);
+            }
+            (None, None) => {}
+        }
+    }
+    if cases.is_empty() && children.is_empty() {
+        return Ok(());
+    }
+    for chunk in children.into_iter().collect::<Vec<_>>().chunks(CHUNK) {
+        let of_children = case::Entity::find()
+            .select_only()
+            .column(case::Column::Id)
+            .filter(case::Column::LaId.eq(la_id))
+            .filter(case::Column::ChildId.is_in(chunk.iter().copied()))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?;
+        cases.extend(of_children);
+    }
+    rebuild(db, la_id, &cases.into_iter().collect::<Vec<_>>()).await
+}
+
+const CHUNK: usize = 500;
+
+/// Deletes and rebuilds the facts of `case_ids` of one LA (the tenant of `db`'s transaction).
+pub async fn rebuild(db: &impl ConnectionTrait, la_id: i64, case_ids: &[i64]) -> ApiResult<()> {
+    for chunk in case_ids.chunks(CHUNK) {
+        let rows = build(db, la_id, chunk).await?;
+        case_fact::Entity::delete_many()
+            .filter(case_fact::Column::LaId.eq(la_id))
+            .filter(case_fact::Column::CaseId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+        if !rows.is_empty() {
+            case_fact::Entity::insert_many(rows)
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds every missing or out-of-date fact row, LA by LA, each in its own tenant transaction.
+/// Run after migrations; returns how many cases were built.
+pub async fn backfill(pool: &DatabaseConnection) -> ApiResult<usize> {
+    let las = local_authority::Entity::find()
+        .select_only()
+        .column(local_authority::Column::Id)
+        .into_tuple::<i64>()
+        .all(pool)
+        .await?;
+    let mut built = 0;
+    for la in las {
+        let txn = pool.begin().await?;
+        crate::db::set_tenant(&txn, la, None).await?;
+        let current: BTreeSet<i64> = case_fact::Entity::find()
+            .select_only()
+            .column(case_fact::Column::CaseId)
+            .filter(case_fact::Column::LaId.eq(la))
+            .filter(case_fact::Column::Definition.eq(DEFINITION))
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let missing: Vec<i64> = case::Entity::find()
+            .select_only()
+            .column(case::Column::Id)
+            .filter(case::Column::LaId.eq(la))
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|id| !current.contains(id))
+            .collect();
+        rebuild(&txn, la, &missing).await?;
+        txn.commit().await?;
+        built += missing.len();
+    }
+    Ok(built)
+}
+
+/// Builds the fact rows of `ids` (at most a chunk) from the records.
+async fn build(
+    db: &impl ConnectionTrait,
+    la: i64,
+    ids: &[i64],
+) -> ApiResult<Vec<case_fact::ActiveModel>> {
+    macro_rules! of_cases {
+        ($table:ident) => {
+            $table::Entity::find()
+                .filter($table::Column::LaId.eq(la))
+                .filter($table::Column::CaseId.is_in(ids.iter().copied()))
+                .all(db)
+                .await?
+        };
+    }
+    let cases = case::Entity::find()
+        .filter(case::Column::LaId.eq(la))
+        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let child_ids: BTreeSet<i64> = cases.iter().map(|c| c.child_id).collect();
+    let births: HashMap<i64, NaiveDate> = child::Entity::find()
+        .select_only()
+        .column(child::Column::Id)
+        .column(child::Column::DateOfBirth)
+        .filter(child::Column::LaId.eq(la))
+        .filter(child::Column::Id.is_in(child_ids.iter().copied()))
+        .into_tuple::<(i64, NaiveDate)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let episodes = care_episode::Entity::find()
+        .filter(care_episode::Column::LaId.eq(la))
+        .filter(care_episode::Column::ChildId.is_in(child_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let outcomes: HashMap<i64, outcome::Model> = of_cases!(outcome)
+        .into_iter()
+        .map(|o| (o.case_id, o))
+        .collect();
+    let stages = group(of_cases!(stage_progress), |s| s.case_id);
+    let decisions = group(of_cases!(decision), |d| d.case_id);
+    let classifications = group(of_cases!(risk_classification), |r| r.case_id);
+    let goals = of_cases!(goal);
+    let first_targets: HashMap<i64, NaiveDate> = if goals.is_empty() {
+        HashMap::new()
+    } else {
+        let mut first = HashMap::new();
+        let revisions = goal_revision::Entity::find()
+            .filter(goal_revision::Column::LaId.eq(la))
+            .filter(goal_revision::Column::GoalId.is_in(goals.iter().map(|g| g.id)))
+            .all(db)
+            .await?;
+        for r in revisions {
+            first
+                .entry(r.goal_id)
+                .and_modify(|(id, d): &mut (i64, NaiveDate)| {
+                    if r.id < *id {
+                        *id = r.id;
+                        *d = r.previous_target_date;
+                    }
+                })
+                .or_insert((r.id, r.previous_target_date));
+        }
+        first.into_iter().map(|(g, (_, d))| (g, d)).collect()
+    };
+    let goals = group(goals, |g| g.case_id);
+    let services = group(of_cases!(support_service), |s| s.case_id);
+    let checklist = group(of_cases!(checklist_item), |c| c.case_id);
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(cases.len());
+    for c in cases {
+        let Some(episode) = episodes.iter().find(|e| e.id == c.episode_id) else {
+            return Err(ApiError::internal("a case's episode is missing"));
+        };
+        let birth = births
+            .get(&c.child_id)
+            .copied()
+            .unwrap_or(episode.started_on);
+        let out = outcomes.get(&c.id);
+        let return_on = out.and_then(|o| o.return_on);
+        // A return home under SSDA903 is the episode ending E4A/E4B on the day the child went home.
+        let exit_reason = match (return_on, episode.ended_on) {
+            (Some(r), Some(ended)) if r == ended => episode.reason_ceased.clone(),
+            _ => None,
+        };
+        // A re-entry is a later new period of care for the same child (or the date recorded when
+        // the case closed as broken down), whichever is first.
+        let reentered_on = return_on.and_then(|r| {
+            episodes
+                .iter()
+                .filter(|e| e.child_id == c.child_id && e.id != episode.id && e.started_on >= r)
+                .map(|e| e.started_on)
+                .chain(out.and_then(|o| o.reentered_care_on))
+                .min()
+        });
+        let stage_facts: Vec<StageFact> = take(&stages, c.id)
+            .map(|s| StageFact(s.stage.clone(), s.entered_on, s.completed_on))
+            .collect();
+        let decision_facts: Vec<DecisionFact> = take(&decisions, c.id)
+            .map(|d| {
+                DecisionFact(
+                    d.kind.clone(),
+                    d.outcome.clone(),
+                    d.decided_on,
+                    d.approval_status.clone(),
+                )
+            })
+            .collect();
+        let classification_facts: Vec<ClassificationFact> = take(&classifications, c.id)
+            .filter_map(|r| {
+                r.agreed_on
+                    .map(|on| ClassificationFact(r.kind.clone(), r.level, on))
+            })
+            .collect();
+        let goal_facts: Vec<GoalFact> = take(&goals, c.id)
+            .map(|g| {
+                GoalFact(
+                    first_targets.get(&g.id).copied().unwrap_or(g.target_date),
+                    g.target_date,
+                    g.status.clone(),
+                    g.sustained_since,
+                )
+            })
+            .collect();
+        let service_facts: Vec<ServiceFact> = take(&services, c.id)
+            .map(|s| {
+                ServiceFact(
+                    s.service_type.clone(),
+                    s.need_level.clone(),
+                    s.starts_on,
+                    s.ends_on,
+                    s.status.clone(),
+                )
+            })
+            .collect();
+        let mut per_stage: Vec<ChecklistFact> = Vec::new();
+        for item in take(&checklist, c.id) {
+            let done = i64::from(item.completed_on.is_some());
+            match per_stage.iter_mut().find(|f| f.0 == item.stage) {
+                Some(f) => {
+                    f.1 += done;
+                    f.2 += 1;
+                }
+                None => per_stage.push(ChecklistFact(item.stage.clone(), done, 1)),
+            }
+        }
+        rows.push(case_fact::ActiveModel {
+            la_id: Set(la),
+            case_id: Set(c.id),
+            child_id: Set(c.child_id),
+            definition: Set(DEFINITION),
+            team: Set(c.team.clone()),
+            worker_id: Set(c.worker_id),
+            attempt_number: Set(c.attempt_number),
+            stage: Set(c.stage.clone()),
+            status: Set(c.status.clone()),
+            opened_on: Set(c.opened_on),
+            closed_on: Set(c.closed_on),
+            care_started_on: Set(episode.started_on),
+            legal_status: Set(episode.legal_status.clone()),
+            age_at_open: Set(age_on(birth, c.opened_on)),
+            risk_level: Set(c.risk_level),
+            return_type: Set(c.return_type.clone()),
+            return_on: Set(return_on),
+            exit_reason: Set(exit_reason),
+            reentered_on: Set(reentered_on),
+            closure_reason: Set(out.and_then(|o| o.closure_reason.clone())),
+            stages: Set(json(&stage_facts)?),
+            decisions: Set(json(&decision_facts)?),
+            classifications: Set(json(&classification_facts)?),
+            goals: Set(json(&goal_facts)?),
+            services: Set(json(&service_facts)?),
+            checklist: Set(json(&per_stage)?),
+            refreshed_at: Set(now),
+            ..Default::default()
+        });
+    }
+    Ok(rows)
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+fn take<T>(map: &HashMap<i64, Vec<T>>, case_id: i64) -> impl Iterator<Item = &T> {
+    map.get(&case_id).into_iter().flatten()
+}
