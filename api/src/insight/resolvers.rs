@@ -141,11 +141,7 @@ impl InsightFilter {
     }
 }
 
-/// The aggregates of the caller's LA over one filter and grouping. Callers who see aggregates
-/// only (data analysts) get counts below 5 withheld (`suppressed`), and the rates, medians and
-/// quartiles made from them; `roundToNearest10` rounds every count shown (rates use exact
-/// counts). Each list holds one entry per group (and per breakdown the aggregate names), in key
-/// order; groups with nothing to count are absent.
+/// The aggregates over one filter and grouping (see `insight`).
 pub struct Insight {
     facts: Arc<Vec<case_fact::Model>>,
     query: Query,
@@ -153,6 +149,11 @@ pub struct Insight {
 }
 
 #[Object]
+/// The aggregates of the caller's LA over one filter and grouping. Callers who see aggregates
+/// only (data analysts) get counts below 5 withheld (`suppressed`), and the rates, medians and
+/// quartiles made from them; `roundToNearest10` rounds every count shown (rates use exact
+/// counts). Each list holds one entry per group (and per breakdown the aggregate names), in key
+/// order; groups with nothing to count are absent.
 impl Insight {
     /// The date the figures are taken on.
     async fn as_of(&self) -> Date {
