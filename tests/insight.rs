@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Caller, TestApp, days_ago, open_case};
+use crate::support::{Caller, TestApp, classify, complete_required, days_ago, decide, open_case};
 
 const RETURNS: &str = "query($f: InsightFilter, $g: [Dimension!]) {
   insight(filter: $f, groupBy: $g) {
@@ -148,4 +148,150 @@ async fn aggregates_follow_the_records() {
     api::server::migrate(&app.config()).await.unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM case_fact").await, 3);
     assert_eq!(insight(&m, json!({}), json!([])).await, all);
+}
+
+const WORKLIST: &str = "query($f: WorklistFilter, $first: Int, $after: String) {
+  worklist(filter: $f, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { kind dueOn overdue daysOverdue recordId case { id } }
+  } }";
+
+async fn worklist(c: &Caller, filter: Value) -> Vec<(String, String, String)> {
+    let data = c.ok(WORKLIST, json!({ "f": filter })).await;
+    data["worklist"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["kind"].as_str().unwrap().to_owned(),
+                n["dueOn"].as_str().unwrap().to_owned(),
+                n["case"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn worklists_put_the_most_overdue_first() {
+    let app = TestApp::spawn().await;
+    let (w, m, o) = (app.worker(), app.manager(), app.officer());
+    // A: its review was due three days ago.
+    let a = open_case(&w, "WORK1", 100).await;
+    w.must("reviewRecord", "review { id }", json!({ "caseId": a.case, "kind": "LOOKED_AFTER", "heldOn": days_ago(30), "decisions": "Synthetic.", "nextReviewOn": days_ago(3) })).await;
+    // B: went home 200 days ago with no support: support "ended" that day, RC3 was due at six months.
+    let b = open_case(&w, "WORK2", 300).await;
+    w.must(
+        "returnRecord",
+        "case { stage }",
+        json!({ "caseId": b.case, "returnedOn": days_ago(200), "unplanned": true }),
+    )
+    .await;
+    // C: a goal due in five days, and D3 awaiting the nominated officer since today.
+    let c = open_case(&w, "WORK3", 60).await;
+    let mother = w.must("householdMemberAdd", "householdMember { id }", json!({ "childId": c.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true })).await["householdMember"]["id"].clone();
+    complete_required(&w, &c.case).await;
+    decide(&w, &c.case, "D1", "YES", json!({})).await;
+    complete_required(&w, &c.case).await;
+    classify(&w, &m, &c.case, "RC1", "MEDIUM", 0).await;
+    decide(&w, &c.case, "D2", "YES", json!({})).await;
+    let agreement = w.must("agreementCreate", "agreement { id }", json!({ "caseId": c.case, "parties": [{ "householdMemberId": mother, "strengths": "Synthetic.", "concerns": "Synthetic." }] })).await["agreement"]["id"].clone();
+    let goal = w.must("goalAdd", "goal { id }", json!({ "agreementId": agreement, "householdMemberId": mother, "description": "Synthetic goal.", "steps": "Synthetic.", "responsible": "Mother", "supportOffered": "Synthetic.", "targetDate": days_ago(-5) })).await["goal"]["id"].clone();
+    w.must(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": agreement, "agreedOn": days_ago(0) }),
+    )
+    .await;
+    w.must("goalReview", "goal { id }", json!({ "goalId": goal, "rating": "GREEN", "note": "Synthetic.", "evidence": "Synthetic.", "reviewedOn": days_ago(0) })).await;
+    w.must("serviceAdd", "service { id }", json!({ "caseId": c.case, "serviceType": "PARENTING_SUPPORT", "provider": "Synthetic provider", "needLevel": "HIGH", "startsOn": days_ago(5), "status": "ACTIVE" })).await;
+    w.must(
+        "supportPlanUpdate",
+        "supportPlan { id }",
+        json!({ "caseId": c.case, "contingencyPlan": "Synthetic.", "trustedAdult": "Synthetic" }),
+    )
+    .await;
+    complete_required(&w, &c.case).await;
+    w.must(
+        "goalsStageComplete",
+        "case { stage }",
+        json!({ "caseId": c.case }),
+    )
+    .await;
+    classify(&w, &m, &c.case, "RC2", "LOW", 0).await;
+    complete_required(&w, &c.case).await;
+    let d3 = decide(&w, &c.case, "D3", "YES", json!({})).await;
+    assert_eq!(d3["decision"]["approvalStatus"], "PENDING");
+
+    let rc3_due = (chrono::Utc::now().date_naive() - chrono::Duration::days(200))
+        .checked_add_months(chrono::Months::new(6))
+        .unwrap()
+        .to_string();
+    let expected = vec![
+        ("SUPPORT_ENDING".to_owned(), days_ago(200), b.case.clone()),
+        ("RC3_DUE".to_owned(), rc3_due, b.case.clone()),
+        ("REVIEW_DUE".to_owned(), days_ago(3), a.case.clone()),
+        ("APPROVAL_AWAITED".to_owned(), days_ago(0), c.case.clone()),
+        ("GOAL_TARGET".to_owned(), days_ago(-5), c.case.clone()),
+    ];
+    assert_eq!(worklist(&m, json!({})).await, expected);
+    let first = m.ok(WORKLIST, json!({ "first": 2 })).await["worklist"].clone();
+    assert_eq!(first["totalCount"], 5);
+    assert_eq!(first["nodes"][0]["overdue"], true);
+    assert_eq!(first["nodes"][0]["daysOverdue"], 200);
+    let rest = m
+        .ok(
+            WORKLIST,
+            json!({ "first": 10, "after": first["pageInfo"]["endCursor"] }),
+        )
+        .await["worklist"]["nodes"]
+        .clone();
+    assert_eq!(rest.as_array().unwrap().len(), 3, "{rest:#}");
+    assert_eq!(rest[0]["kind"], "REVIEW_DUE");
+    assert_eq!(rest[1]["recordId"], d3["decision"]["id"]);
+    assert_eq!(rest[2]["recordId"], goal);
+    assert_eq!(rest[2]["daysOverdue"], -5);
+
+    // Narrowing: the horizon, kinds, teams, the caller's own cases.
+    assert_eq!(
+        worklist(&m, json!({ "withinDays": 0 })).await,
+        expected[..4]
+    );
+    assert_eq!(
+        worklist(&m, json!({ "kinds": ["RC3_DUE"] })).await,
+        expected[1..2]
+    );
+    assert_eq!(worklist(&m, json!({ "teams": ["South"] })).await, []);
+    assert_eq!(worklist(&w, json!({ "mine": true })).await, expected);
+    assert_eq!(worklist(&m, json!({ "mine": true })).await, []);
+    // Done things leave the list: RC3 agreed, D3 approved.
+    classify(&w, &m, &b.case, "RC3", "LOW", 0).await;
+    o.must(
+        "decisionApprove",
+        "decision { approvalStatus }",
+        json!({ "decisionId": d3["decision"]["id"] }),
+    )
+    .await;
+    let kinds: Vec<String> = worklist(&m, json!({}))
+        .await
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
+    assert_eq!(kinds, ["SUPPORT_ENDING", "REVIEW_DUE", "GOAL_TARGET"]);
+    // Child-level: a data analyst may not see worklists; a bad horizon is a user error.
+    let analyst = app
+        .caller("201", &["data_analyst"])
+        .gql(WORKLIST, json!({}))
+        .await;
+    assert_eq!(analyst["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let bad = m.gql(WORKLIST, json!({ "f": { "withinDays": 400 } })).await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad:#}"
+    );
+    // Another LA's manager sees none of it.
+    assert_eq!(
+        worklist(&app.caller("202", &["team_manager"]), json!({})).await,
+        []
+    );
 }

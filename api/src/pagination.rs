@@ -157,15 +157,15 @@ fn decode_cursor(c: &str) -> Option<String> {
     String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()
 }
 
-/// A page of an already-loaded list ordered by ascending `key` (a row id), so cursors stay valid
-/// when rows are added.
-pub fn page_of<T: OutputType>(
+/// A page of an already-loaded list ordered by ascending `key` (a row id, or any key whose text
+/// form reads back), so cursors stay valid when rows are added.
+pub fn page_of<T: OutputType, K: Ord + ToString + std::str::FromStr>(
     items: Vec<T>,
-    key: impl Fn(&T) -> i64,
+    key: impl Fn(&T) -> K,
     page: &Page,
 ) -> ApiResult<Conn<T>> {
     let total = items.len() as i64;
-    let at: Option<i64> = match &page.cursor {
+    let at: Option<K> = match &page.cursor {
         Some(c) => Some(
             c.parse()
                 .map_err(|_| ApiError::BadInput("invalid cursor".to_owned()))?,
@@ -176,7 +176,7 @@ pub fn page_of<T: OutputType>(
     let (selected, has_prev, has_next): (Vec<T>, bool, bool) = if page.backward {
         let mut before: Vec<T> = items
             .into_iter()
-            .filter(|i| at.is_none_or(|c| key(i) < c))
+            .filter(|i| at.as_ref().is_none_or(|c| key(i) < *c))
             .collect();
         let has_prev = before.len() > limit;
         let selected = before.split_off(before.len().saturating_sub(limit));
@@ -184,7 +184,7 @@ pub fn page_of<T: OutputType>(
     } else {
         let mut after: Vec<T> = items
             .into_iter()
-            .filter(|i| at.is_none_or(|c| key(i) > c))
+            .filter(|i| at.as_ref().is_none_or(|c| key(i) > *c))
             .collect();
         let has_next = after.len() > limit;
         after.truncate(limit);

@@ -6,5 +6,6 @@ pub mod aggregates;
 pub mod calculator;
 pub mod facts;
 pub mod resolvers;
+pub mod worklists;
 
 pub use resolvers::InsightQuery;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use entities::case_fact;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -12,9 +12,13 @@ use super::aggregates::{
     ServiceCount, StageTime,
 };
 use super::calculator::{self, CostSet, Estimate, Inputs};
+use super::worklists::{self, WorkItem, WorkItemKind};
+use crate::cases::types::Case;
 use crate::context::ContextExt;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
+use crate::ids::{ActorId, DecisionId, GoalId};
+use crate::pagination::{Conn, Page, page_of};
 use crate::scalars::Date;
 
 /// Insight queries.
@@ -238,8 +242,125 @@ impl Insight {
     }
 }
 
+/// Which work items: every list narrows; overdue items are always included.
+#[derive(InputObject)]
+pub struct WorklistFilter {
+    /// Cases allocated to these workers (`Me.actorId` values).
+    pub worker_ids: Option<Vec<ID>>,
+    /// Cases allocated to the caller (with `workerIds`: as well as theirs).
+    #[graphql(default = false)]
+    pub mine: bool,
+    /// Cases of these teams.
+    pub teams: Option<Vec<String>>,
+    /// These kinds of item.
+    pub kinds: Option<Vec<WorkItemKind>>,
+    /// Items due within this many days from today as well as those overdue (0–365).
+    #[graphql(default = 14)]
+    pub within_days: i32,
+}
+
+impl Default for WorklistFilter {
+    fn default() -> Self {
+        Self {
+            worker_ids: None,
+            mine: false,
+            teams: None,
+            kinds: None,
+            within_days: 14,
+        }
+    }
+}
+
+/// Something due or overdue on a case.
+pub struct WorkItemNode(WorkItem);
+
+/// Something due or overdue on an active case.
+#[Object(name = "WorkItem")]
+impl WorkItemNode {
+    /// What is due.
+    async fn kind(&self) -> WorkItemKind {
+        self.0.kind
+    }
+    /// When it is (or was) due.
+    async fn due_on(&self) -> Date {
+        Date(self.0.due_on)
+    }
+    /// Days past due (0 on the day; negative: days still to go).
+    async fn days_overdue(&self) -> i64 {
+        (crate::cases::service::today() - self.0.due_on).num_days()
+    }
+    /// Whether the due date has passed.
+    async fn overdue(&self) -> bool {
+        self.0.due_on < crate::cases::service::today()
+    }
+    /// The case.
+    async fn case(&self, ctx: &Context<'_>) -> Case {
+        Case(ctx.seen(self.0.case.clone()))
+    }
+    /// The goal (`GOAL_TARGET`) or decision (`APPROVAL_AWAITED`) the item is about.
+    async fn record_id(&self) -> Option<ID> {
+        self.0.record.map(|(table, id)| match table {
+            "goal" => GoalId(id).to_global(),
+            _ => DecisionId(id).to_global(),
+        })
+    }
+}
+
 #[Object]
 impl InsightQuery {
+    /// What is due or overdue on the LA's active cases, most urgent first: by due date (the most
+    /// overdue first), then decisions awaiting approval, reviews, RC3, support, goals. Items:
+    /// the case's next review date; a current goal's target date; RC3 six months after the
+    /// return home until one is agreed; support after the return ending (its last service's end)
+    /// before the months the LA requires (`LocalAuthority.supportMonths`); a decision awaiting
+    /// approval since the day it was made. Filter by worker and team for a worker's or a team's
+    /// list.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn worklist(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<WorklistFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<WorkItemNode>> {
+        let actor = ctx.reader()?;
+        let page = Page::new(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        if !(0..=365).contains(&f.within_days) {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["filter", "withinDays"],
+                "between 0 and 365 days",
+            )
+            .into());
+        }
+        let mut workers = f
+            .worker_ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| ActorId::from_input(id, &["filter", "workerIds"]).map(|a| a.0))
+                    .collect::<ApiResult<Vec<i64>>>()
+            })
+            .transpose()?;
+        if f.mine {
+            workers.get_or_insert_with(Vec::new).push(actor.actor_id);
+        }
+        let filter = worklists::WorklistFilter {
+            workers,
+            teams: f.teams,
+            kinds: f.kinds,
+            due_by: crate::cases::service::today() + chrono::Duration::days(f.within_days.into()),
+        };
+        let db = ctx.db()?;
+        let la = crate::tenancy::service::get(db, actor.la_id).await?;
+        let support = crate::tenancy::service::settings(&la).support_months;
+        let items = worklists::worklist(db, actor, &filter, support).await?;
+        let nodes = items.into_iter().map(WorkItemNode).collect();
+        Ok(page_of(nodes, |n: &WorkItemNode| n.0.key(), &page)?)
+    }
+
     /// The aggregates of the caller's LA, with the definitions of the statutory returns (see
     /// each field of `Insight`). Needs scope `aggregates:read`; data analysts see small counts
     /// withheld. `asOf` (default today) is the date follow-up windows must have ended by.

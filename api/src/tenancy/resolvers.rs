@@ -52,6 +52,24 @@ pub struct LocalAuthoritySettingsUpdateInput {
     pub clear_sustained_risk_policy: bool,
     /// Working days looked after from which D3 = yes needs nominated-officer approval (0–260).
     pub d3_approval_working_days: Option<i64>,
+    /// Months of support after a return home the LA requires (6–24).
+    pub support_months: Option<u32>,
+    /// The LA's unit costs for the savings calculator; replaces the previous ones whole (omit a
+    /// cost to use the published one).
+    pub unit_costs: Option<UnitCostsInput>,
+}
+
+/// An LA's unit costs, in pounds.
+#[derive(InputObject)]
+pub struct UnitCostsInput {
+    /// Cost of one child re-entering care.
+    pub reentry: Option<f64>,
+    /// Support per family with high needs.
+    pub high_need_support: Option<f64>,
+    /// … medium needs.
+    pub medium_need_support: Option<f64>,
+    /// … low needs.
+    pub low_need_support: Option<f64>,
 }
 
 crate::payload!(
@@ -110,6 +128,13 @@ impl TenancyMutation {
                     input.sustained_risk_months.map(Some)
                 },
                 d3_approval_working_days: input.d3_approval_working_days,
+                support_months: input.support_months,
+                unit_costs: input.unit_costs.map(|c| service::UnitCosts {
+                    reentry: c.reentry,
+                    high_need_support: c.high_need_support,
+                    medium_need_support: c.medium_need_support,
+                    low_need_support: c.low_need_support,
+                }),
             };
             let la =
                 service::update_settings(ctx.db()?, actor, input.expected_version, change).await?;

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, OptionExt};
 
 /// An LA's policy settings, stored as JSON on the LA row.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct LaSettings {
     /// Labels of the four risk levels, lowest first.
     pub risk_level_labels: [String; 4],
@@ -23,6 +23,27 @@ pub struct LaSettings {
     pub sustained_risk_months: Option<u32>,
     /// Working days looked after from which D3 needs nominated-officer approval.
     pub d3_approval_working_days: i64,
+    /// Months of support after a return home the LA requires (the framework's minimum is 6;
+    /// many LAs require 12): worklists flag support ending sooner.
+    pub support_months: u32,
+    /// The LA's own unit costs for the savings calculator (pounds); the published set's where
+    /// absent.
+    pub unit_costs: UnitCosts,
+}
+
+/// An LA's unit costs for the cost-and-savings calculator, in pounds; each `None` falls back to
+/// the published set chosen.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UnitCosts {
+    /// Cost of one child re-entering care.
+    pub reentry: Option<f64>,
+    /// Support per family with high needs.
+    pub high_need_support: Option<f64>,
+    /// … medium needs.
+    pub medium_need_support: Option<f64>,
+    /// … low needs.
+    pub low_need_support: Option<f64>,
 }
 
 impl Default for LaSettings {
@@ -31,6 +52,8 @@ impl Default for LaSettings {
             risk_level_labels: ["Low", "Medium", "High", "Very high"].map(str::to_owned),
             sustained_risk_months: None,
             d3_approval_working_days: 20,
+            support_months: 6,
+            unit_costs: UnitCosts::default(),
         }
     }
 }
@@ -198,6 +221,10 @@ pub struct SettingsChange {
     pub sustained_risk_months: Option<Option<u32>>,
     /// New approval threshold in working days.
     pub d3_approval_working_days: Option<i64>,
+    /// New months of support required after a return.
+    pub support_months: Option<u32>,
+    /// New unit costs (replacing the old ones whole).
+    pub unit_costs: Option<UnitCosts>,
 }
 
 /// Updates the caller's LA settings (version-checked).
@@ -249,6 +276,34 @@ pub async fn update_settings(
             ));
         }
         s.d3_approval_working_days = days;
+    }
+    if let Some(months) = change.support_months {
+        if !(6..=24).contains(&months) {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["supportMonths"],
+                "between 6 (the framework's minimum) and 24 months",
+            ));
+        }
+        s.support_months = months;
+    }
+    if let Some(costs) = change.unit_costs {
+        let named = [
+            (costs.reentry, "reentry"),
+            (costs.high_need_support, "highNeedSupport"),
+            (costs.medium_need_support, "mediumNeedSupport"),
+            (costs.low_need_support, "lowNeedSupport"),
+        ];
+        for (cost, field) in named {
+            if cost.is_some_and(|c| !(c.is_finite() && c > 0.0 && c < 10_000_000.0)) {
+                return Err(ApiError::user(
+                    UserErrorCode::Invalid,
+                    &["unitCosts", field],
+                    "a cost in pounds above 0 and below 10,000,000",
+                ));
+            }
+        }
+        s.unit_costs = costs;
     }
     let value =
         serde_json::to_value(s).map_err(|e| ApiError::internal(format!("settings: {e}")))?;

@@ -40,6 +40,41 @@ impl LocalAuthority {
     async fn sustained_risk_months(&self) -> Option<u32> {
         super::service::settings(&self.0).sustained_risk_months
     }
+    /// Months of support after a return home the LA requires (6 by default); worklists flag
+    /// support ending sooner.
+    async fn support_months(&self) -> u32 {
+        super::service::settings(&self.0).support_months
+    }
+    /// The LA's unit costs for the savings calculator, in pounds (null: the published figure).
+    async fn unit_costs(&self) -> UnitCosts {
+        UnitCosts(super::service::settings(&self.0).unit_costs)
+    }
+}
+
+/// An LA's unit costs for the savings calculator, in pounds; null where the published figure
+/// applies.
+pub struct UnitCosts(pub super::service::UnitCosts);
+
+/// An LA's unit costs for the savings calculator, in pounds; null where the published figure
+/// applies.
+#[Object]
+impl UnitCosts {
+    /// Cost of one child re-entering care.
+    async fn reentry(&self) -> Option<f64> {
+        self.0.reentry
+    }
+    /// Support per family with high needs.
+    async fn high_need_support(&self) -> Option<f64> {
+        self.0.high_need_support
+    }
+    /// … medium needs.
+    async fn medium_need_support(&self) -> Option<f64> {
+        self.0.medium_need_support
+    }
+    /// … low needs.
+    async fn low_need_support(&self) -> Option<f64> {
+        self.0.low_need_support
+    }
 }
 
 /// The caller.
