@@ -136,6 +136,52 @@ async fn aggregates_follow_the_records() {
         "{bad:#}"
     );
 
+    // The savings calculator fills in the LA's own figures: two children home in the last 12
+    // months, no services recorded (low need); no return is 12 months old, so the breakdown rate
+    // must be given. The LA's unit costs come before the published ones.
+    let savings = "query($i: SavingsInput!) { reunificationSavings(input: $i) { returns supportCost costOfBreakdownsAvoided netSaving fromRecords } }";
+    let refused = analyst
+        .gql(savings, json!({ "i": { "targetRate": 0.25 } }))
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused:#}"
+    );
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("breakdown rate")
+    );
+    let admin = app.caller("201", &["la_admin"]);
+    admin
+        .must(
+            "localAuthoritySettingsUpdate",
+            "localAuthority { unitCosts { reentry lowNeedSupport highNeedSupport } supportMonths }",
+            json!({ "unitCosts": { "reentry": 100000.0, "lowNeedSupport": 2000.0 }, "supportMonths": 12 }),
+        )
+        .await;
+    admin
+        .refused(
+            "localAuthoritySettingsUpdate",
+            "localAuthority { id }",
+            json!({ "unitCosts": { "reentry": -1.0 } }),
+            "INVALID",
+        )
+        .await;
+    let e = analyst
+        .ok(
+            savings,
+            json!({ "i": { "targetRate": 0.25, "breakdownRate": 0.5 } }),
+        )
+        .await["reunificationSavings"]
+        .clone();
+    assert_eq!(
+        e,
+        json!({ "returns": 2.0, "supportCost": 4000.0, "costOfBreakdownsAvoided": 50000.0,
+                "netSaving": 46000.0, "fromRecords": ["returns"] })
+    );
+
     // The facts are derived: dropped, `migrate` builds them again, and the figures are the same.
     let facts = app.scalar("SELECT COUNT(*) FROM case_fact").await;
     assert_eq!(facts, 3);

@@ -787,6 +787,54 @@ fn outcomes_after_return(
     follow_ups(g, p)
 }
 
+// ----- the LA's own figures for the savings calculator -----
+
+/// What an LA's records say about its returns home, for the savings calculator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// Children returning home (E4A/E4B, last per child) in the 12 months to the as-of date, by
+    /// the highest need level of their family's services (high, medium, low; none recorded
+    /// counts as low).
+    pub returns: [i64; 3],
+    /// Of every child whose 12-month window after their last return has ended, the share who
+    /// re-entered care within it; `None` when there is none.
+    pub breakdown_rate: Option<f64>,
+}
+
+/// The LA's measured returns by need level and breakdown rate.
+pub fn measured(facts: &[Fact], as_of: NaiveDate) -> ApiResult<Measured> {
+    let year = Query {
+        from: as_of
+            .checked_sub_months(chrono::Months::new(12))
+            .map(|d| d + chrono::Days::new(1)),
+        to: Some(as_of),
+        as_of,
+        ..Query::default()
+    };
+    let mut returns = [0; 3];
+    for f in last_returns(&year, facts) {
+        let highest = list::<ServiceFact>(&f.services)?
+            .iter()
+            .filter(|s| s.4 != "DECLINED")
+            .filter_map(|s| NeedLevel::from_db(&s.1).ok())
+            .min()
+            .unwrap_or(NeedLevel::Low);
+        returns[highest as usize] += 1;
+    }
+    let all = Query {
+        as_of,
+        ..Query::default()
+    };
+    let breakdown_rate = reentries(&all, Presentation::default(), facts)
+        .iter()
+        .find(|w| w.months == 12)
+        .and_then(|w| w.rate);
+    Ok(Measured {
+        returns,
+        breakdown_rate,
+    })
+}
+
 // ----- use of the framework -----
 
 /// How fully one stage's practice actions were done.
@@ -1252,6 +1300,27 @@ mod tests {
                 (Stage::Assessment, 1, 5, 3)
             ]
         );
+    }
+
+    #[test]
+    fn the_las_own_figures_for_the_calculator() {
+        let mut facts = returns_fixture();
+        facts[1].services = serde_json::json!([
+            ["RESPITE", "HIGH", "2025-01-01", null, "DECLINED"],
+            ["OTHER", "MEDIUM", "2025-01-01", null, "ACTIVE"]
+        ])
+        .to_string();
+        // As of 1 March 2025: the year from 2 March 2024 holds children 1 (last return
+        // unplanned in January, medium need) and 4 (February, no services: low); child 2 went
+        // home on 1 March. Only child 4's 12-month outcome is known (it re-entered).
+        let m = measured(&facts, d(2025, 3, 1)).unwrap();
+        assert_eq!(m.returns, [0, 1, 2]);
+        assert_eq!(m.breakdown_rate, Some(1.0));
+        // A year later every child's outcome is known: children 2 and 4 of 3 re-entered.
+        let m = measured(&facts, d(2026, 3, 1)).unwrap();
+        assert_eq!(m.returns, [0, 0, 0]);
+        assert_eq!(m.breakdown_rate, Some(2.0 / 3.0));
+        assert_eq!(measured(&[], d(2026, 3, 1)).unwrap().breakdown_rate, None);
     }
 
     #[test]

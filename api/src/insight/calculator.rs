@@ -64,6 +64,8 @@ pub struct Estimate {
     pub break_even_rate: f64,
     /// Failed returns avoided at the break-even rate.
     pub break_even_breakdowns_avoided: f64,
+    /// The inputs taken from the LA's records rather than given: `returns`, `breakdownRate`.
+    pub from_records: Vec<String>,
 }
 
 /// Runs the calculator; the message names the input at fault.
@@ -113,6 +115,7 @@ pub fn calculate(inputs: &Inputs) -> Result<Estimate, (&'static str, String)> {
         break_even_reduction,
         break_even_rate: breakdown - break_even_reduction,
         break_even_breakdowns_avoided: returns * break_even_reduction,
+        from_records: Vec::new(),
     })
 }
 

@@ -6,6 +6,7 @@ pub mod aggregates;
 pub mod calculator;
 pub mod facts;
 pub mod resolvers;
+pub mod service;
 pub mod worklists;
 
 pub use resolvers::InsightQuery;

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use entities::case_fact;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::aggregates::{
     self as agg, AGE_BANDS, CaseCount, DecisionCount, DecisionTime, Dimension, FollowUp,
     FrameworkUse, GoalCount, Presentation, Query, ReturnCount, RiskLevelCount, RiskMovement,
     ServiceCount, StageTime,
 };
-use super::calculator::{self, CostSet, Estimate, Inputs};
+use super::calculator::{CostSet, Estimate};
+use super::service;
 use super::worklists::{self, WorkItem, WorkItemKind};
 use crate::cases::types::Case;
 use crate::context::ContextExt;
@@ -25,20 +25,27 @@ use crate::scalars::Date;
 #[derive(Default)]
 pub struct InsightQuery;
 
-/// Inputs of the cost-and-savings calculator.
+/// Inputs of the cost-and-savings calculator. What is omitted comes from the LA: its returns
+/// and breakdown rate as its records measure them, its unit costs
+/// (`LocalAuthority.unitCosts`), then the published set.
 #[derive(InputObject)]
 pub struct SavingsInput {
-    /// Children returning home per year from families with high support needs.
-    pub high_need_returns: f64,
+    /// Children returning home per year from families with high support needs (default: the
+    /// LA's returns home in the last 12 months whose family's highest service need level was
+    /// high; all three default together).
+    pub high_need_returns: Option<f64>,
     /// … with medium support needs.
-    pub medium_need_returns: f64,
-    /// … with low support needs.
-    pub low_need_returns: f64,
-    /// Share of returns that break down now, 0 to 1 (for example 0.47).
-    pub breakdown_rate: f64,
+    pub medium_need_returns: Option<f64>,
+    /// … with low support needs (default: low, or no services recorded).
+    pub low_need_returns: Option<f64>,
+    /// Share of returns that break down now, 0 to 1 (for example 0.47). Default: the LA's
+    /// re-entry to care within 12 months of children's last return home, over every child whose
+    /// 12 months have passed.
+    pub breakdown_rate: Option<f64>,
     /// Share of returns that would break down with support, 0 to 1.
     pub target_rate: f64,
-    /// The published unit costs to use where none are given (default the 2024 set).
+    /// The published unit costs to use where neither the input nor the LA gives one (default the
+    /// 2024 set).
     pub cost_set: Option<CostSet>,
     /// Cost of one child re-entering care, in pounds.
     pub reentry_cost: Option<f64>,
@@ -377,11 +384,7 @@ impl InsightQuery {
         let query = filter
             .unwrap_or_default()
             .into_query(group_by.unwrap_or_default(), as_of)?;
-        let facts = case_fact::Entity::find()
-            .filter(case_fact::Column::LaId.eq(actor.la_id))
-            .all(ctx.db()?)
-            .await
-            .map_err(ApiError::from)?;
+        let facts = service::facts(ctx.db()?, actor).await?;
         Ok(Insight {
             facts: Arc::new(facts),
             query,
@@ -395,32 +398,31 @@ impl InsightQuery {
     /// The cost-and-savings calculator (NSPCC, after Holmes 2014 and Sussex 2024): the cost of
     /// supporting every returning family, the cost of the failed returns avoided at the target
     /// breakdown rate, the net saving, and the fall in breakdowns at which support pays for
-    /// itself (`breakEvenReduction` = support cost ÷ (returns × cost of a re-entry)). Needs scope
-    /// `aggregates:read`.
+    /// itself (`breakEvenReduction` = support cost ÷ (returns × cost of a re-entry)). Inputs
+    /// left out come from the LA's records and settings (`fromRecords` names those measured).
+    /// Needs scope `aggregates:read`.
     async fn reunification_savings(
         &self,
         ctx: &Context<'_>,
         input: SavingsInput,
     ) -> Result<Estimate> {
-        ctx.analyst()?;
-        let inputs = Inputs {
+        let actor = ctx.analyst()?;
+        let request = service::SavingsRequest {
             returns: [
                 input.high_need_returns,
                 input.medium_need_returns,
                 input.low_need_returns,
             ],
+            breakdown_rate: input.breakdown_rate,
+            target_rate: input.target_rate,
+            cost_set: input.cost_set,
+            reentry_cost: input.reentry_cost,
             support_cost: [
                 input.high_need_support_cost,
                 input.medium_need_support_cost,
                 input.low_need_support_cost,
             ],
-            reentry_cost: input.reentry_cost,
-            cost_set: input.cost_set.unwrap_or(CostSet::Published2024),
-            breakdown_rate: input.breakdown_rate,
-            target_rate: input.target_rate,
         };
-        calculator::calculate(&inputs).map_err(|(field, message)| {
-            ApiError::user(UserErrorCode::Invalid, &["input", field], message).into()
-        })
+        Ok(service::savings(ctx.db()?, actor, request).await?)
     }
 }

@@ -1,0 +1,91 @@
+//! Insight reads: an LA's case facts, and the savings calculator with the LA's own figures and
+//! unit costs filling what the caller leaves out.
+
+use entities::case_fact;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::aggregates;
+use super::calculator::{self, CostSet, Estimate, Inputs};
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, UserErrorCode};
+
+/// The case facts of the caller's LA.
+pub async fn facts(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Vec<case_fact::Model>> {
+    Ok(case_fact::Entity::find()
+        .filter(case_fact::Column::LaId.eq(actor.la_id))
+        .all(db)
+        .await?)
+}
+
+/// A savings estimate asked for; `None` means "the LA's own".
+#[derive(Debug, Clone)]
+pub struct SavingsRequest {
+    /// Returns per year by need level (high, medium, low): all three or none.
+    pub returns: [Option<f64>; 3],
+    /// The breakdown rate now.
+    pub breakdown_rate: Option<f64>,
+    /// The breakdown rate with support.
+    pub target_rate: f64,
+    /// The published set for costs neither given nor set by the LA.
+    pub cost_set: Option<CostSet>,
+    /// Cost of a re-entry.
+    pub reentry_cost: Option<f64>,
+    /// Support cost per family by need level (high, medium, low).
+    pub support_cost: [Option<f64>; 3],
+}
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::user(UserErrorCode::Invalid, &["input", field], message)
+}
+
+/// Runs the calculator: given figures first, then the LA's measured returns and breakdown rate
+/// and its unit costs, then the published set. `fromRecords` names what was measured.
+pub async fn savings(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    req: SavingsRequest,
+) -> ApiResult<Estimate> {
+    let la = crate::tenancy::service::get(db, actor.la_id).await?;
+    let costs = crate::tenancy::service::settings(&la).unit_costs;
+    let given = req.returns.iter().filter(|r| r.is_some()).count();
+    if given != 0 && given != 3 {
+        return Err(invalid(
+            "highNeedReturns",
+            "give returns for all three need levels, or none to use the LA's own",
+        ));
+    }
+    let mut from_records = Vec::new();
+    let mut returns = req.returns.map(Option::unwrap_or_default);
+    let mut breakdown_rate = req.breakdown_rate.unwrap_or_default();
+    if given == 0 || req.breakdown_rate.is_none() {
+        let m = aggregates::measured(&facts(db, actor).await?, crate::cases::service::today())?;
+        if given == 0 {
+            from_records.push("returns".to_owned());
+            returns = m.returns.map(|n| n as f64);
+        }
+        if req.breakdown_rate.is_none() {
+            from_records.push("breakdownRate".to_owned());
+            breakdown_rate = m.breakdown_rate.ok_or_else(|| {
+                invalid(
+                    "breakdownRate",
+                    "the LA has no return home 12 months old yet: give a breakdown rate",
+                )
+            })?;
+        }
+    }
+    let inputs = Inputs {
+        returns,
+        support_cost: [
+            req.support_cost[0].or(costs.high_need_support),
+            req.support_cost[1].or(costs.medium_need_support),
+            req.support_cost[2].or(costs.low_need_support),
+        ],
+        reentry_cost: req.reentry_cost.or(costs.reentry),
+        cost_set: req.cost_set.unwrap_or(CostSet::Published2024),
+        breakdown_rate,
+        target_rate: req.target_rate,
+    };
+    calculator::calculate(&inputs)
+        .map(|e| Estimate { from_records, ..e })
+        .map_err(|(field, message)| invalid(field, &message))
+}
