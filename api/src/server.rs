@@ -228,6 +228,8 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
+        .route("/exports/episodes.csv", get(export_episodes))
+        .route("/exports/insight.jsonl", get(export_insight))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz));
     if config.mode == Mode::Development {
@@ -695,6 +697,215 @@ async fn traced(state: AppState, headers: HeaderMap, batch: BatchRequest, rid: S
             Err(resp) => return resp,
         };
         execute(state, actor, batch, rid).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// The gate of an export: a bearer token, the rate limit, the caller's right to it (a refusal is
+/// audited), and an `EXPORT` audit row naming the export, committed before any data is sent.
+async fn export_gate(
+    state: &AppState,
+    headers: &HeaderMap,
+    rid: &str,
+    name: &str,
+    allowed: impl FnOnce(&Actor) -> crate::error::ApiResult<()>,
+) -> Result<Actor, Response> {
+    let span = tracing::Span::current();
+    let trace_id = crate::telemetry::trace_id(&span, headers);
+    let Some(actor) = authenticate(state, headers, rid, trace_id).await? else {
+        return Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "a bearer token is required",
+            rid,
+        ));
+    };
+    let caller = format!(
+        "{}:{}",
+        actor.la_id,
+        actor.client_id.as_deref().unwrap_or(&actor.subject)
+    );
+    if let limited @ Verdict::Limited { retry_after, .. } = state.rate.charge(&caller, 1) {
+        let mut resp = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!("too many requests; retry in {retry_after} s"),
+            rid,
+        );
+        limited.write_headers(resp.headers_mut());
+        return Err(resp);
+    }
+    actor.trail.set_operation(name);
+    let refusal = allowed(&actor).err();
+    if refusal.is_some() {
+        actor.trail.denied(name, audit::Action::Export);
+    }
+    let internal = || {
+        error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+            rid,
+        )
+    };
+    let written = async {
+        let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout).await?;
+        if refusal.is_none() {
+            let la = audit::Record::bare("local_authority", actor.la_id);
+            audit::changed(&tx, &actor, audit::Action::Export, la, &[name]).await?;
+        }
+        audit::flush(&tx, &actor).await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::ApiError>(())
+    }
+    .await;
+    if let Err(e) = written {
+        let _ = e.into_graphql();
+        return Err(internal());
+    }
+    match refusal {
+        Some(crate::error::ApiError::Forbidden(m)) => {
+            Err(error_response(StatusCode::FORBIDDEN, "FORBIDDEN", m, rid))
+        }
+        Some(other) => {
+            let _ = other.into_graphql();
+            Err(internal())
+        }
+        None => Ok(actor),
+    }
+}
+
+/// A streamed export's response.
+fn streamed<S>(content_type: &'static str, file: &str, rid: &str, body: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    let mut resp = axum::body::Body::from_stream(body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        h.insert("x-request-id", v);
+    }
+    resp
+}
+
+/// `GET /exports/episodes.csv`: the LA's reunification cases with their episodes of care, in
+/// SSDA903 column names and codes (team managers, nominated officers and LA admins).
+async fn export_episodes(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let rid = request_id();
+    let span = crate::telemetry::request_span(&headers, &rid);
+    async move {
+        let actor = match export_gate(&state, &headers, &rid, "exportEpisodes", |a| {
+            crate::insight::export::may_export_records(a)
+        })
+        .await
+        {
+            Ok(a) => a,
+            Err(resp) => return resp,
+        };
+        let tx = match db::begin_tenant_read(&state.db, actor.la_id, state.statement_timeout).await
+        {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error.detail = %e, "cannot begin the export transaction");
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                    &rid,
+                );
+            }
+        };
+        let body =
+            crate::insight::export::episodes_csv(tx, actor.la_id, crate::insight::export::PAGE);
+        streamed(
+            "text/csv; charset=utf-8",
+            "reunify-episodes.csv",
+            &rid,
+            body,
+        )
+    }
+    .instrument(span)
+    .await
+}
+
+/// Query parameters of `GET /exports/insight.jsonl`.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InsightParams {
+    from: Option<String>,
+    to: Option<String>,
+    as_of: Option<String>,
+    /// Comma-separated dimensions, e.g. `YEAR,TEAM`.
+    group_by: Option<String>,
+    round_to_nearest_10: Option<bool>,
+}
+
+/// `GET /exports/insight.jsonl?from=&to=&asOf=&groupBy=&roundToNearest10=`: every aggregate as
+/// JSON Lines (scope `aggregates:read`; small counts withheld from data analysts).
+async fn export_insight(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<InsightParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let rid = request_id();
+    let span = crate::telemetry::request_span(&headers, &rid);
+    async move {
+        let bad = |m: &str| error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", m, &rid);
+        let Ok(Query(params)) = params else {
+            return bad("the query string does not parse");
+        };
+        let query = match crate::insight::export::parse_query(
+            params.from.as_deref(),
+            params.to.as_deref(),
+            params.as_of.as_deref(),
+            params.group_by.as_deref(),
+        ) {
+            Ok(q) => q,
+            Err(m) => return bad(&m),
+        };
+        let actor = match export_gate(
+            &state,
+            &headers,
+            &rid,
+            "exportInsight",
+            Actor::require_aggregates,
+        )
+        .await
+        {
+            Ok(a) => a,
+            Err(resp) => return resp,
+        };
+        let facts = async {
+            let tx = db::begin_tenant_read(&state.db, actor.la_id, state.statement_timeout).await?;
+            let facts = crate::insight::service::facts(&tx, &actor).await?;
+            tx.commit().await?;
+            Ok::<_, crate::error::ApiError>(facts)
+        }
+        .await;
+        let facts = match facts {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = e.into_graphql();
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                    &rid,
+                );
+            }
+        };
+        let shown = crate::insight::aggregates::Presentation {
+            suppress: actor.require_read().is_err(),
+            round_to_10: params.round_to_nearest_10.unwrap_or(false),
+        };
+        let body = crate::insight::export::insight_jsonl(facts, query, shown);
+        streamed("application/jsonl", "reunify-insight.jsonl", &rid, body)
     }
     .instrument(span)
     .await

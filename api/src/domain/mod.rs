@@ -30,6 +30,12 @@ macro_rules! db_enum {
         #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($(#[$vm])* $v),+ }
 
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
         impl $name {
             /// Every value, in order.
             pub const ALL: &'static [$name] = &[$($name::$v),+];

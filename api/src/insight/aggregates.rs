@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use async_graphql::{Enum, SimpleObject};
 use chrono::{Datelike, NaiveDate};
 use entities::case_fact::Model as Fact;
+use serde::Serialize;
 
 use super::facts::{
     ChecklistFact, ClassificationFact, DecisionFact, GoalFact, ServiceFact, StageFact, list,
@@ -18,7 +19,8 @@ use crate::domain::{
 use crate::error::ApiResult;
 
 /// What figures can be grouped by (and filtered on).
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Enum, Serialize, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Dimension {
     /// The collection year (1 April to 31 March, as SSDA903), e.g. `2025-26`, of the date the
     /// aggregate counts by (see each aggregate).
@@ -120,7 +122,7 @@ impl Query {
 }
 
 /// One part of a group's key.
-#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+#[derive(SimpleObject, Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct GroupKey {
     /// The dimension.
     pub dimension: Dimension,
@@ -130,7 +132,7 @@ pub struct GroupKey {
 
 /// A count as the caller may see it: null and `suppressed` when it is below 5 for a caller who
 /// sees aggregates only, rounded to the nearest 10 when asked.
-#[derive(SimpleObject, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(SimpleObject, Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     /// The count; null when suppressed.
     pub value: Option<i64>,
@@ -214,7 +216,8 @@ pub fn percentile(sorted: &[i64], p: f64) -> f64 {
 
 /// Days: how many, median, lower and upper quartile. Null (and the count withheld) when fewer
 /// than 5 for a caller who sees aggregates only.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Spread {
     /// How many durations.
     pub count: Count,
@@ -273,7 +276,8 @@ fn selected<'f>(q: &Query, facts: &'f [Fact]) -> impl Iterator<Item = &'f Fact> 
 // ----- cases by stage and status -----
 
 /// Cases in a group.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseCount {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -304,7 +308,8 @@ pub fn cases(q: &Query, p: Presentation, facts: &[Fact]) -> Vec<CaseCount> {
 // ----- time in stage, time to decision -----
 
 /// Days spent in one stage.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct StageTime {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -338,7 +343,8 @@ pub fn stage_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<
 }
 
 /// Days from entering care to a decision.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct DecisionTime {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -383,7 +389,8 @@ pub fn decision_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<V
 // ----- decisions -----
 
 /// Decisions of one kind with one outcome.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct DecisionCount {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -431,7 +438,8 @@ pub fn decisions(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<De
 // ----- risk -----
 
 /// Agreed classifications of one kind at one level.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct RiskLevelCount {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -444,7 +452,8 @@ pub struct RiskLevelCount {
 }
 
 /// How risk moved between two classifications of the same case.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct RiskMovement {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -535,7 +544,8 @@ pub fn risk_movement(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
 // ----- goals -----
 
 /// Goals that fell due, and how many were met on time.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct GoalCount {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -581,7 +591,8 @@ pub fn goals(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<GoalCo
 // ----- support -----
 
 /// Services of one type at one need level.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceCount {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -629,7 +640,8 @@ pub fn services(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<Ser
 }
 
 /// Families supported for at least a number of months after the return.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct FollowUp {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -691,7 +703,8 @@ fn follow_ups(g: Groups<BTreeMap<i32, (i64, i64)>>, p: Presentation) -> Vec<Foll
 // ----- returns home and what followed -----
 
 /// Returns home in a group.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct ReturnCount {
     /// The group.
     pub key: Vec<GroupKey>,
@@ -838,7 +851,8 @@ pub fn measured(facts: &[Fact], as_of: NaiveDate) -> ApiResult<Measured> {
 // ----- use of the framework -----
 
 /// How fully one stage's practice actions were done.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct FrameworkUse {
     /// The group.
     pub key: Vec<GroupKey>,

@@ -4,6 +4,7 @@
 
 pub mod aggregates;
 pub mod calculator;
+pub mod export;
 pub mod facts;
 pub mod resolvers;
 pub mod service;
