@@ -33,6 +33,32 @@ pub enum Command {
     SeedDemo,
     /// Remove the records of children past their retention date and not on legal hold.
     Purge(PurgeArgs),
+    /// Print every aggregate as JSON Lines across LAs (the operator's cross-LA figures; small
+    /// counts are withheld as for publication).
+    Insight(InsightArgs),
+}
+
+/// Arguments of `reunify insight`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InsightArgs {
+    /// DfE codes of the LAs to include (repeat); every LA when omitted.
+    #[arg(long = "la")]
+    pub las: Vec<String>,
+    /// First day of the period (`YYYY-MM-DD`).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of the period (`YYYY-MM-DD`).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The date figures are taken on (`YYYY-MM-DD`); today when omitted.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Dimensions to group by, comma-separated (e.g. `YEAR,LEGAL_STATUS`).
+    #[arg(long)]
+    pub group_by: Option<String>,
+    /// Round counts to the nearest 10.
+    #[arg(long)]
+    pub round_to_nearest_10: bool,
 }
 
 /// Arguments of `reunify purge`.

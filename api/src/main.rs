@@ -83,6 +83,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::Insight(args) => {
+            use std::io::Write as _;
+            let query = api::insight::export::parse_query(
+                args.from.as_deref(),
+                args.to.as_deref(),
+                args.as_of.as_deref(),
+                args.group_by.as_deref(),
+            )
+            .map_err(|m| anyhow::anyhow!("{m}"))?;
+            let db = api::server::connect(&config, Arc::default()).await?;
+            let only = (!args.las.is_empty()).then_some(args.las.as_slice());
+            let facts = api::insight::service::facts_of_las(&db, only, config.statement_timeout())
+                .await
+                .map_err(|e| anyhow::anyhow!("reading the case facts failed: {e:?}"))?;
+            let shown = api::insight::aggregates::Presentation {
+                suppress: true,
+                round_to_10: args.round_to_nearest_10,
+            };
+            let mut out = std::io::stdout().lock();
+            let mut lines =
+                std::pin::pin!(api::insight::export::insight_jsonl(facts, query, shown));
+            while let Some(chunk) = futures_util::StreamExt::next(&mut lines).await {
+                out.write_all(&chunk?)?;
+            }
+            Ok(())
+        }
         Command::Purge(args) => {
             let db = api::server::connect(&config, Arc::default()).await?;
             let today = args.today.unwrap_or_else(api::cases::service::today);

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
+mod insight;
+
 #[derive(Parser)]
 #[command(name = "reunify-bench", about)]
 struct Cli {
@@ -29,6 +31,8 @@ struct Cli {
 enum Scenario {
     /// Live updates: subscriptions, fan-out and delivery latency.
     Live(LiveArgs),
+    /// Aggregates and worklists over a seeded PostgreSQL database of many LAs.
+    Insight(insight::InsightArgs),
 }
 
 #[derive(clap::Args)]
@@ -69,7 +73,11 @@ impl Drop for Server {
 }
 
 impl Server {
-    async fn start(binary: PathBuf, database_url: String) -> anyhow::Result<Server> {
+    async fn start(
+        binary: PathBuf,
+        database_url: String,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -83,6 +91,7 @@ impl Server {
             ("RUST_LOG", "warn"),
         ]
         .iter()
+        .chain(extra)
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
         let child = Command::new(&binary)
@@ -230,7 +239,7 @@ async fn live(args: LiveArgs) -> anyhow::Result<String> {
     } else {
         "SQLite"
     };
-    let server = Server::start(args.binary.clone(), url).await?;
+    let server = Server::start(args.binary.clone(), url, &[]).await?;
     let token = server.token("social_worker")?;
     let cases: Vec<String> = server
         .graphql(&token, "{ cases(first: 50) { nodes { id } } }", json!({}))
@@ -354,6 +363,10 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Live(args) => {
             let out = args.out.clone();
             (live(args).await?, out)
+        }
+        Scenario::Insight(args) => {
+            let out = args.out.clone();
+            (insight::run(args).await?, out)
         }
     };
     print!("{table}");

@@ -1,8 +1,11 @@
 //! Insight reads: an LA's case facts, and the savings calculator with the LA's own figures and
 //! unit costs filling what the caller leaves out.
 
-use entities::case_fact;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entities::{case_fact, local_authority};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 
 use super::aggregates;
 use super::calculator::{self, CostSet, Estimate, Inputs};
@@ -15,6 +18,42 @@ pub async fn facts(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Vec<ca
         .filter(case_fact::Column::LaId.eq(actor.la_id))
         .all(db)
         .await?)
+}
+
+/// The case facts of every LA (or of the LAs given), each LA read under its own tenant in one
+/// read transaction: cross-LA figures for the operator (`reunify insight --all-las`), never
+/// reachable through the API, where every caller belongs to one LA.
+pub async fn facts_of_las(
+    pool: &DatabaseConnection,
+    only: Option<&[String]>,
+    statement_timeout: std::time::Duration,
+) -> ApiResult<Vec<case_fact::Model>> {
+    let mut las = local_authority::Entity::find()
+        .order_by_asc(local_authority::Column::DfeCode)
+        .all(pool)
+        .await?;
+    if let Some(codes) = only {
+        if let Some(missing) = codes
+            .iter()
+            .find(|c| !las.iter().any(|l| &l.dfe_code == *c))
+        {
+            return Err(ApiError::BadInput(format!("no LA with DfE code {missing}")));
+        }
+        las.retain(|l| codes.contains(&l.dfe_code));
+    }
+    let txn = pool.begin().await?;
+    let mut all = Vec::new();
+    for la in las {
+        crate::db::set_tenant(&txn, la.id, Some(statement_timeout)).await?;
+        all.extend(
+            case_fact::Entity::find()
+                .filter(case_fact::Column::LaId.eq(la.id))
+                .all(&txn)
+                .await?,
+        );
+    }
+    txn.commit().await?;
+    Ok(all)
 }
 
 /// A savings estimate asked for; `None` means "the LA's own".
