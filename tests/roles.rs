@@ -38,7 +38,7 @@ const WRITERS: &[&str] = &[
 ];
 
 /// The table: operation → roles allowed (with the scopes `reunify token` gives each role).
-const TABLE: [(&str, &[&str]); 15] = [
+const TABLE: [(&str, &[&str]); 19] = [
     ("me", &ROLES),
     ("read a case", READERS),
     ("list cases", READERS),
@@ -63,7 +63,37 @@ const TABLE: [(&str, &[&str]); 15] = [
         "use the savings calculator",
         &["team_manager", "nominated_officer", "data_analyst"],
     ),
+    (
+        "read aggregates",
+        &["team_manager", "nominated_officer", "data_analyst"],
+    ),
+    ("read worklists", READERS),
+    (
+        "export cases as CSV",
+        &["team_manager", "nominated_officer", "la_admin"],
+    ),
+    (
+        "export aggregates as JSON Lines",
+        &["team_manager", "nominated_officer", "data_analyst"],
+    ),
 ];
+
+/// A GET of an export, as a GraphQL-shaped body: `{"data": {}}` when it is sent, the error body
+/// otherwise.
+async fn export(app: &TestApp, c: &Caller, path: &str) -> Value {
+    let resp = app
+        .http()
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    if resp.status().is_success() {
+        json!({ "data": {} })
+    } else {
+        resp.json().await.unwrap()
+    }
+}
 
 /// Whether a response is a success: no top-level errors and no user errors in any payload.
 fn allowed(body: &Value) -> bool {
@@ -222,6 +252,15 @@ async fn every_role_may_do_exactly_what_the_table_says() {
                         json!({ "id": case.child }),
                     )
                     .await
+                }
+                "read aggregates" => {
+                    c.gql("{ insight { returns { children { value } } } }", json!({}))
+                        .await
+                }
+                "read worklists" => c.gql("{ worklist { totalCount } }", json!({})).await,
+                "export cases as CSV" => export(&app, &c, "/exports/episodes.csv").await,
+                "export aggregates as JSON Lines" => {
+                    export(&app, &c, "/exports/insight.jsonl").await
                 }
                 other => unreachable!("{other}"),
             };

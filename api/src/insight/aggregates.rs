@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_graphql::{Enum, SimpleObject};
 use chrono::{Datelike, NaiveDate};
-use entities::case_fact::Model as Fact;
 use serde::Serialize;
 
 use super::facts::{
-    ChecklistFact, ClassificationFact, DecisionFact, GoalFact, ServiceFact, StageFact, list,
+    CaseFacts as Fact, ChecklistFact, ClassificationFact, DecisionFact, GoalFact, ServiceFact,
+    StageFact,
 };
 use crate::domain::dates::add_months;
 use crate::domain::{
@@ -323,11 +323,11 @@ pub struct StageTime {
 pub fn stage_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<StageTime>> {
     let mut g: Groups<BTreeMap<Stage, Vec<i64>>> = Groups::new(q);
     for f in selected(q, facts) {
-        for StageFact(stage, entered, completed) in list::<StageFact>(&f.stages)? {
-            let Some(done) = completed else { continue };
+        for StageFact(stage, entered, completed) in &f.stages {
+            let Some(done) = *completed else { continue };
             if let Some(acc) = g.at(f, done) {
-                let days = (done - entered).num_days();
-                acc.entry(Stage::from_db(&stage)?).or_default().push(days);
+                let days = (done - *entered).num_days();
+                acc.entry(Stage::from_db(stage)?).or_default().push(days);
             }
         }
     }
@@ -360,11 +360,11 @@ pub fn decision_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<V
     let mut g: Groups<BTreeMap<DecisionKind, Vec<i64>>> = Groups::new(q);
     for f in selected(q, facts) {
         let mut first: BTreeMap<DecisionKind, NaiveDate> = BTreeMap::new();
-        for DecisionFact(kind, _, on, _) in list::<DecisionFact>(&f.decisions)? {
-            let kind = DecisionKind::from_db(&kind)?;
+        for DecisionFact(kind, _, on, _) in &f.decisions {
+            let kind = DecisionKind::from_db(kind)?;
             if kind != DecisionKind::Closure {
-                let at = first.entry(kind).or_insert(on);
-                *at = (*at).min(on);
+                let at = first.entry(kind).or_insert(*on);
+                *at = (*at).min(*on);
             }
         }
         for (kind, on) in first {
@@ -409,16 +409,16 @@ pub struct DecisionCount {
 pub fn decisions(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<DecisionCount>> {
     let mut g: Groups<BTreeMap<(DecisionKind, DecisionOutcome), (i64, i64)>> = Groups::new(q);
     for f in selected(q, facts) {
-        for DecisionFact(kind, outcome, on, approval) in list::<DecisionFact>(&f.decisions)? {
-            if let Some(acc) = g.at(f, on) {
+        for DecisionFact(kind, outcome, on, approval) in &f.decisions {
+            if let Some(acc) = g.at(f, *on) {
                 let n = acc
                     .entry((
-                        DecisionKind::from_db(&kind)?,
-                        DecisionOutcome::from_db(&outcome)?,
+                        DecisionKind::from_db(kind)?,
+                        DecisionOutcome::from_db(outcome)?,
                     ))
                     .or_default();
                 n.0 += 1;
-                n.1 += i64::from(approval == "PENDING");
+                n.1 += i64::from(approval.as_str() == "PENDING");
             }
         }
     }
@@ -472,12 +472,12 @@ pub struct RiskMovement {
 /// The latest agreed classification of each kind per case.
 fn latest_classifications(f: &Fact) -> ApiResult<BTreeMap<ClassificationKind, (i32, NaiveDate)>> {
     let mut latest = BTreeMap::new();
-    for ClassificationFact(kind, level, on) in list::<ClassificationFact>(&f.classifications)? {
+    for ClassificationFact(kind, level, on) in &f.classifications {
         let at = latest
-            .entry(ClassificationKind::from_db(&kind)?)
-            .or_insert((level, on));
-        if on >= at.1 {
-            *at = (level, on);
+            .entry(ClassificationKind::from_db(kind)?)
+            .or_insert((*level, *on));
+        if *on >= at.1 {
+            *at = (*level, *on);
         }
     }
     Ok(latest)
@@ -565,12 +565,13 @@ pub struct GoalCount {
 pub fn goals(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<GoalCount>> {
     let mut g: Groups<[i64; 3]> = Groups::new(q);
     for f in selected(q, facts) {
-        for GoalFact(original, _, status, green_since) in list::<GoalFact>(&f.goals)? {
-            if status == "WITHDRAWN" || original > q.as_of {
+        for GoalFact(original, _, status, green_since) in &f.goals {
+            let original = *original;
+            if status.as_str() == "WITHDRAWN" || original > q.as_of {
                 continue;
             }
             if let Some(acc) = g.at(f, original) {
-                let met = status == "MET";
+                let met = status.as_str() == "MET";
                 acc[0] += 1;
                 acc[1] += i64::from(met);
                 acc[2] += i64::from(met && green_since.is_some_and(|d| d <= original));
@@ -612,14 +613,15 @@ pub fn services(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<Ser
     type ByService = BTreeMap<(ServiceType, NeedLevel), (i64, BTreeSet<i64>)>;
     let mut g: Groups<ByService> = Groups::new(q);
     for f in selected(q, facts) {
-        for ServiceFact(kind, need, starts, ends, status) in list::<ServiceFact>(&f.services)? {
-            let running = status != "DECLINED"
+        for ServiceFact(kind, need, starts, ends, status) in &f.services {
+            let starts = *starts;
+            let running = status.as_str() != "DECLINED"
                 && q.to.is_none_or(|to| starts <= to)
                 && q.from.is_none_or(|from| ends.is_none_or(|e| e >= from));
             if running {
                 let acc = g.map.entry(q.key(f, starts)).or_default();
                 let n = acc
-                    .entry((ServiceType::from_db(&kind)?, NeedLevel::from_db(&need)?))
+                    .entry((ServiceType::from_db(kind)?, NeedLevel::from_db(need)?))
                     .or_default();
                 n.0 += 1;
                 n.1.insert(f.case_id);
@@ -665,8 +667,8 @@ pub fn support_duration(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult
         let Some(returned) = f.return_on else {
             continue;
         };
-        let services = list::<ServiceFact>(&f.services)?;
-        let until = services
+        let until = f
+            .services
             .iter()
             .filter(|s| s.4 != "DECLINED")
             .map(|s| s.3.unwrap_or(q.as_of).min(q.as_of))
@@ -826,7 +828,8 @@ pub fn measured(facts: &[Fact], as_of: NaiveDate) -> ApiResult<Measured> {
     };
     let mut returns = [0; 3];
     for f in last_returns(&year, facts) {
-        let highest = list::<ServiceFact>(&f.services)?
+        let highest = f
+            .services
             .iter()
             .filter(|s| s.4 != "DECLINED")
             .filter_map(|s| NeedLevel::from_db(&s.1).ok())
@@ -880,11 +883,11 @@ pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
             continue;
         }
         let acc = g.map.entry(q.key(f, f.opened_on)).or_default();
-        for ChecklistFact(stage, done, total) in list::<ChecklistFact>(&f.checklist)? {
-            let n = acc.entry(Stage::from_db(&stage)?).or_default();
+        for ChecklistFact(stage, done, total) in &f.checklist {
+            let n = acc.entry(Stage::from_db(stage)?).or_default();
             n[0] += 1;
-            n[1] += total;
-            n[2] += done;
+            n[1] += *total;
+            n[2] += *done;
         }
     }
     Ok(g.finish(|key, acc| {
@@ -904,14 +907,19 @@ pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entities::case_fact::Model as Row;
+
+    fn read(rows: Vec<Row>) -> Vec<Fact> {
+        rows.into_iter().map(|r| Fact::read(r).unwrap()).collect()
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
     /// A case of child `child` in IDENTIFICATION, team North, opened 1 May 2024.
-    fn fact(case_id: i64, child_id: i64) -> Fact {
-        Fact {
+    fn fact(case_id: i64, child_id: i64) -> Row {
+        Row {
             id: case_id,
             la_id: 1,
             case_id,
@@ -943,7 +951,7 @@ mod tests {
         }
     }
 
-    fn went_home(mut f: Fact, on: NaiveDate, exit: Option<&str>, back: Option<NaiveDate>) -> Fact {
+    fn went_home(mut f: Row, on: NaiveDate, exit: Option<&str>, back: Option<NaiveDate>) -> Row {
         f.stage = "RETURN_AND_SUPPORT".into();
         f.return_on = Some(on);
         f.return_type = Some(
@@ -981,7 +989,7 @@ mod tests {
     /// goes home in March 2025 and re-enters in June 2025 (next year, within 12 but not 3
     /// months); child 3 is placed with parents (not a return home); child 4 goes home and is back
     /// within three weeks.
-    fn returns_fixture() -> Vec<Fact> {
+    fn returns_fixture() -> Vec<Row> {
         let mut second = went_home(fact(2, 1), d(2025, 1, 10), Some("E4B"), None);
         second.attempt_number = 2;
         vec![
@@ -1001,7 +1009,7 @@ mod tests {
 
     #[test]
     fn returns_count_each_child_once_by_its_last_return() {
-        let facts = returns_fixture();
+        let facts = read(returns_fixture());
         let r = returns(&fy(2024), EXACT, &facts);
         assert_eq!(r.len(), 1);
         assert_eq!(
@@ -1043,7 +1051,7 @@ mod tests {
 
     #[test]
     fn reentry_counts_in_the_year_of_the_return() {
-        let facts = returns_fixture();
+        let facts = read(returns_fixture());
         // 3 months: children 1 (last return 10 Jan 2025), 2 and 4; only child 4 back within 3
         // months (child 2's 15 June is past 1 June). 12 months: children 2 and 4.
         assert_eq!(
@@ -1069,12 +1077,13 @@ mod tests {
     #[test]
     fn small_counts_are_withheld_from_analysts_and_rounded_on_request() {
         // Six children home in team North, two in team South.
-        let mut facts: Vec<Fact> = (1..=8)
+        let mut rows: Vec<Row> = (1..=8)
             .map(|i| went_home(fact(i, i), d(2024, 7, 1), Some("E4A"), None))
             .collect();
-        for f in &mut facts[6..] {
+        for f in &mut rows[6..] {
             f.team = Some("South".into());
         }
+        let facts = read(rows);
         let mut q = fy(2024);
         q.group_by = vec![Dimension::Team];
         let analyst = Presentation {
@@ -1121,7 +1130,7 @@ mod tests {
 
     #[test]
     fn times_in_stage_and_to_decisions() {
-        let facts: Vec<Fact> = [10, 20, 30, 40, 100]
+        let facts: Vec<Row> = [10, 20, 30, 40, 100]
             .iter()
             .enumerate()
             .map(|(i, days)| {
@@ -1144,6 +1153,7 @@ mod tests {
                 f
             })
             .collect();
+        let facts = read(facts);
         let q = fy(2024);
         let t = stage_times(&q, EXACT, &facts).unwrap();
         assert_eq!(t.len(), 2);
@@ -1237,7 +1247,7 @@ mod tests {
             serde_json::json!([["PARENTING_SUPPORT", "HIGH", "2024-07-01", null, "ACTIVE"]])
                 .to_string();
         b.checklist = serde_json::json!([["IDENTIFICATION", 1, 2]]).to_string();
-        let facts = vec![a, b];
+        let facts = read(vec![a, b]);
         let q = fy(2024);
 
         let levels: Vec<(ClassificationKind, i32, i64)> = risk_levels(&q, EXACT, &facts)
@@ -1327,6 +1337,7 @@ mod tests {
         // As of 1 March 2025: the year from 2 March 2024 holds children 1 (last return
         // unplanned in January, medium need) and 4 (February, no services: low); child 2 went
         // home on 1 March. Only child 4's 12-month outcome is known (it re-entered).
+        let facts = read(facts);
         let m = measured(&facts, d(2025, 3, 1)).unwrap();
         assert_eq!(m.returns, [0, 1, 2]);
         assert_eq!(m.breakdown_rate, Some(1.0));
@@ -1348,7 +1359,7 @@ mod tests {
         closed_in.closed_on = Some(d(2024, 6, 1));
         let mut later = fact(3, 3);
         later.opened_on = d(2025, 5, 1);
-        let facts = vec![closed_early, closed_in, later, fact(4, 4)];
+        let facts = read(vec![closed_early, closed_in, later, fact(4, 4)]);
         let mut q = fy(2024);
         q.group_by = vec![Dimension::Stage, Dimension::Status];
         let c: Vec<(String, String, i64)> = cases(&q, EXACT, &facts)

@@ -74,6 +74,48 @@ pub struct ServiceFact(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistFact(pub String, pub i64, pub i64);
 
+/// A fact row with its list columns read once (every aggregate walks them).
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    /// The row (its list columns emptied once read).
+    pub row: case_fact::Model,
+    /// The stages the case entered.
+    pub stages: Vec<StageFact>,
+    /// Its decisions.
+    pub decisions: Vec<DecisionFact>,
+    /// Its agreed classifications.
+    pub classifications: Vec<ClassificationFact>,
+    /// Its goals.
+    pub goals: Vec<GoalFact>,
+    /// Its services.
+    pub services: Vec<ServiceFact>,
+    /// Its checklists, per stage.
+    pub checklist: Vec<ChecklistFact>,
+}
+
+impl CaseFacts {
+    /// Reads a row's list columns.
+    pub fn read(mut row: case_fact::Model) -> ApiResult<Self> {
+        let take = |s: &mut String| std::mem::take(s);
+        Ok(Self {
+            stages: list(&take(&mut row.stages))?,
+            decisions: list(&take(&mut row.decisions))?,
+            classifications: list(&take(&mut row.classifications))?,
+            goals: list(&take(&mut row.goals))?,
+            services: list(&take(&mut row.services))?,
+            checklist: list(&take(&mut row.checklist))?,
+            row,
+        })
+    }
+}
+
+impl std::ops::Deref for CaseFacts {
+    type Target = case_fact::Model;
+    fn deref(&self) -> &case_fact::Model {
+        &self.row
+    }
+}
+
 /// Reads one of the JSON list columns; a row that does not parse is a defect, reported as such.
 pub fn list<T: DeserializeOwned>(column: &str) -> ApiResult<Vec<T>> {
     serde_json::from_str(column).map_err(|_| ApiError::internal("a case fact does not parse"))

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use entities::case_fact;
 
 use super::aggregates::{
     self as agg, AGE_BANDS, CaseCount, DecisionCount, DecisionTime, Dimension, FollowUp,
@@ -154,7 +153,7 @@ impl InsightFilter {
 
 /// The aggregates over one filter and grouping (see `insight`).
 pub struct Insight {
-    facts: Arc<Vec<case_fact::Model>>,
+    facts: Arc<Vec<super::facts::CaseFacts>>,
     query: Query,
     shown: Presentation,
 }

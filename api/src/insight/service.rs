@@ -4,30 +4,34 @@
 use entities::{case_fact, local_authority};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use super::aggregates;
 use super::calculator::{self, CostSet, Estimate, Inputs};
+use super::facts::CaseFacts;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
 /// The case facts of the caller's LA.
-pub async fn facts(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Vec<case_fact::Model>> {
-    Ok(case_fact::Entity::find()
+pub async fn facts(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Vec<CaseFacts>> {
+    case_fact::Entity::find()
         .filter(case_fact::Column::LaId.eq(actor.la_id))
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(CaseFacts::read)
+        .collect()
 }
 
-/// The case facts of every LA (or of the LAs given), each LA read under its own tenant in one
-/// read transaction: cross-LA figures for the operator (`reunify insight --all-las`), never
-/// reachable through the API, where every caller belongs to one LA.
+/// The case facts of every LA (or of the LAs given), each LA read under its own tenant: cross-LA
+/// figures for the operator (`reunify insight --all-las`), never reachable through the API, where
+/// every caller belongs to one LA. The LAs are shared among as many read transactions as there
+/// are cores (each LA's facts come from one snapshot).
 pub async fn facts_of_las(
     pool: &DatabaseConnection,
     only: Option<&[String]>,
     statement_timeout: std::time::Duration,
-) -> ApiResult<Vec<case_fact::Model>> {
+) -> ApiResult<Vec<CaseFacts>> {
     let mut las = local_authority::Entity::find()
         .order_by_asc(local_authority::Column::DfeCode)
         .all(pool)
@@ -41,18 +45,39 @@ pub async fn facts_of_las(
         }
         las.retain(|l| codes.contains(&l.dfe_code));
     }
-    let txn = pool.begin().await?;
+    let ids: Vec<i64> = las.iter().map(|l| l.id).collect();
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let tasks: Vec<_> = ids
+        .chunks(ids.len().div_ceil(workers).max(1))
+        .map(|chunk| tokio::spawn(facts_of(pool.clone(), chunk.to_vec(), statement_timeout)))
+        .collect();
     let mut all = Vec::new();
-    for la in las {
-        crate::db::set_tenant(&txn, la.id, Some(statement_timeout)).await?;
+    for task in tasks {
         all.extend(
-            case_fact::Entity::find()
-                .filter(case_fact::Column::LaId.eq(la.id))
-                .all(&txn)
-                .await?,
+            task.await
+                .map_err(|_| ApiError::internal("a reader of case facts stopped"))??,
         );
     }
-    txn.commit().await?;
+    Ok(all)
+}
+
+async fn facts_of(
+    pool: DatabaseConnection,
+    las: Vec<i64>,
+    statement_timeout: std::time::Duration,
+) -> ApiResult<Vec<CaseFacts>> {
+    let mut all = Vec::new();
+    for la in las {
+        let txn = crate::db::begin_tenant_read(&pool, la, statement_timeout).await?;
+        for row in case_fact::Entity::find()
+            .filter(case_fact::Column::LaId.eq(la))
+            .all(&txn)
+            .await?
+        {
+            all.push(CaseFacts::read(row)?);
+        }
+        txn.commit().await?;
+    }
     Ok(all)
 }
 

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entities::{case_fact, decision, goal, parental_agreement, reunification_case as case};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::facts::{ClassificationFact, ServiceFact, list};
+use super::facts::{CaseFacts, ServiceFact};
 use crate::auth::Actor;
 use crate::domain::dates::add_months;
 use crate::domain::{AgreementStatus, ApprovalStatus, CaseStatus, GoalStatus, Stage};
@@ -168,18 +168,17 @@ pub async fn worklist(
             .all(db)
             .await?;
         for f in home {
+            let f = CaseFacts::read(f)?;
             let Some(returned) = f.return_on else {
                 continue;
             };
-            let agreed_rc3 = list::<ClassificationFact>(&f.classifications)?
-                .iter()
-                .any(|c| c.0 == "RC3");
+            let agreed_rc3 = f.classifications.iter().any(|c| c.0 == "RC3");
             let rc3_on = add_months(returned, 6);
             if wants(WorkItemKind::Rc3Due) && !agreed_rc3 && rc3_on <= filter.due_by {
                 due.push((WorkItemKind::Rc3Due, rc3_on, f.case_id, None));
             }
             if wants(WorkItemKind::SupportEnding)
-                && let Some(ends) = support_ends(&list::<ServiceFact>(&f.services)?, returned)
+                && let Some(ends) = support_ends(&f.services, returned)
                 && ends < add_months(returned, support_months)
                 && ends <= filter.due_by
             {
