@@ -469,12 +469,24 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
         la_ids.push(la.id);
     }
     let seeding = Instant::now();
-    let mut rng = Rng(0x5eed_cafe_f00d_0001);
-    let mut tables = Tables::new();
-    for la in &la_ids {
-        seed_la(&db, &mut tables, *la, args.cases, today, &mut rng).await?;
+    let existing = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COUNT(*)::bigint FROM reunification_case",
+        ))
+        .await?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    // A database seeded by an earlier run is reused as it is (rerunning after a change).
+    if existing == 0 {
+        let mut rng = Rng(0x5eed_cafe_f00d_0001);
+        let mut tables = Tables::new();
+        for la in &la_ids {
+            seed_la(&db, &mut tables, *la, args.cases, today, &mut rng).await?;
+        }
+        tables.flush(&db).await?;
     }
-    tables.flush(&db).await?;
     for table in [
         "child",
         "care_episode",
@@ -618,15 +630,22 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
     ));
 
     let mut table = String::new();
+    let seeded_note = if existing == 0 {
+        format!(
+            "Seeded {} cases in {:.1} s",
+            codes.len() * args.cases,
+            seeded.as_secs_f64()
+        )
+    } else {
+        format!("Reused {existing} cases seeded earlier")
+    };
     writeln!(
         table,
         "# insight: {} LAs × {} cases (PostgreSQL, release build)\n\n\
-         Seeded {} cases in {:.1} s; case facts built for {built} cases in {:.1} s.\n\
+         {seeded_note}; case facts built for {built} cases in {:.1} s.\n\
          Per-LA rows: {} runs on each of {} LAs over HTTP (server and client on this machine).\n",
         codes.len(),
         args.cases,
-        codes.len() * args.cases,
-        seeded.as_secs_f64(),
         facts_time.as_secs_f64(),
         args.runs,
         args.sample,

@@ -36,6 +36,16 @@ macro_rules! db_enum {
             }
         }
 
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                match s.as_ref() {
+                    $($s => Ok($name::$v),)+
+                    other => Err(serde::de::Error::unknown_variant(other, &[$($s),+])),
+                }
+            }
+        }
+
         impl $name {
             /// Every value, in order.
             pub const ALL: &'static [$name] = &[$($name::$v),+];

@@ -14,7 +14,8 @@ use super::facts::{
 };
 use crate::domain::dates::add_months;
 use crate::domain::{
-    ClassificationKind, DecisionKind, DecisionOutcome, NeedLevel, ServiceType, Stage,
+    ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, GoalStatus, NeedLevel,
+    ServiceStatus, ServiceType, Stage,
 };
 use crate::error::ApiResult;
 
@@ -327,7 +328,7 @@ pub fn stage_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<
             let Some(done) = *completed else { continue };
             if let Some(acc) = g.at(f, done) {
                 let days = (done - *entered).num_days();
-                acc.entry(Stage::from_db(stage)?).or_default().push(days);
+                acc.entry(*stage).or_default().push(days);
             }
         }
     }
@@ -361,7 +362,7 @@ pub fn decision_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<V
     for f in selected(q, facts) {
         let mut first: BTreeMap<DecisionKind, NaiveDate> = BTreeMap::new();
         for DecisionFact(kind, _, on, _) in &f.decisions {
-            let kind = DecisionKind::from_db(kind)?;
+            let kind = *kind;
             if kind != DecisionKind::Closure {
                 let at = first.entry(kind).or_insert(*on);
                 *at = (*at).min(*on);
@@ -411,14 +412,9 @@ pub fn decisions(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<De
     for f in selected(q, facts) {
         for DecisionFact(kind, outcome, on, approval) in &f.decisions {
             if let Some(acc) = g.at(f, *on) {
-                let n = acc
-                    .entry((
-                        DecisionKind::from_db(kind)?,
-                        DecisionOutcome::from_db(outcome)?,
-                    ))
-                    .or_default();
+                let n = acc.entry((*kind, *outcome)).or_default();
                 n.0 += 1;
-                n.1 += i64::from(approval.as_str() == "PENDING");
+                n.1 += i64::from(*approval == ApprovalStatus::Pending);
             }
         }
     }
@@ -473,9 +469,7 @@ pub struct RiskMovement {
 fn latest_classifications(f: &Fact) -> ApiResult<BTreeMap<ClassificationKind, (i32, NaiveDate)>> {
     let mut latest = BTreeMap::new();
     for ClassificationFact(kind, level, on) in &f.classifications {
-        let at = latest
-            .entry(ClassificationKind::from_db(kind)?)
-            .or_insert((*level, *on));
+        let at = latest.entry(*kind).or_insert((*level, *on));
         if *on >= at.1 {
             *at = (*level, *on);
         }
@@ -567,11 +561,11 @@ pub fn goals(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<GoalCo
     for f in selected(q, facts) {
         for GoalFact(original, _, status, green_since) in &f.goals {
             let original = *original;
-            if status.as_str() == "WITHDRAWN" || original > q.as_of {
+            if *status == GoalStatus::Withdrawn || original > q.as_of {
                 continue;
             }
             if let Some(acc) = g.at(f, original) {
-                let met = status.as_str() == "MET";
+                let met = *status == GoalStatus::Met;
                 acc[0] += 1;
                 acc[1] += i64::from(met);
                 acc[2] += i64::from(met && green_since.is_some_and(|d| d <= original));
@@ -615,14 +609,12 @@ pub fn services(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<Ser
     for f in selected(q, facts) {
         for ServiceFact(kind, need, starts, ends, status) in &f.services {
             let starts = *starts;
-            let running = status.as_str() != "DECLINED"
+            let running = *status != ServiceStatus::Declined
                 && q.to.is_none_or(|to| starts <= to)
                 && q.from.is_none_or(|from| ends.is_none_or(|e| e >= from));
             if running {
                 let acc = g.map.entry(q.key(f, starts)).or_default();
-                let n = acc
-                    .entry((ServiceType::from_db(kind)?, NeedLevel::from_db(need)?))
-                    .or_default();
+                let n = acc.entry((*kind, *need)).or_default();
                 n.0 += 1;
                 n.1.insert(f.case_id);
             }
@@ -670,7 +662,7 @@ pub fn support_duration(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult
         let until = f
             .services
             .iter()
-            .filter(|s| s.4 != "DECLINED")
+            .filter(|s| s.4 != ServiceStatus::Declined)
             .map(|s| s.3.unwrap_or(q.as_of).min(q.as_of))
             .max();
         for months in [6, 12] {
@@ -831,8 +823,8 @@ pub fn measured(facts: &[Fact], as_of: NaiveDate) -> ApiResult<Measured> {
         let highest = f
             .services
             .iter()
-            .filter(|s| s.4 != "DECLINED")
-            .filter_map(|s| NeedLevel::from_db(&s.1).ok())
+            .filter(|s| s.4 != ServiceStatus::Declined)
+            .map(|s| s.1)
             .min()
             .unwrap_or(NeedLevel::Low);
         returns[highest as usize] += 1;
@@ -884,7 +876,7 @@ pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
         }
         let acc = g.map.entry(q.key(f, f.opened_on)).or_default();
         for ChecklistFact(stage, done, total) in &f.checklist {
-            let n = acc.entry(Stage::from_db(stage)?).or_default();
+            let n = acc.entry(*stage).or_default();
             n[0] += 1;
             n[1] += *total;
             n[2] += *done;

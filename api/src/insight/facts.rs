@@ -17,11 +17,16 @@ use sea_orm::{
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::domain::dates::age_on;
+use crate::domain::{
+    ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, GoalStatus, NeedLevel,
+    ServiceStatus, ServiceType, Stage,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::events::PendingEvent;
 
 /// The version of the definitions below; rows built with an older one are rebuilt on migrate.
-pub const DEFINITION: i32 = 1;
+/// 2: dates stored as day numbers, codes read straight into their types.
+pub const DEFINITION: i32 = 2;
 
 /// The records whose changes can change a case's facts (visits, views, factors and the like
 /// cannot).
@@ -39,40 +44,102 @@ const RELEVANT: &[&str] = &[
     "checklist_item",
 ];
 
+/// Dates in the list columns: stored as day numbers (days from 1 January of year 1, as
+/// `NaiveDate::num_days_from_ce`), which read back far faster than text; `YYYY-MM-DD` is read too.
+mod day {
+    use chrono::{Datelike as _, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<'a> {
+        Number(i32),
+        Text(&'a str),
+    }
+
+    fn from(raw: Raw<'_>) -> Option<NaiveDate> {
+        match raw {
+            Raw::Number(n) => NaiveDate::from_num_days_from_ce_opt(n),
+            Raw::Text(t) => t.parse().ok(),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(d.num_days_from_ce())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        from(Raw::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("not a date"))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => super::serialize(d, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+            match Option::<Raw<'de>>::deserialize(d)? {
+                None => Ok(None),
+                Some(raw) => from(raw)
+                    .map(Some)
+                    .ok_or_else(|| serde::de::Error::custom("not a date")),
+            }
+        }
+    }
+}
+
 /// A stage the case entered: `(stage, entered on, completed on)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StageFact(pub String, pub NaiveDate, pub Option<NaiveDate>);
+pub struct StageFact(
+    pub Stage,
+    #[serde(with = "day")] pub NaiveDate,
+    #[serde(with = "day::option")] pub Option<NaiveDate>,
+);
 
 /// A decision: `(kind, outcome, decided on, approval status)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecisionFact(pub String, pub String, pub NaiveDate, pub String);
+pub struct DecisionFact(
+    pub DecisionKind,
+    pub DecisionOutcome,
+    #[serde(with = "day")] pub NaiveDate,
+    pub ApprovalStatus,
+);
 
 /// An agreed risk classification: `(kind, level 1–4, agreed on)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClassificationFact(pub String, pub i32, pub NaiveDate);
+pub struct ClassificationFact(
+    pub ClassificationKind,
+    pub i32,
+    #[serde(with = "day")] pub NaiveDate,
+);
 
 /// A goal: `(original target date, current target date, status, green since)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoalFact(
-    pub NaiveDate,
-    pub NaiveDate,
-    pub String,
-    pub Option<NaiveDate>,
+    #[serde(with = "day")] pub NaiveDate,
+    #[serde(with = "day")] pub NaiveDate,
+    pub GoalStatus,
+    #[serde(with = "day::option")] pub Option<NaiveDate>,
 );
 
 /// A service: `(type, need level, starts on, ends on, status)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceFact(
-    pub String,
-    pub String,
-    pub NaiveDate,
-    pub Option<NaiveDate>,
-    pub String,
+    pub ServiceType,
+    pub NeedLevel,
+    #[serde(with = "day")] pub NaiveDate,
+    #[serde(with = "day::option")] pub Option<NaiveDate>,
+    pub ServiceStatus,
 );
 
 /// A stage's checklist: `(stage, items completed, items)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChecklistFact(pub String, pub i64, pub i64);
+pub struct ChecklistFact(pub Stage, pub i64, pub i64);
 
 /// A fact row with its list columns read once (every aggregate walks them).
 #[derive(Debug, Clone)]
@@ -326,54 +393,66 @@ async fn build(
                 .min()
         });
         let stage_facts: Vec<StageFact> = take(&stages, c.id)
-            .map(|s| StageFact(s.stage.clone(), s.entered_on, s.completed_on))
-            .collect();
+            .map(|s| {
+                Ok(StageFact(
+                    Stage::from_db(&s.stage)?,
+                    s.entered_on,
+                    s.completed_on,
+                ))
+            })
+            .collect::<ApiResult<_>>()?;
         let decision_facts: Vec<DecisionFact> = take(&decisions, c.id)
             .map(|d| {
-                DecisionFact(
-                    d.kind.clone(),
-                    d.outcome.clone(),
+                Ok(DecisionFact(
+                    DecisionKind::from_db(&d.kind)?,
+                    DecisionOutcome::from_db(&d.outcome)?,
                     d.decided_on,
-                    d.approval_status.clone(),
-                )
+                    ApprovalStatus::from_db(&d.approval_status)?,
+                ))
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         let classification_facts: Vec<ClassificationFact> = take(&classifications, c.id)
             .filter_map(|r| {
-                r.agreed_on
-                    .map(|on| ClassificationFact(r.kind.clone(), r.level, on))
+                r.agreed_on.map(|on| {
+                    Ok(ClassificationFact(
+                        ClassificationKind::from_db(&r.kind)?,
+                        r.level,
+                        on,
+                    ))
+                })
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         let goal_facts: Vec<GoalFact> = take(&goals, c.id)
             .map(|g| {
-                GoalFact(
+                Ok(GoalFact(
                     first_targets.get(&g.id).copied().unwrap_or(g.target_date),
                     g.target_date,
-                    g.status.clone(),
+                    GoalStatus::from_db(&g.status)?,
                     g.sustained_since,
-                )
+                ))
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         let service_facts: Vec<ServiceFact> = take(&services, c.id)
             .map(|s| {
-                ServiceFact(
-                    s.service_type.clone(),
-                    s.need_level.clone(),
+                Ok(ServiceFact(
+                    ServiceType::from_db(&s.service_type)?,
+                    NeedLevel::from_db(&s.need_level)?,
                     s.starts_on,
                     s.ends_on,
-                    s.status.clone(),
-                )
+                    ServiceStatus::from_db(&s.status)?,
+                ))
             })
-            .collect();
+            .collect::<ApiResult<_>>()?;
         let mut per_stage: Vec<ChecklistFact> = Vec::new();
         for item in take(&checklist, c.id) {
             let done = i64::from(item.completed_on.is_some());
-            match per_stage.iter_mut().find(|f| f.0 == item.stage) {
+            let stage = Stage::from_db(&item.stage)?;
+            match per_stage.iter_mut().find(|f| f.0 == stage) {
                 Some(f) => {
                     f.1 += done;
                     f.2 += 1;
                 }
-                None => per_stage.push(ChecklistFact(item.stage.clone(), done, 1)),
+                None => per_stage.push(ChecklistFact(stage, done, 1)),
             }
         }
         rows.push(case_fact::ActiveModel {

@@ -12,7 +12,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use super::facts::{CaseFacts, ServiceFact};
 use crate::auth::Actor;
 use crate::domain::dates::add_months;
-use crate::domain::{AgreementStatus, ApprovalStatus, CaseStatus, GoalStatus, Stage};
+use crate::domain::{
+    AgreementStatus, ApprovalStatus, CaseStatus, ClassificationKind, GoalStatus, ServiceStatus,
+    Stage,
+};
 use crate::error::ApiResult;
 
 /// What is due.
@@ -172,7 +175,10 @@ pub async fn worklist(
             let Some(returned) = f.return_on else {
                 continue;
             };
-            let agreed_rc3 = f.classifications.iter().any(|c| c.0 == "RC3");
+            let agreed_rc3 = f
+                .classifications
+                .iter()
+                .any(|c| c.0 == ClassificationKind::Rc3);
             let rc3_on = add_months(returned, 6);
             if wants(WorkItemKind::Rc3Due) && !agreed_rc3 && rc3_on <= filter.due_by {
                 due.push((WorkItemKind::Rc3Due, rc3_on, f.case_id, None));
@@ -221,7 +227,7 @@ pub async fn worklist(
 /// the day of the return.
 fn support_ends(services: &[ServiceFact], returned: NaiveDate) -> Option<NaiveDate> {
     let mut last = returned;
-    for s in services.iter().filter(|s| s.4 != "DECLINED") {
+    for s in services.iter().filter(|s| s.4 != ServiceStatus::Declined) {
         match s.3 {
             None => return None,
             Some(end) if end > last => last = end,
@@ -241,11 +247,11 @@ mod tests {
 
     fn service(ends: Option<NaiveDate>, status: &str) -> ServiceFact {
         ServiceFact(
-            "PARENTING_SUPPORT".into(),
-            "HIGH".into(),
+            crate::domain::ServiceType::ParentingSupport,
+            crate::domain::NeedLevel::High,
             d(2025, 1, 1),
             ends,
-            status.into(),
+            ServiceStatus::from_db(status).unwrap(),
         )
     }
 
