@@ -182,6 +182,20 @@ async fn aggregates_follow_the_records() {
                 "netSaving": 46000.0, "fromRecords": ["returns"] })
     );
 
+    // Facts read by column position are the rows the entity reads by name.
+    use sea_orm::{EntityTrait as _, QueryOrder as _};
+    let by_name: Vec<_> = entities::case_fact::Entity::find()
+        .order_by_asc(entities::case_fact::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| api::insight::facts::CaseFacts::read(m).unwrap())
+        .collect();
+    let mut by_position = api::insight::facts::load(&app.db, 1).await.unwrap();
+    by_position.sort_by_key(|f| f.id);
+    assert_eq!(by_position, by_name);
+
     // The facts are derived: dropped, `migrate` builds them again, and the figures are the same.
     let facts = app.scalar("SELECT COUNT(*) FROM case_fact").await;
     assert_eq!(facts, 3);

@@ -11,8 +11,8 @@ use entities::{
     outcome, reunification_case as case, risk_classification, stage_progress, support_service,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait as _, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -142,7 +142,7 @@ pub struct ServiceFact(
 pub struct ChecklistFact(pub Stage, pub i64, pub i64);
 
 /// A fact row with its list columns read once (every aggregate walks them).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CaseFacts {
     /// The row (its list columns emptied once read).
     pub row: case_fact::Model,
@@ -181,6 +181,53 @@ impl std::ops::Deref for CaseFacts {
     fn deref(&self) -> &case_fact::Model {
         &self.row
     }
+}
+
+/// An LA's fact rows, each read with its list columns. The columns are read by position (the
+/// entity's own order, which `find()` selects), not looked up by name for every row: this is the
+/// cross-LA figures' hot path.
+pub async fn load(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<Vec<CaseFacts>> {
+    let statement = case_fact::Entity::find()
+        .filter(case_fact::Column::LaId.eq(la_id))
+        .build(db.get_database_backend());
+    db.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|r| CaseFacts::read(row(r)?))
+        .collect()
+}
+
+fn row(r: &sea_orm::QueryResult) -> Result<case_fact::Model, sea_orm::DbErr> {
+    Ok(case_fact::Model {
+        id: r.try_get_by_index(0)?,
+        la_id: r.try_get_by_index(1)?,
+        case_id: r.try_get_by_index(2)?,
+        child_id: r.try_get_by_index(3)?,
+        definition: r.try_get_by_index(4)?,
+        team: r.try_get_by_index(5)?,
+        worker_id: r.try_get_by_index(6)?,
+        attempt_number: r.try_get_by_index(7)?,
+        stage: r.try_get_by_index(8)?,
+        status: r.try_get_by_index(9)?,
+        opened_on: r.try_get_by_index(10)?,
+        closed_on: r.try_get_by_index(11)?,
+        care_started_on: r.try_get_by_index(12)?,
+        legal_status: r.try_get_by_index(13)?,
+        age_at_open: r.try_get_by_index(14)?,
+        risk_level: r.try_get_by_index(15)?,
+        return_type: r.try_get_by_index(16)?,
+        return_on: r.try_get_by_index(17)?,
+        exit_reason: r.try_get_by_index(18)?,
+        reentered_on: r.try_get_by_index(19)?,
+        closure_reason: r.try_get_by_index(20)?,
+        stages: r.try_get_by_index(21)?,
+        decisions: r.try_get_by_index(22)?,
+        classifications: r.try_get_by_index(23)?,
+        goals: r.try_get_by_index(24)?,
+        services: r.try_get_by_index(25)?,
+        checklist: r.try_get_by_index(26)?,
+        refreshed_at: r.try_get_by_index(27)?,
+    })
 }
 
 /// Reads one of the JSON list columns; a row that does not parse is a defect, reported as such.

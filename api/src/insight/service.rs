@@ -1,10 +1,8 @@
 //! Insight reads: an LA's case facts, and the savings calculator with the LA's own figures and
 //! unit costs filling what the caller leaves out.
 
-use entities::{case_fact, local_authority};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use entities::local_authority;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::aggregates;
 use super::calculator::{self, CostSet, Estimate, Inputs};
@@ -14,13 +12,7 @@ use crate::error::{ApiError, ApiResult, UserErrorCode};
 
 /// The case facts of the caller's LA.
 pub async fn facts(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Vec<CaseFacts>> {
-    case_fact::Entity::find()
-        .filter(case_fact::Column::LaId.eq(actor.la_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(CaseFacts::read)
-        .collect()
+    super::facts::load(db, actor.la_id).await
 }
 
 /// The case facts of every LA (or of the LAs given), each LA read under its own tenant: cross-LA
@@ -69,13 +61,7 @@ async fn facts_of(
     let mut all = Vec::new();
     for la in las {
         let txn = crate::db::begin_tenant_read(&pool, la, statement_timeout).await?;
-        for row in case_fact::Entity::find()
-            .filter(case_fact::Column::LaId.eq(la))
-            .all(&txn)
-            .await?
-        {
-            all.push(CaseFacts::read(row)?);
-        }
+        all.extend(super::facts::load(&txn, la).await?);
         txn.commit().await?;
     }
     Ok(all)
