@@ -26,6 +26,9 @@ pub struct InsightArgs {
     /// Runs of each query per LA sampled.
     #[arg(long, default_value_t = 20)]
     runs: usize,
+    /// Runs of the all-LA figures.
+    #[arg(long, default_value_t = 15)]
+    all_runs: usize,
     /// LAs sampled for the per-LA queries.
     #[arg(long, default_value_t = 5)]
     sample: usize,
@@ -597,12 +600,14 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
     }
     // Every LA at once, in process: read every LA's facts and compute every aggregate.
     let mut all_ms = Vec::new();
+    let mut load_ms = Vec::new();
     let mut lines = 0;
-    for _ in 0..5 {
+    for _ in 0..args.all_runs {
         let t = Instant::now();
         let facts = api::insight::service::facts_of_las(&db, None, Duration::from_secs(30))
             .await
             .map_err(|e| anyhow::anyhow!("all LAs: {e:?}"))?;
+        load_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         let query = api::insight::export::parse_query(None, None, None, Some("YEAR"))
             .map_err(|m| anyhow::anyhow!(m))?;
         let shown = api::insight::aggregates::Presentation {
@@ -621,6 +626,11 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
         all_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     all_ms.sort_by(f64::total_cmp);
+    load_ms.sort_by(f64::total_cmp);
+    rows.push((
+        format!("all {} LAs: reading every LA's facts", codes.len()),
+        load_ms,
+    ));
     rows.push((
         format!(
             "all {} LAs, every aggregate by YEAR (in process, {lines} lines)",

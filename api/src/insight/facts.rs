@@ -48,19 +48,48 @@ const RELEVANT: &[&str] = &[
 /// `NaiveDate::num_days_from_ce`), which read back far faster than text; `YYYY-MM-DD` is read too.
 mod day {
     use chrono::{Datelike as _, NaiveDate};
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw<'a> {
-        Number(i32),
-        Text(&'a str),
+    /// Reads a day number or `YYYY-MM-DD` (a visitor, not an untagged enum: this runs for every
+    /// date of every fact row read).
+    struct Day;
+
+    impl Visitor<'_> for Day {
+        type Value = NaiveDate;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a day number or a YYYY-MM-DD date")
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<NaiveDate, E> {
+            i32::try_from(n)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .ok_or_else(|| E::custom("not a date"))
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<NaiveDate, E> {
+            self.visit_i64(i64::try_from(n).map_err(|_| E::custom("not a date"))?)
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<NaiveDate, E> {
+            s.parse().map_err(|_| E::custom("not a date"))
+        }
     }
 
-    fn from(raw: Raw<'_>) -> Option<NaiveDate> {
-        match raw {
-            Raw::Number(n) => NaiveDate::from_num_days_from_ce_opt(n),
-            Raw::Text(t) => t.parse().ok(),
+    /// As [`Day`], or null.
+    struct MaybeDay;
+
+    impl<'de> Visitor<'de> for MaybeDay {
+        type Value = Option<NaiveDate>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a date or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Day).map(Some)
         }
     }
 
@@ -69,7 +98,7 @@ mod day {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-        from(Raw::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("not a date"))
+        d.deserialize_any(Day)
     }
 
     pub mod option {
@@ -83,12 +112,7 @@ mod day {
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-            match Option::<Raw<'de>>::deserialize(d)? {
-                None => Ok(None),
-                Some(raw) => from(raw)
-                    .map(Some)
-                    .ok_or_else(|| serde::de::Error::custom("not a date")),
-            }
+            d.deserialize_option(MaybeDay)
         }
     }
 }
