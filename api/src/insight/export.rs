@@ -135,30 +135,22 @@ async fn episodes_page(
     let Some(last) = cases.last().map(|c| c.id) else {
         return Ok((Bytes::new(), None));
     };
-    let children: HashMap<i64, child::Model> = child::Entity::find()
-        .filter(child::Column::LaId.eq(la))
-        .filter(child::Column::Id.is_in(cases.iter().map(|c| c.child_id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let episodes: HashMap<i64, care_episode::Model> = care_episode::Entity::find()
-        .filter(care_episode::Column::LaId.eq(la))
-        .filter(care_episode::Column::Id.is_in(cases.iter().map(|c| c.episode_id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    let facts: HashMap<i64, case_fact::Model> = case_fact::Entity::find()
-        .filter(case_fact::Column::LaId.eq(la))
-        .filter(case_fact::Column::CaseId.is_in(cases.iter().map(|c| c.id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|f| (f.case_id, f))
-        .collect();
+    // The page's rows of `$table` whose `$column` is one of `$ids`, by that column.
+    macro_rules! rows_by {
+        ($table:ident, $column:ident, $field:ident, $ids:expr) => {
+            $table::Entity::find()
+                .filter($table::Column::LaId.eq(la))
+                .filter($table::Column::$column.is_in($ids))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|r| (r.$field, r))
+                .collect::<HashMap<i64, $table::Model>>()
+        };
+    }
+    let children = rows_by!(child, Id, id, cases.iter().map(|c| c.child_id));
+    let episodes = rows_by!(care_episode, Id, id, cases.iter().map(|c| c.episode_id));
+    let facts = rows_by!(case_fact, CaseId, case_id, cases.iter().map(|c| c.id));
     let mut w = csv::Writer::from_writer(Vec::with_capacity(cases.len() * 160));
     for c in &cases {
         let (Some(ch), Some(ep)) = (children.get(&c.child_id), episodes.get(&c.episode_id)) else {
