@@ -103,6 +103,15 @@ impl Query {
         }
     }
 
+    /// The case was open at some time in the period: opened by its end, not closed before its
+    /// start.
+    fn open_in_period(&self, f: &Fact) -> bool {
+        self.to.is_none_or(|to| f.opened_on <= to)
+            && self
+                .from
+                .is_none_or(|from| f.closed_on.is_none_or(|c| c >= from))
+    }
+
     fn in_period(&self, on: NaiveDate) -> bool {
         self.from.is_none_or(|from| on >= from) && self.to.is_none_or(|to| on <= to)
     }
@@ -291,9 +300,7 @@ pub struct CaseCount {
 pub fn cases(q: &Query, p: Presentation, facts: &[Fact]) -> Vec<CaseCount> {
     let mut g: Groups<i64> = Groups::new(q);
     for f in selected(q, facts) {
-        let open = q.to.is_none_or(|to| f.opened_on <= to)
-            && q.from
-                .is_none_or(|from| f.closed_on.is_none_or(|c| c >= from));
+        let open = q.open_in_period(f);
         if open {
             *g.map.entry(q.key(f, f.opened_on)).or_default() += 1;
         }
@@ -868,9 +875,7 @@ pub struct FrameworkUse {
 pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<FrameworkUse>> {
     let mut g: Groups<BTreeMap<Stage, [i64; 3]>> = Groups::new(q);
     for f in selected(q, facts) {
-        let open = q.to.is_none_or(|to| f.opened_on <= to)
-            && q.from
-                .is_none_or(|from| f.closed_on.is_none_or(|c| c >= from));
+        let open = q.open_in_period(f);
         if !open {
             continue;
         }

@@ -11,8 +11,8 @@ use entities::{
     outcome, reunification_case as case, risk_classification, stage_progress, support_service,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait as _, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait as _, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -411,28 +411,21 @@ async fn build(
     let decisions = group(of_cases!(decision), |d| d.case_id);
     let classifications = group(of_cases!(risk_classification), |r| r.case_id);
     let goals = of_cases!(goal);
-    let first_targets: HashMap<i64, NaiveDate> = if goals.is_empty() {
-        HashMap::new()
-    } else {
-        let mut first = HashMap::new();
+    // A goal's original target date: the one its first revision replaced.
+    let mut first_targets: HashMap<i64, NaiveDate> = HashMap::new();
+    if !goals.is_empty() {
         let revisions = goal_revision::Entity::find()
             .filter(goal_revision::Column::LaId.eq(la))
             .filter(goal_revision::Column::GoalId.is_in(goals.iter().map(|g| g.id)))
+            .order_by_asc(goal_revision::Column::Id)
             .all(db)
             .await?;
         for r in revisions {
-            first
+            first_targets
                 .entry(r.goal_id)
-                .and_modify(|(id, d): &mut (i64, NaiveDate)| {
-                    if r.id < *id {
-                        *id = r.id;
-                        *d = r.previous_target_date;
-                    }
-                })
-                .or_insert((r.id, r.previous_target_date));
+                .or_insert(r.previous_target_date);
         }
-        first.into_iter().map(|(g, (_, d))| (g, d)).collect()
-    };
+    }
     let goals = group(goals, |g| g.case_id);
     let services = group(of_cases!(support_service), |s| s.case_id);
     let checklist = group(of_cases!(checklist_item), |c| c.case_id);

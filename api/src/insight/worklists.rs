@@ -218,7 +218,7 @@ pub async fn worklist(
             })
         })
         .collect();
-    items.sort_by_key(WorkItem::key);
+    items.sort_by_cached_key(WorkItem::key);
     Ok(items)
 }
 
