@@ -135,6 +135,23 @@ async fn aggregates_follow_the_records() {
             .contains("TEENS"),
         "{bad:#}"
     );
+    for (filter, named) in [
+        (json!({ "legalStatuses": ["Z9"] }), "Z9"),
+        (json!({ "teams": [] }), "at least one value"),
+    ] {
+        let bad = m.gql(RETURNS, json!({ "f": filter, "g": [] })).await;
+        assert_eq!(
+            bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{bad:#}"
+        );
+        assert!(
+            bad["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(named),
+            "{bad:#}"
+        );
+    }
 
     // The savings calculator fills in the LA's own figures: two children home in the last 12
     // months, no services recorded (low need); no return is 12 months old, so the breakdown rate

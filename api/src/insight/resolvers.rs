@@ -14,6 +14,7 @@ use super::service;
 use super::worklists::{self, WorkItem, WorkItemKind};
 use crate::cases::types::Case;
 use crate::context::ContextExt;
+use crate::domain::reference::LEGAL_STATUS;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 use crate::ids::{ActorId, DecisionId, GoalId};
@@ -100,6 +101,28 @@ impl InsightFilter {
             && let Some(b) = bands.iter().find(|b| !AGE_BANDS.contains(&b.as_str()))
         {
             return bad("ageBands", &format!("{b} is not an age band"));
+        }
+        if let Some(codes) = &self.legal_statuses
+            && let Some(c) = codes.iter().find(|c| LEGAL_STATUS.find(c).is_none())
+        {
+            return bad(
+                "legalStatuses",
+                &format!("{c} is not an SSDA903 legal status"),
+            );
+        }
+        // An empty list would match nothing: say so rather than answer with nothing.
+        let empty = [
+            ("teams", self.teams.as_ref().map(Vec::len)),
+            ("legalStatuses", self.legal_statuses.as_ref().map(Vec::len)),
+            ("ageBands", self.age_bands.as_ref().map(Vec::len)),
+            ("riskLevels", self.risk_levels.as_ref().map(Vec::len)),
+            ("returnTypes", self.return_types.as_ref().map(Vec::len)),
+            ("attempts", self.attempts.as_ref().map(Vec::len)),
+            ("stages", self.stages.as_ref().map(Vec::len)),
+            ("statuses", self.statuses.as_ref().map(Vec::len)),
+        ];
+        if let Some((field, _)) = empty.iter().find(|(_, n)| *n == Some(0)) {
+            return bad(field, "give at least one value, or leave the filter out");
         }
         let mut only = Vec::new();
         let mut add = |dim, values: Option<Vec<String>>| {
