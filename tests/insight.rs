@@ -199,19 +199,19 @@ async fn aggregates_follow_the_records() {
                 "netSaving": 46000.0, "fromRecords": ["returns"] })
     );
 
-    // Facts read by column position are the rows the entity reads by name.
+    // The facts the aggregates load are the bodies of the rows the entity reads.
     use sea_orm::{EntityTrait as _, QueryOrder as _};
-    let by_name: Vec<_> = entities::case_fact::Entity::find()
-        .order_by_asc(entities::case_fact::Column::Id)
+    let by_entity: Vec<_> = entities::case_fact::Entity::find()
+        .order_by_asc(entities::case_fact::Column::CaseId)
         .all(&app.db)
         .await
         .unwrap()
         .into_iter()
-        .map(|m| api::insight::facts::CaseFacts::read(m).unwrap())
+        .map(|m| api::insight::facts::CaseFacts::read(&m.body).unwrap())
         .collect();
-    let mut by_position = api::insight::facts::load(&app.db, 1).await.unwrap();
-    by_position.sort_by_key(|f| f.id);
-    assert_eq!(by_position, by_name);
+    let mut loaded = api::insight::facts::load(&app.db, 1).await.unwrap();
+    loaded.sort_by_key(|f| f.case_id);
+    assert_eq!(loaded, by_entity);
 
     // The facts are derived: dropped, `migrate` builds them again, and the figures are the same.
     let facts = app.scalar("SELECT COUNT(*) FROM case_fact").await;

@@ -1,5 +1,6 @@
 //! The `case_fact` table: what the aggregates read about one case, derived from its records and
-//! kept current in the transaction of every write that touches them.
+//! kept current in the transaction of every write that touches them. The columns are what SQL
+//! filters on; `body` is the JSON of the facts themselves (see `api::insight::facts`).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,32 +18,11 @@ pub struct Model {
     pub definition: i32,
     pub team: Option<String>,
     pub worker_id: Option<i64>,
-    pub attempt_number: i32,
     pub stage: String,
     pub status: String,
-    pub opened_on: Date,
-    pub closed_on: Option<Date>,
-    pub care_started_on: Date,
-    pub legal_status: String,
-    pub age_at_open: i32,
-    pub risk_level: Option<i32>,
-    pub return_type: Option<String>,
-    pub return_on: Option<Date>,
-    pub exit_reason: Option<String>,
-    pub reentered_on: Option<Date>,
-    pub closure_reason: Option<String>,
+    /// The facts, as JSON.
     #[sea_orm(column_type = "Text")]
-    pub stages: String,
-    #[sea_orm(column_type = "Text")]
-    pub decisions: String,
-    #[sea_orm(column_type = "Text")]
-    pub classifications: String,
-    #[sea_orm(column_type = "Text")]
-    pub goals: String,
-    #[sea_orm(column_type = "Text")]
-    pub services: String,
-    #[sea_orm(column_type = "Text")]
-    pub checklist: String,
+    pub body: String,
     pub refreshed_at: DateTimeUtc,
 }
 

@@ -10,6 +10,7 @@ mod m20261125_000002_stage_sign_off;
 mod m20261125_000003_create_case_event;
 mod m20261125_000004_create_webhooks;
 mod m20261126_000001_create_case_fact;
+mod m20261201_000001_case_fact_body;
 pub mod rls;
 mod tables;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_case_event::Migration),
             Box::new(m20261125_000004_create_webhooks::Migration),
             Box::new(m20261126_000001_create_case_fact::Migration),
+            Box::new(m20261201_000001_case_fact_body::Migration),
         ]
     }
 }

@@ -17,58 +17,7 @@ const TABLE: &str = "case_fact";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(TABLE)
-                    .col(big_pk_auto("id"))
-                    .col(big_integer("la_id"))
-                    .col(big_integer("case_id").unique_key())
-                    .col(big_integer("child_id"))
-                    .col(integer("definition"))
-                    .col(string_len_null("team", 100))
-                    .col(big_integer_null("worker_id"))
-                    .col(integer("attempt_number"))
-                    .col(string_len("stage", 30))
-                    .col(string_len("status", 20))
-                    .col(date("opened_on"))
-                    .col(date_null("closed_on"))
-                    .col(date("care_started_on"))
-                    .col(string_len("legal_status", 10))
-                    .col(integer("age_at_open"))
-                    .col(integer_null("risk_level"))
-                    .col(string_len_null("return_type", 20))
-                    .col(date_null("return_on"))
-                    .col(string_len_null("exit_reason", 10))
-                    .col(date_null("reentered_on"))
-                    .col(string_len_null("closure_reason", 30))
-                    .col(text("stages"))
-                    .col(text("decisions"))
-                    .col(text("classifications"))
-                    .col(text("goals"))
-                    .col(text("services"))
-                    .col(text("checklist"))
-                    .col(timestamp_with_time_zone("refreshed_at"))
-                    .foreign_key(&mut tables::la_fk(TABLE))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_case_fact_case_id")
-                            .from(TABLE, "case_id")
-                            .to("reunification_case", "id")
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        tables::create_indexes(
-            manager,
-            TABLE,
-            &[
-                ("ix_case_fact_la_id", &["la_id", "case_id"]),
-                ("ix_case_fact_child", &["la_id", "child_id"]),
-            ],
-        )
-        .await?;
+        create_table(manager, first_shape()).await?;
         // Worklists read due dates straight from the records: index the ones they filter on.
         tables::create_indexes(
             manager,
@@ -82,12 +31,6 @@ impl MigrationTrait for Migration {
             &[("ix_case_review_due", &["la_id", "status", "next_review_on"])],
         )
         .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&rls::tenant_table_sql(TABLE, rls::Access::ReadWrite))
-                .await?;
-        }
         Ok(())
     }
 
@@ -108,4 +51,80 @@ impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
+}
+
+/// The first shape of the table: the list columns as JSON text.
+pub(crate) fn first_shape() -> Vec<ColumnDef> {
+    vec![
+        big_pk_auto("id"),
+        big_integer("la_id"),
+        big_integer("case_id").unique_key().to_owned(),
+        big_integer("child_id"),
+        integer("definition"),
+        string_len_null("team", 100),
+        big_integer_null("worker_id"),
+        integer("attempt_number"),
+        string_len("stage", 30),
+        string_len("status", 20),
+        date("opened_on"),
+        date_null("closed_on"),
+        date("care_started_on"),
+        string_len("legal_status", 10),
+        integer("age_at_open"),
+        integer_null("risk_level"),
+        string_len_null("return_type", 20),
+        date_null("return_on"),
+        string_len_null("exit_reason", 10),
+        date_null("reentered_on"),
+        string_len_null("closure_reason", 30),
+        text("stages"),
+        text("decisions"),
+        text("classifications"),
+        text("goals"),
+        text("services"),
+        text("checklist"),
+        timestamp_with_time_zone("refreshed_at"),
+    ]
+}
+
+/// Creates the table with `columns`, its keys, indexes and row-level security.
+pub(crate) async fn create_table(
+    manager: &SchemaManager<'_>,
+    columns: Vec<ColumnDef>,
+) -> Result<(), DbErr> {
+    let mut table = Table::create();
+    table.table(TABLE);
+    for column in columns {
+        table.col(column);
+    }
+    manager
+        .create_table(
+            table
+                .foreign_key(&mut tables::la_fk(TABLE))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_case_fact_case_id")
+                        .from(TABLE, "case_id")
+                        .to("reunification_case", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+    tables::create_indexes(
+        manager,
+        TABLE,
+        &[
+            ("ix_case_fact_la_id", &["la_id", "case_id"]),
+            ("ix_case_fact_child", &["la_id", "child_id"]),
+        ],
+    )
+    .await?;
+    if manager.get_database_backend() == DbBackend::Postgres {
+        manager
+            .get_connection()
+            .execute_unprepared(&rls::tenant_table_sql(TABLE, rls::Access::ReadWrite))
+            .await?;
+    }
+    Ok(())
 }

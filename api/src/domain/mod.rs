@@ -37,12 +37,23 @@ macro_rules! db_enum {
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
+            /// Read by a visitor from the borrowed text: no string is allocated (the case facts
+            /// read hundreds of thousands of these at once).
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                match s.as_ref() {
-                    $($s => Ok($name::$v),)+
-                    other => Err(serde::de::Error::unknown_variant(other, &[$($s),+])),
+                struct Text;
+                impl serde::de::Visitor<'_> for Text {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " code"))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$name, E> {
+                        match s {
+                            $($s => Ok($name::$v),)+
+                            other => Err(E::unknown_variant(other, &[$($s),+])),
+                        }
+                    }
                 }
+                d.deserialize_str(Text)
             }
         }
 

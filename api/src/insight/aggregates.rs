@@ -63,12 +63,7 @@ fn age_band(age: i32) -> &'static str {
 
 /// The collection year a date falls in: `2025-26` for 1 April 2025 to 31 March 2026.
 pub fn collection_year(d: NaiveDate) -> String {
-    let start = if d.month() >= 4 {
-        d.year()
-    } else {
-        d.year() - 1
-    };
-    format!("{start}-{:02}", (start + 1) % 100)
+    Part::Year(year_start(d)).render()
 }
 
 /// Which facts count, and how they are grouped.
@@ -86,20 +81,51 @@ pub struct Query {
     pub as_of: NaiveDate,
 }
 
+/// One part of a group's key while counting: built without allocating and compared cheaply
+/// (every record of every fact builds one); rendered as text once per group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part<'f> {
+    /// A collection year, by the year it starts in.
+    Year(i32),
+    /// A code, a name or `NONE`.
+    Text(&'f str),
+    /// A number (attempt, risk level).
+    Int(i64),
+}
+
+impl Part<'_> {
+    fn render(self) -> String {
+        match self {
+            Part::Year(start) => format!("{start}-{:02}", (start + 1) % 100),
+            Part::Text(s) => s.to_owned(),
+            Part::Int(n) => n.to_string(),
+        }
+    }
+}
+
+/// The year a collection year (1 April to 31 March) containing `d` starts in.
+fn year_start(d: NaiveDate) -> i32 {
+    if d.month() >= 4 {
+        d.year()
+    } else {
+        d.year() - 1
+    }
+}
+
 impl Query {
-    fn value(&self, dim: Dimension, f: &Fact, on: NaiveDate) -> String {
+    fn value<'f>(&self, dim: Dimension, f: &'f Fact, on: NaiveDate) -> Part<'f> {
         match dim {
-            Dimension::Year => collection_year(on),
-            Dimension::Team => f.team.clone().unwrap_or_else(|| "NONE".to_owned()),
-            Dimension::LegalStatus => f.legal_status.clone(),
-            Dimension::AgeBand => age_band(f.age_at_open).to_owned(),
+            Dimension::Year => Part::Year(year_start(on)),
+            Dimension::Team => Part::Text(f.team.as_deref().unwrap_or("NONE")),
+            Dimension::LegalStatus => Part::Text(&f.legal_status),
+            Dimension::AgeBand => Part::Text(age_band(f.age_at_open)),
             Dimension::RiskLevel => f
                 .risk_level
-                .map_or_else(|| "NONE".to_owned(), |l| l.to_string()),
-            Dimension::ReturnType => f.return_type.clone().unwrap_or_else(|| "NONE".to_owned()),
-            Dimension::Attempt => f.attempt_number.to_string(),
-            Dimension::Stage => f.stage.clone(),
-            Dimension::Status => f.status.clone(),
+                .map_or(Part::Text("NONE"), |l| Part::Int(i64::from(l))),
+            Dimension::ReturnType => Part::Text(f.return_type.as_deref().unwrap_or("NONE")),
+            Dimension::Attempt => Part::Int(i64::from(f.attempt_number)),
+            Dimension::Stage => Part::Text(&f.stage),
+            Dimension::Status => Part::Text(&f.status),
         }
     }
 
@@ -119,11 +145,11 @@ impl Query {
     /// Whether the case passes the dimension filters.
     fn selects(&self, f: &Fact) -> bool {
         self.only.iter().all(|(dim, values)| {
-            *dim == Dimension::Year || values.contains(&self.value(*dim, f, f.opened_on))
+            *dim == Dimension::Year || values.contains(&self.value(*dim, f, f.opened_on).render())
         })
     }
 
-    fn key(&self, f: &Fact, on: NaiveDate) -> Vec<String> {
+    fn key<'f>(&self, f: &'f Fact, on: NaiveDate) -> Vec<Part<'f>> {
         self.group_by
             .iter()
             .map(|d| self.value(*d, f, on))
@@ -239,13 +265,13 @@ pub struct Spread {
     pub p75: Option<f64>,
 }
 
-/// Groups accumulators by key, in key order.
-struct Groups<'q, A> {
+/// Groups accumulators by key; the groups come out in the order of their keys' text.
+struct Groups<'q, 'f, A> {
     q: &'q Query,
-    map: BTreeMap<Vec<String>, A>,
+    map: BTreeMap<Vec<Part<'f>>, A>,
 }
 
-impl<'q, A: Default> Groups<'q, A> {
+impl<'q, 'f, A: Default> Groups<'q, 'f, A> {
     fn new(q: &'q Query) -> Self {
         Self {
             q,
@@ -254,15 +280,21 @@ impl<'q, A: Default> Groups<'q, A> {
     }
 
     /// The accumulator of the case's group for a record dated `on`, when `on` is in the period.
-    fn at(&mut self, f: &Fact, on: NaiveDate) -> Option<&mut A> {
+    fn at(&mut self, f: &'f Fact, on: NaiveDate) -> Option<&mut A> {
         self.q
             .in_period(on)
             .then(|| self.map.entry(self.q.key(f, on)).or_default())
     }
 
     fn finish<T>(self, mut out: impl FnMut(Vec<GroupKey>, A) -> Vec<T>) -> Vec<T> {
-        let dims = self.q.group_by.clone();
-        self.map
+        let mut groups: Vec<(Vec<String>, A)> = self
+            .map
+            .into_iter()
+            .map(|(key, acc)| (key.into_iter().map(Part::render).collect(), acc))
+            .collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        let dims = &self.q.group_by;
+        groups
             .into_iter()
             .flat_map(|(key, acc)| {
                 let key = dims
@@ -298,7 +330,7 @@ pub struct CaseCount {
 /// Cases open at any time in the period (opened on or before its end, not closed before its
 /// start); `YEAR` is the year the case opened.
 pub fn cases(q: &Query, p: Presentation, facts: &[Fact]) -> Vec<CaseCount> {
-    let mut g: Groups<i64> = Groups::new(q);
+    let mut g: Groups<'_, '_, i64> = Groups::new(q);
     for f in selected(q, facts) {
         let open = q.open_in_period(f);
         if open {
@@ -329,7 +361,7 @@ pub struct StageTime {
 
 /// Stages completed in the period: days from entering to completing each.
 pub fn stage_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<StageTime>> {
-    let mut g: Groups<BTreeMap<Stage, Vec<i64>>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<Stage, Vec<i64>>> = Groups::new(q);
     for f in selected(q, facts) {
         for StageFact(stage, entered, completed) in &f.stages {
             let Some(done) = *completed else { continue };
@@ -365,7 +397,7 @@ pub struct DecisionTime {
 /// The first D1, D2 and D3 of each case, made in the period: days from the start of the episode
 /// of care the case belongs to.
 pub fn decision_times(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<DecisionTime>> {
-    let mut g: Groups<BTreeMap<DecisionKind, Vec<i64>>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<DecisionKind, Vec<i64>>> = Groups::new(q);
     for f in selected(q, facts) {
         let mut first: BTreeMap<DecisionKind, NaiveDate> = BTreeMap::new();
         for DecisionFact(kind, _, on, _) in &f.decisions {
@@ -415,7 +447,8 @@ pub struct DecisionCount {
 /// Every decision made in the period (a deferred D1 and the later D1 both count), by kind and
 /// outcome.
 pub fn decisions(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<DecisionCount>> {
-    let mut g: Groups<BTreeMap<(DecisionKind, DecisionOutcome), (i64, i64)>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<(DecisionKind, DecisionOutcome), (i64, i64)>> =
+        Groups::new(q);
     for f in selected(q, facts) {
         for DecisionFact(kind, outcome, on, approval) in &f.decisions {
             if let Some(acc) = g.at(f, *on) {
@@ -486,7 +519,7 @@ fn latest_classifications(f: &Fact) -> ApiResult<BTreeMap<ClassificationKind, (i
 
 /// The latest agreed RC1, RC2 and RC3 of each case, agreed in the period, by level.
 pub fn risk_levels(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<RiskLevelCount>> {
-    let mut g: Groups<BTreeMap<(ClassificationKind, i32), i64>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<(ClassificationKind, i32), i64>> = Groups::new(q);
     for f in selected(q, facts) {
         for (kind, (level, on)) in latest_classifications(f)? {
             if let Some(acc) = g.at(f, on) {
@@ -510,7 +543,7 @@ pub fn risk_levels(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<
 /// agreed in the period.
 pub fn risk_movement(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<RiskMovement>> {
     use ClassificationKind::{Rc1, Rc2, Rc3};
-    let mut g: Groups<BTreeMap<(ClassificationKind, ClassificationKind), [i64; 3]>> =
+    let mut g: Groups<'_, '_, BTreeMap<(ClassificationKind, ClassificationKind), [i64; 3]>> =
         Groups::new(q);
     for f in selected(q, facts) {
         let latest = latest_classifications(f)?;
@@ -564,7 +597,7 @@ pub struct GoalCount {
 
 /// Goals by their original target date.
 pub fn goals(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<GoalCount>> {
-    let mut g: Groups<[i64; 3]> = Groups::new(q);
+    let mut g: Groups<'_, '_, [i64; 3]> = Groups::new(q);
     for f in selected(q, facts) {
         for GoalFact(original, _, status, green_since) in &f.goals {
             let original = *original;
@@ -612,7 +645,7 @@ pub struct ServiceCount {
 /// before its start; declined services never ran); `YEAR` is the year the service started.
 pub fn services(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<ServiceCount>> {
     type ByService = BTreeMap<(ServiceType, NeedLevel), (i64, BTreeSet<i64>)>;
-    let mut g: Groups<ByService> = Groups::new(q);
+    let mut g: Groups<'_, '_, ByService> = Groups::new(q);
     for f in selected(q, facts) {
         for ServiceFact(kind, need, starts, ends, status) in &f.services {
             let starts = *starts;
@@ -661,7 +694,7 @@ pub struct FollowUp {
 /// after the return. A family counts once its window has passed, or earlier once support already
 /// reaches it.
 pub fn support_duration(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<FollowUp>> {
-    let mut g: Groups<BTreeMap<i32, (i64, i64)>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<i32, (i64, i64)>> = Groups::new(q);
     for f in selected(q, facts) {
         let Some(returned) = f.return_on else {
             continue;
@@ -687,7 +720,7 @@ pub fn support_duration(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult
     Ok(follow_ups(g, p))
 }
 
-fn follow_ups(g: Groups<BTreeMap<i32, (i64, i64)>>, p: Presentation) -> Vec<FollowUp> {
+fn follow_ups(g: Groups<'_, '_, BTreeMap<i32, (i64, i64)>>, p: Presentation) -> Vec<FollowUp> {
     g.finish(|key, acc| {
         acc.into_iter()
             .map(|(months, (children, count))| FollowUp {
@@ -742,7 +775,7 @@ fn last_returns<'f>(q: &Query, facts: &'f [Fact]) -> Vec<&'f Fact> {
 /// unplanned). A return that leaves the child looked after, placed with parents (P1), is not a
 /// return home under SSDA903 and is not counted here.
 pub fn returns(q: &Query, p: Presentation, facts: &[Fact]) -> Vec<ReturnCount> {
-    let mut g: Groups<[i64; 2]> = Groups::new(q);
+    let mut g: Groups<'_, '_, [i64; 2]> = Groups::new(q);
     for f in last_returns(q, facts) {
         if let (Some(on), Some(reason)) = (f.return_on, f.exit_reason.as_deref())
             && let Some(acc) = g.at(f, on)
@@ -782,7 +815,7 @@ fn outcomes_after_return(
     windows: &[i32],
     reentry: bool,
 ) -> Vec<FollowUp> {
-    let mut g: Groups<BTreeMap<i32, (i64, i64)>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<i32, (i64, i64)>> = Groups::new(q);
     for f in last_returns(q, facts) {
         let Some(returned) = f.return_on else {
             continue;
@@ -873,7 +906,7 @@ pub struct FrameworkUse {
 /// Cases open at any time in the period (as [`cases`]): the share of each stage's checklist of
 /// practice actions completed, over every case that reached the stage.
 pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<FrameworkUse>> {
-    let mut g: Groups<BTreeMap<Stage, [i64; 3]>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<Stage, [i64; 3]>> = Groups::new(q);
     for f in selected(q, facts) {
         let open = q.open_in_period(f);
         if !open {
@@ -904,10 +937,14 @@ pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use entities::case_fact::Model as Row;
+    type Row = Fact;
 
     fn read(rows: Vec<Row>) -> Vec<Fact> {
-        rows.into_iter().map(|r| Fact::read(r).unwrap()).collect()
+        rows
+    }
+
+    fn list<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Vec<T> {
+        serde_json::from_value(v).unwrap()
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -917,13 +954,9 @@ mod tests {
     /// A case of child `child` in IDENTIFICATION, team North, opened 1 May 2024.
     fn fact(case_id: i64, child_id: i64) -> Row {
         Row {
-            id: case_id,
-            la_id: 1,
             case_id,
             child_id,
-            definition: 1,
             team: Some("North".into()),
-            worker_id: None,
             attempt_number: 1,
             stage: "IDENTIFICATION".into(),
             status: "ACTIVE".into(),
@@ -938,13 +971,12 @@ mod tests {
             exit_reason: None,
             reentered_on: None,
             closure_reason: None,
-            stages: "[]".into(),
-            decisions: "[]".into(),
-            classifications: "[]".into(),
-            goals: "[]".into(),
-            services: "[]".into(),
-            checklist: "[]".into(),
-            refreshed_at: chrono::Utc::now(),
+            stages: Vec::new(),
+            decisions: Vec::new(),
+            classifications: Vec::new(),
+            goals: Vec::new(),
+            services: Vec::new(),
+            checklist: Vec::new(),
         }
     }
 
@@ -1134,19 +1166,17 @@ mod tests {
                 let mut f = fact(i as i64 + 1, i as i64 + 1);
                 let entered = d(2024, 5, 1);
                 let done = entered + chrono::Duration::days(*days);
-                f.stages = serde_json::json!([
+                f.stages = list(serde_json::json!([
                     ["IDENTIFICATION", "2024-05-01", "2024-05-01"],
                     ["ASSESSMENT", entered, done],
                     ["GOALS_AND_SERVICES", done, null]
-                ])
-                .to_string();
+                ]));
                 // A deferred D1 then D1 = yes: the first counts; D2 when assessment ended.
-                f.decisions = serde_json::json!([
+                f.decisions = list(serde_json::json!([
                     ["D1", "DEFERRED", "2024-04-11", "NOT_REQUIRED"],
                     ["D1", "YES", "2024-05-01", "NOT_REQUIRED"],
                     ["D2", "YES", done, "NOT_REQUIRED"]
-                ])
-                .to_string();
+                ]));
                 f
             })
             .collect();
@@ -1200,24 +1230,22 @@ mod tests {
     #[test]
     fn risk_goals_services_support_and_checklists() {
         let mut a = went_home(fact(1, 1), d(2024, 6, 1), Some("E4A"), None);
-        a.classifications = serde_json::json!([
+        a.classifications = list(serde_json::json!([
             ["RC1", 3, "2024-05-10"],
             ["RC2", 2, "2024-05-20"],
             ["RC3", 2, "2024-12-01"]
-        ])
-        .to_string();
+        ]));
         // Goals: met on time; met late (green after the original target, though extended);
         // not met; withdrawn; not yet due on the as-of date.
-        a.goals = serde_json::json!([
+        a.goals = list(serde_json::json!([
             ["2024-07-01", "2024-07-01", "MET", "2024-06-20"],
             ["2024-07-01", "2024-09-01", "MET", "2024-08-15"],
             ["2024-08-01", "2024-08-01", "NOT_MET", null],
             ["2024-08-01", "2024-08-01", "WITHDRAWN", null],
             ["2026-12-01", "2026-12-01", "ACTIVE", null]
-        ])
-        .to_string();
+        ]));
         // Support from before the return to 2 months short of 12 months after it.
-        a.services = serde_json::json!([
+        a.services = list(serde_json::json!([
             [
                 "PARENTING_SUPPORT",
                 "HIGH",
@@ -1233,17 +1261,24 @@ mod tests {
                 "ENDED"
             ],
             ["RESPITE", "LOW", "2024-06-01", null, "DECLINED"]
-        ])
-        .to_string();
-        a.checklist =
-            serde_json::json!([["IDENTIFICATION", 2, 2], ["ASSESSMENT", 3, 5]]).to_string();
+        ]));
+        a.checklist = list(serde_json::json!([
+            ["IDENTIFICATION", 2, 2],
+            ["ASSESSMENT", 3, 5]
+        ]));
         let mut b = went_home(fact(2, 2), d(2024, 7, 1), Some("E4A"), None);
-        b.classifications =
-            serde_json::json!([["RC1", 1, "2024-05-10"], ["RC2", 3, "2024-06-01"]]).to_string();
-        b.services =
-            serde_json::json!([["PARENTING_SUPPORT", "HIGH", "2024-07-01", null, "ACTIVE"]])
-                .to_string();
-        b.checklist = serde_json::json!([["IDENTIFICATION", 1, 2]]).to_string();
+        b.classifications = list(serde_json::json!([
+            ["RC1", 1, "2024-05-10"],
+            ["RC2", 3, "2024-06-01"]
+        ]));
+        b.services = list(serde_json::json!([[
+            "PARENTING_SUPPORT",
+            "HIGH",
+            "2024-07-01",
+            null,
+            "ACTIVE"
+        ]]));
+        b.checklist = list(serde_json::json!([["IDENTIFICATION", 1, 2]]));
         let facts = read(vec![a, b]);
         let q = fy(2024);
 
@@ -1326,11 +1361,10 @@ mod tests {
     #[test]
     fn the_las_own_figures_for_the_calculator() {
         let mut facts = returns_fixture();
-        facts[1].services = serde_json::json!([
+        facts[1].services = list(serde_json::json!([
             ["RESPITE", "HIGH", "2025-01-01", null, "DECLINED"],
             ["OTHER", "MEDIUM", "2025-01-01", null, "ACTIVE"]
-        ])
-        .to_string();
+        ]));
         // As of 1 March 2025: the year from 2 March 2024 holds children 1 (last return
         // unplanned in January, medium need) and 4 (February, no services: low); child 2 went
         // home on 1 March. Only child 4's 12-month outcome is known (it re-entered).

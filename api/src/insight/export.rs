@@ -156,7 +156,11 @@ async fn episodes_page(
         let (Some(ch), Some(ep)) = (children.get(&c.child_id), episodes.get(&c.episode_id)) else {
             return Err(ApiError::internal("a case's child or episode is missing"));
         };
-        let fact = facts.get(&c.id);
+        let fact = facts
+            .get(&c.id)
+            .map(|f| super::facts::CaseFacts::read(&f.body))
+            .transpose()?;
+        let fact = fact.as_ref();
         let row = [
             cell(&ch.la_child_id),
             ch.sex.clone(),

@@ -14,7 +14,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait as _, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::dates::age_on;
 use crate::domain::{
@@ -26,7 +26,8 @@ use crate::events::PendingEvent;
 
 /// The version of the definitions below; rows built with an older one are rebuilt on migrate.
 /// 2: dates stored as day numbers, codes read straight into their types.
-pub const DEFINITION: i32 = 2;
+/// 3: the facts in one JSON body.
+pub const DEFINITION: i32 = 3;
 
 /// The records whose changes can change a case's facts (visits, views, factors and the like
 /// cannot).
@@ -165,11 +166,50 @@ pub struct ServiceFact(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistFact(pub Stage, pub i64, pub i64);
 
-/// A fact row with its list columns read once (every aggregate walks them).
-#[derive(Debug, Clone, PartialEq)]
+/// What the aggregates know about one case, stored as the JSON `body` of its `case_fact` row
+/// (one column to read per case: the cross-LA figures read every LA's rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseFacts {
-    /// The row (its list columns emptied once read).
-    pub row: case_fact::Model,
+    /// The case.
+    pub case_id: i64,
+    /// Its child.
+    pub child_id: i64,
+    /// Its team, if allocated.
+    pub team: Option<String>,
+    /// The child's reunification attempt this case is (1 for the first).
+    pub attempt_number: i32,
+    /// Its current stage (stored text).
+    pub stage: String,
+    /// Its status (stored text).
+    pub status: String,
+    /// When it opened.
+    #[serde(with = "day")]
+    pub opened_on: NaiveDate,
+    /// When it closed.
+    #[serde(with = "day::option")]
+    pub closed_on: Option<NaiveDate>,
+    /// When the episode of care it belongs to began.
+    #[serde(with = "day")]
+    pub care_started_on: NaiveDate,
+    /// The episode's legal status (SSDA903 code).
+    pub legal_status: String,
+    /// The child's age in whole years when the case opened.
+    pub age_at_open: i32,
+    /// The latest agreed risk level (1–4).
+    pub risk_level: Option<i32>,
+    /// `PLANNED` or `UNPLANNED` once the child went home.
+    pub return_type: Option<String>,
+    /// The day the child went home.
+    #[serde(with = "day::option")]
+    pub return_on: Option<NaiveDate>,
+    /// The SSDA903 reason the episode ceased, when it ended on the day of the return.
+    pub exit_reason: Option<String>,
+    /// The first day back in care after the return.
+    #[serde(with = "day::option")]
+    pub reentered_on: Option<NaiveDate>,
+    /// Why the case closed.
+    pub closure_reason: Option<String>,
     /// The stages the case entered.
     pub stages: Vec<StageFact>,
     /// Its decisions.
@@ -185,82 +225,25 @@ pub struct CaseFacts {
 }
 
 impl CaseFacts {
-    /// Reads a row's list columns.
-    pub fn read(mut row: case_fact::Model) -> ApiResult<Self> {
-        let take = |s: &mut String| std::mem::take(s);
-        Ok(Self {
-            stages: list(&take(&mut row.stages))?,
-            decisions: list(&take(&mut row.decisions))?,
-            classifications: list(&take(&mut row.classifications))?,
-            goals: list(&take(&mut row.goals))?,
-            services: list(&take(&mut row.services))?,
-            checklist: list(&take(&mut row.checklist))?,
-            row,
-        })
+    /// Reads a row's body; a body that does not parse is a defect, reported as such.
+    pub fn read(body: &str) -> ApiResult<Self> {
+        serde_json::from_str(body).map_err(|_| ApiError::internal("a case fact does not parse"))
     }
 }
 
-impl std::ops::Deref for CaseFacts {
-    type Target = case_fact::Model;
-    fn deref(&self) -> &case_fact::Model {
-        &self.row
-    }
-}
-
-/// An LA's fact rows, each read with its list columns. The columns are read by position (the
-/// entity's own order, which `find()` selects), not looked up by name for every row: this is the
-/// cross-LA figures' hot path.
+/// An LA's facts. Only the body is selected, and read by position: this is the cross-LA
+/// figures' hot path.
 pub async fn load(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<Vec<CaseFacts>> {
     let statement = case_fact::Entity::find()
+        .select_only()
+        .column(case_fact::Column::Body)
         .filter(case_fact::Column::LaId.eq(la_id))
         .build(db.get_database_backend());
     db.query_all_raw(statement)
         .await?
         .iter()
-        .map(|r| CaseFacts::read(row(r)?))
+        .map(|r| CaseFacts::read(&r.try_get_by_index::<String>(0)?))
         .collect()
-}
-
-fn row(r: &sea_orm::QueryResult) -> Result<case_fact::Model, sea_orm::DbErr> {
-    Ok(case_fact::Model {
-        id: r.try_get_by_index(0)?,
-        la_id: r.try_get_by_index(1)?,
-        case_id: r.try_get_by_index(2)?,
-        child_id: r.try_get_by_index(3)?,
-        definition: r.try_get_by_index(4)?,
-        team: r.try_get_by_index(5)?,
-        worker_id: r.try_get_by_index(6)?,
-        attempt_number: r.try_get_by_index(7)?,
-        stage: r.try_get_by_index(8)?,
-        status: r.try_get_by_index(9)?,
-        opened_on: r.try_get_by_index(10)?,
-        closed_on: r.try_get_by_index(11)?,
-        care_started_on: r.try_get_by_index(12)?,
-        legal_status: r.try_get_by_index(13)?,
-        age_at_open: r.try_get_by_index(14)?,
-        risk_level: r.try_get_by_index(15)?,
-        return_type: r.try_get_by_index(16)?,
-        return_on: r.try_get_by_index(17)?,
-        exit_reason: r.try_get_by_index(18)?,
-        reentered_on: r.try_get_by_index(19)?,
-        closure_reason: r.try_get_by_index(20)?,
-        stages: r.try_get_by_index(21)?,
-        decisions: r.try_get_by_index(22)?,
-        classifications: r.try_get_by_index(23)?,
-        goals: r.try_get_by_index(24)?,
-        services: r.try_get_by_index(25)?,
-        checklist: r.try_get_by_index(26)?,
-        refreshed_at: r.try_get_by_index(27)?,
-    })
-}
-
-/// Reads one of the JSON list columns; a row that does not parse is a defect, reported as such.
-pub fn list<T: DeserializeOwned>(column: &str) -> ApiResult<Vec<T>> {
-    serde_json::from_str(column).map_err(|_| ApiError::internal("a case fact does not parse"))
-}
-
-fn json<T: Serialize>(v: &[T]) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|_| ApiError::internal("a case fact does not serialise"))
 }
 
 /// Rebuilds the facts of the cases the request's events touched (and of every case of a child
@@ -519,6 +502,31 @@ async fn build(
                 None => per_stage.push(ChecklistFact(stage, done, 1)),
             }
         }
+        let facts = CaseFacts {
+            case_id: c.id,
+            child_id: c.child_id,
+            team: c.team.clone(),
+            attempt_number: c.attempt_number,
+            stage: c.stage.clone(),
+            status: c.status.clone(),
+            opened_on: c.opened_on,
+            closed_on: c.closed_on,
+            care_started_on: episode.started_on,
+            legal_status: episode.legal_status.clone(),
+            age_at_open: age_on(birth, c.opened_on),
+            risk_level: c.risk_level,
+            return_type: c.return_type.clone(),
+            return_on,
+            exit_reason,
+            reentered_on,
+            closure_reason: out.and_then(|o| o.closure_reason.clone()),
+            stages: stage_facts,
+            decisions: decision_facts,
+            classifications: classification_facts,
+            goals: goal_facts,
+            services: service_facts,
+            checklist: per_stage,
+        };
         rows.push(case_fact::ActiveModel {
             la_id: Set(la),
             case_id: Set(c.id),
@@ -526,26 +534,10 @@ async fn build(
             definition: Set(DEFINITION),
             team: Set(c.team.clone()),
             worker_id: Set(c.worker_id),
-            attempt_number: Set(c.attempt_number),
             stage: Set(c.stage.clone()),
             status: Set(c.status.clone()),
-            opened_on: Set(c.opened_on),
-            closed_on: Set(c.closed_on),
-            care_started_on: Set(episode.started_on),
-            legal_status: Set(episode.legal_status.clone()),
-            age_at_open: Set(age_on(birth, c.opened_on)),
-            risk_level: Set(c.risk_level),
-            return_type: Set(c.return_type.clone()),
-            return_on: Set(return_on),
-            exit_reason: Set(exit_reason),
-            reentered_on: Set(reentered_on),
-            closure_reason: Set(out.and_then(|o| o.closure_reason.clone())),
-            stages: Set(json(&stage_facts)?),
-            decisions: Set(json(&decision_facts)?),
-            classifications: Set(json(&classification_facts)?),
-            goals: Set(json(&goal_facts)?),
-            services: Set(json(&service_facts)?),
-            checklist: Set(json(&per_stage)?),
+            body: Set(serde_json::to_string(&facts)
+                .map_err(|_| ApiError::internal("a case fact does not serialise"))?),
             refreshed_at: Set(now),
             ..Default::default()
         });

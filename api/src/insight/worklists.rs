@@ -171,7 +171,7 @@ pub async fn worklist(
             .all(db)
             .await?;
         for f in home {
-            let f = CaseFacts::read(f)?;
+            let f = CaseFacts::read(&f.body)?;
             let Some(returned) = f.return_on else {
                 continue;
             };
