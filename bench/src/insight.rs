@@ -41,6 +41,9 @@ pub struct InsightArgs {
     /// Where to write the results table (Markdown).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Drop every case fact of a database seeded earlier and time building them all again.
+    #[arg(long)]
+    rebuild_facts: bool,
 }
 
 /// A deterministic generator (xorshift64*): the same database every run.
@@ -503,6 +506,9 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
     }
     db.execute_unprepared("ANALYZE").await?;
     let seeded = seeding.elapsed();
+    if args.rebuild_facts {
+        db.execute_unprepared("DELETE FROM case_fact").await?;
+    }
     let building = Instant::now();
     let built = api::insight::facts::backfill(&db)
         .await

@@ -45,7 +45,7 @@ const RELEVANT: &[&str] = &[
     "checklist_item",
 ];
 
-/// Dates in the list columns: stored as day numbers (days from 1 January of year 1, as
+/// Dates in the facts' body: stored as day numbers (days from 1 January of year 1, as
 /// `NaiveDate::num_days_from_ce`), which read back far faster than text; `YYYY-MM-DD` is read too.
 mod day {
     use chrono::{Datelike as _, NaiveDate};
