@@ -14,6 +14,7 @@ mod events;
 mod gates;
 mod happy_path;
 mod http;
+mod idempotency;
 mod insight;
 mod isolation;
 mod issuers;

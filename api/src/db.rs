@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
@@ -82,4 +82,15 @@ pub async fn set_tenant(
     ))
     .await?;
     Ok(())
+}
+
+/// Whether a database error is a wait that ran out: PostgreSQL's statement timeout (SQLSTATE
+/// 57014) or SQLite's busy timeout (the database stayed locked).
+pub fn is_timeout(e: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| matches!(code.as_ref(), "57014" | "5" | "517"))
 }

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod goals;
+pub mod idempotency;
 pub mod ids;
 pub mod insight;
 pub mod limits;

@@ -30,6 +30,7 @@ use crate::auth::{Actor, Authenticator};
 use crate::config::{Config, Mode};
 use crate::context::{AppData, RequestData};
 use crate::db;
+use crate::idempotency;
 use crate::live::bus::Bus;
 use crate::live::ws::Live;
 use crate::ratelimit::{RateLimit, Verdict};
@@ -444,15 +445,19 @@ async fn run_one(
     state: &AppState,
     actor: Option<&Actor>,
     request: async_graphql::Request,
+    key: Option<&idempotency::Key>,
+    rid: &str,
     progress: &AtomicU8,
-) -> Result<async_graphql::Response, Failure> {
+) -> Result<Answer, Failure> {
     let Some(actor) = actor else {
         let data = RequestData {
             actor: None,
             tx: None,
             loaders: None,
         };
-        return Ok(state.schema.execute(request.data(data)).await);
+        return Ok(Answer::Graphql(
+            state.schema.execute(request.data(data)).await,
+        ));
     };
     let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout)
         .await
@@ -460,13 +465,29 @@ async fn run_one(
             tracing::error!(error.detail = %e, "cannot begin the request transaction");
             Failure
         })?;
+    let key = key.filter(|_| idempotency::is_mutation(&request));
+    let claimed = match key {
+        None => None,
+        Some(key) => match idempotency::claim(&tx, actor, key).await {
+            Ok(idempotency::Claim::Fresh(id)) => Some(id),
+            Ok(other) => {
+                let _ = tx.rollback().await;
+                return Ok(Answer::from_claim(other));
+            }
+            Err(e) => {
+                let _ = e.into_graphql();
+                let _ = tx.rollback().await;
+                return Err(Failure);
+            }
+        },
+    };
     let tx = Arc::new(tx);
     let data = RequestData::authenticated(actor, &tx);
     let span = tracing::info_span!(
         "graphql operation",
         graphql.operation.name = request.operation_name.as_deref().unwrap_or_default()
     );
-    let response = state
+    let mut response = state
         .schema
         .execute(request.data(data))
         .instrument(span)
@@ -487,6 +508,22 @@ async fn run_one(
         let _ = e.into_graphql();
         return Err(Failure);
     }
+    // A keyed mutation's response is stored with what it did, as the bytes sent.
+    let stored = match claimed {
+        None => None,
+        Some(id) => {
+            decorate(&mut response, rid);
+            let body = serde_json::to_string(&response).map_err(|e| {
+                tracing::error!(error.detail = %e, "cannot serialise a response");
+                Failure
+            })?;
+            if let Err(e) = idempotency::store(&tx, id, &body).await {
+                let _ = e.into_graphql();
+                return Err(Failure);
+            }
+            Some(body)
+        }
+    };
     // The events last: on PostgreSQL their lock is then held for the commit alone.
     let position = match crate::events::service::flush(&tx, actor).await {
         Ok(p) => p,
@@ -502,7 +539,60 @@ async fn run_one(
     if position.is_some() || actor.trail.nudged() {
         crate::live::ws::committed(&state.live.bus, actor.la_id, position.unwrap_or(0));
     }
-    Ok(response)
+    Ok(match stored {
+        Some(body) => Answer::Stored {
+            body,
+            replayed: false,
+        },
+        None => Answer::Graphql(response),
+    })
+}
+
+/// What one operation answers.
+enum Answer {
+    /// A response to serialise.
+    Graphql(async_graphql::Response),
+    /// A keyed mutation's response, as stored: sent as it is.
+    Stored { body: String, replayed: bool },
+    /// A keyed request refused before it ran.
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: &'static str,
+    },
+}
+
+impl Answer {
+    fn from_claim(claim: idempotency::Claim) -> Answer {
+        match claim {
+            idempotency::Claim::Replay(body) => Answer::Stored {
+                body,
+                replayed: true,
+            },
+            idempotency::Claim::Reused => Answer::Refused {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "IDEMPOTENCY_KEY_REUSED",
+                message: "this Idempotency-Key was used with a different request; use a new key",
+            },
+            idempotency::Claim::Running | idempotency::Claim::Fresh(_) => Answer::Refused {
+                status: StatusCode::CONFLICT,
+                code: "CONFLICT",
+                message: "the first request with this Idempotency-Key is still running; retry later",
+            },
+        }
+    }
+}
+
+/// Gives every error of a response its stable code and the request id.
+fn decorate(response: &mut async_graphql::Response, rid: &str) {
+    for err in &mut response.errors {
+        let code = library_error_code(&err.message);
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", code);
+        }
+        ext.set("requestId", rid.to_owned());
+    }
 }
 
 /// The stable code of an error raised by async-graphql itself (parse, validation, limits).
@@ -525,10 +615,19 @@ async fn execute(
     state: AppState,
     actor: Option<Actor>,
     batch: BatchRequest,
+    key: Option<idempotency::Key>,
     rid: String,
 ) -> Response {
     let requests = match batch {
         BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(_) if key.is_some() => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "an Idempotency-Key applies to one operation: send a batch without one",
+                &rid,
+            );
+        }
         BatchRequest::Batch(rs) if rs.is_empty() || rs.len() > state.max_batch => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -574,11 +673,21 @@ async fn execute(
     let timeout = state.request_timeout;
     let mut work = tokio::spawn({
         let progress = progress.clone();
+        let rid = rid.clone();
         async move {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
                 progress.store(RUNNING, Ordering::SeqCst);
-                responses.push(run_one(&state, actor.as_ref(), request, &progress).await?);
+                let answer = run_one(
+                    &state,
+                    actor.as_ref(),
+                    request,
+                    key.as_ref(),
+                    &rid,
+                    &progress,
+                )
+                .await?;
+                responses.push(answer);
             }
             Ok::<_, Failure>(responses)
         }
@@ -595,7 +704,7 @@ async fn execute(
             }
         }
     };
-    let mut responses = match outcome {
+    let responses = match outcome {
         Some(Ok(Ok(responses))) => responses,
         Some(Ok(Err(Failure)) | Err(_)) => {
             return error_response(
@@ -614,21 +723,35 @@ async fn execute(
             );
         }
     };
-    let error_count: usize = responses.iter().map(|r| r.errors.len()).sum();
-    for response in &mut responses {
-        for err in &mut response.errors {
-            let code = library_error_code(&err.message);
-            let ext = err.extensions.get_or_insert_with(Default::default);
-            if ext.get("code").is_none() {
-                ext.set("code", code);
+    let mut error_count = 0;
+    let mut graphql = Vec::with_capacity(responses.len());
+    let mut raw = None;
+    for answer in responses {
+        match answer {
+            Answer::Graphql(mut response) => {
+                error_count += response.errors.len();
+                decorate(&mut response, &rid);
+                graphql.push(response);
             }
-            ext.set("requestId", rid.clone());
+            Answer::Stored { body, replayed } => raw = Some((body, replayed)),
+            Answer::Refused {
+                status,
+                code,
+                message,
+            } => return error_response(status, code, message, &rid),
         }
     }
-    let mut resp = if single {
-        Json(responses.remove(0)).into_response()
+    let mut resp = if let Some((body, replayed)) = raw {
+        let mut resp = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if replayed {
+            resp.headers_mut()
+                .insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
+        }
+        resp
+    } else if single {
+        Json(graphql.remove(0)).into_response()
     } else {
-        Json(async_graphql::BatchResponse::Batch(responses)).into_response()
+        Json(async_graphql::BatchResponse::Batch(graphql)).into_response()
     };
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -684,11 +807,23 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
-    traced(state, headers, batch, rid).await
+    let key = match idempotency::Key::from_header(headers.get(idempotency::HEADER), &body) {
+        Ok(key) => key,
+        Err(message) => {
+            return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message, &rid);
+        }
+    };
+    traced(state, headers, batch, key, rid).await
 }
 
 /// Authenticates and executes a parsed request inside the request's span.
-async fn traced(state: AppState, headers: HeaderMap, batch: BatchRequest, rid: String) -> Response {
+async fn traced(
+    state: AppState,
+    headers: HeaderMap,
+    batch: BatchRequest,
+    key: Option<idempotency::Key>,
+    rid: String,
+) -> Response {
     let span = crate::telemetry::request_span(&headers, &rid);
     let trace_id = crate::telemetry::trace_id(&span, &headers);
     async move {
@@ -696,7 +831,7 @@ async fn traced(state: AppState, headers: HeaderMap, batch: BatchRequest, rid: S
             Ok(a) => a,
             Err(resp) => return resp,
         };
-        execute(state, actor, batch, rid).await
+        execute(state, actor, batch, key, rid).await
     }
     .instrument(span)
     .await
@@ -1024,5 +1159,5 @@ async fn graphql_get(
             }
         }
     }
-    traced(state, headers, BatchRequest::Single(request), rid).await
+    traced(state, headers, BatchRequest::Single(request), None, rid).await
 }

@@ -18,6 +18,7 @@ pub mod goal;
 pub mod goal_review;
 pub mod goal_revision;
 pub mod household_member;
+pub mod idempotency_key;
 pub mod local_authority;
 pub mod outcome;
 pub mod parental_agreement;

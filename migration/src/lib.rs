@@ -11,6 +11,7 @@ mod m20261125_000003_create_case_event;
 mod m20261125_000004_create_webhooks;
 mod m20261126_000001_create_case_fact;
 mod m20261201_000001_case_fact_body;
+mod m20261202_000001_create_idempotency_key;
 pub mod rls;
 mod tables;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_webhooks::Migration),
             Box::new(m20261126_000001_create_case_fact::Migration),
             Box::new(m20261201_000001_case_fact_body::Migration),
+            Box::new(m20261202_000001_create_idempotency_key::Migration),
         ]
     }
 }
@@ -40,7 +42,7 @@ mod tests {
     use super::*;
     use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbBackend, Statement};
 
-    const TABLES: usize = 30;
+    const TABLES: usize = 31;
 
     async fn query_strings(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, DbErr> {
         let rows = db
