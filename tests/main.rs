@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod canary;
+mod concurrency;
 mod configuration;
 mod database_isolation;
 mod dataloader;

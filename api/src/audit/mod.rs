@@ -19,12 +19,12 @@ use chrono::Utc;
 use entities::audit_event;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, EntityName, EntityTrait, IdenStatic,
-    IntoActiveModel, Iterable, ModelTrait, Set, Value,
+    IntoActiveModel, Iterable, ModelTrait, QueryFilter as _, Set, Value,
 };
 
 use crate::auth::Actor;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// What was done to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
@@ -308,10 +308,59 @@ where
     let model = if action == Action::Create {
         am.insert(db).await?
     } else {
-        am.update(db).await?
+        update_checked(db, am).await?
     };
     changed(db, actor, action, Record::of(&model), &fields).await?;
     Ok(model)
+}
+
+/// Updates a row whose `version` is being moved on (see `Stamped::changed`) only if it still has
+/// the version the change was made from: `UPDATE … WHERE id = … AND version = …`. A row someone
+/// else changed in the meantime (a concurrent request that committed first) is a `CONFLICT` user
+/// error naming its current version, never a silent overwrite. Rows without a version, or whose
+/// version is not being changed, are updated by key alone.
+async fn update_checked<A>(
+    db: &impl ConnectionTrait,
+    am: A,
+) -> ApiResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let version = <A::Entity as EntityTrait>::Column::from_str("version").ok();
+    let next = version.and_then(|column| match am.get(column) {
+        sea_orm::ActiveValue::Set(Value::Int(Some(v))) => Some((column, v)),
+        _ => None,
+    });
+    let Some((column, next)) = next else {
+        return Ok(am.update(db).await?);
+    };
+    let mut key = sea_orm::Condition::all();
+    for pk in <A::Entity as EntityTrait>::PrimaryKey::iter() {
+        let pk = sea_orm::PrimaryKeyToColumn::into_column(pk);
+        match am.get(pk).into_value() {
+            Some(value) => key = key.add(sea_orm::ColumnTrait::eq(&pk, value)),
+            None => return Err(ApiError::internal("an update without its key")),
+        }
+    }
+    let updated = <A::Entity as EntityTrait>::update_many()
+        .set(am)
+        .filter(key.clone())
+        .filter(sea_orm::ColumnTrait::eq(&column, next - 1))
+        .exec_with_returning(db)
+        .await?;
+    if let Some(model) = updated.into_iter().next() {
+        return Ok(model);
+    }
+    let now = <A::Entity as EntityTrait>::find()
+        .filter(key)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    match now.get(column) {
+        Value::Int(Some(current)) => Err(ApiError::stale(current)),
+        _ => Err(ApiError::internal("a version that is not a number")),
+    }
 }
 
 /// Writes the audit row of a change made some other way (a version-checked `UPDATE … WHERE`).
