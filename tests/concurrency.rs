@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{TestApp, open_case};
+use crate::support::{TestApp, complete_required, decide, open_case};
 
 #[tokio::test]
 async fn fifty_updates_from_one_version_have_one_winner() {
@@ -114,4 +114,71 @@ async fn a_change_from_a_stale_read_is_refused() {
         (now.ethnicity.as_str(), now.version),
         ("WIRI", stale.version + 1)
     );
+}
+
+/// The mutations that change one record take the version the caller saw: a stale one is a
+/// `CONFLICT` naming the current version, and nothing changes.
+#[tokio::test]
+async fn a_stale_expected_version_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, "OCC3", 10).await;
+    let item = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { stages { checklist { id version completedOn } } } }",
+            json!({ "id": f.case }),
+        )
+        .await["case"]["stages"][0]["checklist"][0]
+        .clone();
+    let version = item["version"].as_i64().unwrap();
+    let p = w
+        .refused(
+            "checklistItemComplete",
+            "item { id }",
+            json!({ "itemId": item["id"], "expectedVersion": version + 7 }),
+            "CONFLICT",
+        )
+        .await;
+    assert!(
+        p["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("its current version is {version}"))
+    );
+    let done = w
+        .must(
+            "checklistItemComplete",
+            "item { version completedOn }",
+            json!({ "itemId": item["id"], "expectedVersion": version }),
+        )
+        .await;
+    assert_eq!(done["item"]["version"], version + 1);
+    assert!(done["item"]["completedOn"].is_string());
+
+    // A classification agreed from a stale version stays proposed.
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D1", "YES", json!({})).await;
+    let rc = w
+        .must(
+            "riskClassificationPropose",
+            "classification { id version }",
+            json!({ "caseId": f.case, "kind": "RC1", "level": "LOW", "rationale": "Synthetic." }),
+        )
+        .await["classification"]
+        .clone();
+    m.refused(
+        "riskClassificationAgree",
+        "classification { id }",
+        json!({ "classificationId": rc["id"], "expectedVersion": rc["version"].as_i64().unwrap() - 1 }),
+        "CONFLICT",
+    )
+    .await;
+    let agreed = m
+        .must(
+            "riskClassificationAgree",
+            "classification { agreedOn version }",
+            json!({ "classificationId": rc["id"], "expectedVersion": rc["version"] }),
+        )
+        .await;
+    assert!(agreed["classification"]["agreedOn"].is_string());
 }

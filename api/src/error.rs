@@ -111,6 +111,14 @@ impl ApiError {
         )
     }
 
+    /// `Ok` unless the caller said which version it last saw and the record has moved on.
+    pub fn check_version(expected: Option<i32>, current: i32) -> ApiResult<()> {
+        match expected {
+            Some(v) if v != current => Err(Self::stale(current)),
+            _ => Ok(()),
+        }
+    }
+
     /// The stable code for a top-level error.
     fn code(&self) -> &'static str {
         match self {

@@ -249,6 +249,7 @@ impl Demo<'_> {
                 true,
                 Some(on),
                 None,
+                None,
             )
             .await
             .map_err(err)?;
@@ -290,7 +291,7 @@ impl Demo<'_> {
         let c = stages::propose_classification(self.db, self.actor, cmd)
             .await
             .map_err(err)?;
-        stages::agree_classification(self.db, self.actor, ClassificationId(c.id), Some(on))
+        stages::agree_classification(self.db, self.actor, ClassificationId(c.id), Some(on), None)
             .await
             .map_err(err)?;
         Ok(())
@@ -317,9 +318,15 @@ impl Demo<'_> {
         let goal = goals::add_goal(self.db, self.actor, goal)
             .await
             .map_err(err)?;
-        goals::agree_agreement(self.db, self.actor, AgreementId(agreement.id), Some(on))
-            .await
-            .map_err(err)?;
+        goals::agree_agreement(
+            self.db,
+            self.actor,
+            AgreementId(agreement.id),
+            Some(on),
+            None,
+        )
+        .await
+        .map_err(err)?;
         let review = goals::ReviewGoal {
             goal: GoalId(goal.id),
             rating: Rating::Green,
@@ -416,7 +423,7 @@ impl Demo<'_> {
             .one(self.db)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo D3 missing"))?;
-        stages::approve_decision(self.db, self.actor, DecisionId(d3.id), Some(on))
+        stages::approve_decision(self.db, self.actor, DecisionId(d3.id), Some(on), None)
             .await
             .map_err(err)?;
         on += Duration::days(7);

@@ -45,6 +45,8 @@ pub struct AgreementAgreeInput {
     pub agreement_id: ID,
     /// Date it comes into force (not before the case opened or the version in force was agreed); defaults to today.
     pub agreed_on: Option<Date>,
+    /// The version of the agreement the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 /// Input of `agreementPartyAccept`.
@@ -176,6 +178,7 @@ impl GoalsMutation {
                 ctx.writer()?,
                 id,
                 input.agreed_on.map(|d| d.0),
+                input.expected_version,
             )
             .await?;
             Ok(AgreementPayload::ok(ParentalAgreement(a)))

@@ -282,10 +282,12 @@ pub async fn agree_agreement(
     actor: &Actor,
     id: AgreementId,
     agreed_on: Option<NaiveDate>,
+    expected_version: Option<i32>,
 ) -> ApiResult<parental_agreement::Model> {
     let on = not_future(agreed_on.unwrap_or_else(cases::today), "agreedOn")?;
     let txn = db.begin().await?;
     let agreement = get_agreement(&txn, actor, id).await?;
+    ApiError::check_version(expected_version, agreement.version)?;
     let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
     if agreement.status != AgreementStatus::Draft.as_str() {
         return Err(ApiError::user(

@@ -25,6 +25,8 @@ pub struct OutcomeFollowUpInput {
     pub reentered_care_on: Option<Date>,
     /// Maltreatment after the return.
     pub maltreatment_after_return: Option<YesNoUnknown>,
+    /// The version of the outcome the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 crate::payload!(
@@ -57,6 +59,7 @@ impl OutcomesMutation {
                 home_at_12_months: input.home_at_12_months,
                 reentered_care_on: input.reentered_care_on.map(|d| d.0),
                 maltreatment: input.maltreatment_after_return,
+                expected_version: input.expected_version,
             };
             let saved = service::follow_up(ctx.db()?, ctx.writer()?, id, f).await?;
             Ok(OutcomeFollowUpPayload::ok(Outcome(saved)))

@@ -56,6 +56,8 @@ pub struct FollowUp {
     pub reentered_care_on: Option<NaiveDate>,
     /// Maltreatment after the return.
     pub maltreatment: Option<YesNoUnknown>,
+    /// The outcome's version the caller last saw.
+    pub expected_version: Option<i32>,
 }
 
 /// Records follow-up facts about a returned child; allowed after the case closed, because the
@@ -72,6 +74,9 @@ pub async fn follow_up(
         .filter(outcome::Column::CaseId.eq(case.id))
         .one(&txn)
         .await?;
+    if let Some(o) = &existing {
+        ApiError::check_version(f.expected_version, o.version)?;
+    }
     let Some(return_on) = existing.as_ref().and_then(|o| o.return_on) else {
         return Err(ApiError::user(
             UserErrorCode::WrongStage,

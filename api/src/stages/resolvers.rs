@@ -26,6 +26,8 @@ pub struct ChecklistItemCompleteInput {
     pub completed_on: Option<Date>,
     /// Optional note (at most 5,000 characters).
     pub note: Option<String>,
+    /// The version of the item the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 /// Input of `assessmentSignOff`.
@@ -102,6 +104,8 @@ pub struct DecisionApproveInput {
     pub decision_id: ID,
     /// Date of approval; defaults to today.
     pub approved_on: Option<Date>,
+    /// The version of the decision the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 crate::payload!(
@@ -142,6 +146,8 @@ pub struct RiskClassificationAgreeInput {
     pub classification_id: ID,
     /// Date of agreement; defaults to today.
     pub agreed_on: Option<Date>,
+    /// The version of the classification the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 crate::payload!(
@@ -232,6 +238,7 @@ impl StagesMutation {
                 input.completed,
                 input.completed_on.map(|d| d.0),
                 input.note,
+                input.expected_version,
             )
             .await?;
             Ok(ChecklistItemCompletePayload::ok(ChecklistItem(item)))
@@ -281,6 +288,7 @@ impl StagesMutation {
                 ctx.writer()?,
                 id,
                 input.approved_on.map(|d| d.0),
+                input.expected_version,
             )
             .await?;
             Ok(DecisionApprovePayload::ok(Decision(d)))
@@ -341,6 +349,7 @@ impl StagesMutation {
                 ctx.writer()?,
                 id,
                 input.agreed_on.map(|d| d.0),
+                input.expected_version,
             )
             .await?;
             Ok(RiskClassificationAgreePayload::ok(RiskClassification(c)))

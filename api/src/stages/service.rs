@@ -158,6 +158,7 @@ pub async fn complete_item(
     completed: bool,
     completed_on: Option<NaiveDate>,
     note: Option<String>,
+    expected_version: Option<i32>,
 ) -> ApiResult<checklist_item::Model> {
     if let Some(n) = &note {
         text(n, "note", 5000)?;
@@ -168,6 +169,7 @@ pub async fn complete_item(
         .one(db)
         .await?
         .or_user_not_found(&["itemId"], "checklist item")?;
+    ApiError::check_version(expected_version, item.version)?;
     let case = cases::load_active(db, actor, CaseId(item.case_id), None).await?;
     let txn = db.begin().await?;
     let version = item.version;
@@ -397,6 +399,7 @@ pub async fn approve_decision(
     actor: &Actor,
     id: DecisionId,
     approved_on: Option<NaiveDate>,
+    expected_version: Option<i32>,
 ) -> ApiResult<decision::Model> {
     let on = not_future(approved_on.unwrap_or_else(cases::today), "approvedOn")?;
     let txn = db.begin().await?;
@@ -405,6 +408,7 @@ pub async fn approve_decision(
         .one(&txn)
         .await?
         .or_user_not_found(&["decisionId"], "decision")?;
+    ApiError::check_version(expected_version, found.version)?;
     if found.approval_status != ApprovalStatus::Pending.as_str() {
         return Err(ApiError::user(
             UserErrorCode::ApprovalRequired,
@@ -565,6 +569,7 @@ pub async fn agree_classification(
     actor: &Actor,
     id: ClassificationId,
     agreed_on: Option<NaiveDate>,
+    expected_version: Option<i32>,
 ) -> ApiResult<(risk_classification::Model, case::Model)> {
     if !actor.has_role(Role::TeamManager) && !actor.has_role(Role::NominatedOfficer) {
         return Err(ApiError::Forbidden(
@@ -578,6 +583,7 @@ pub async fn agree_classification(
         .one(&txn)
         .await?
         .or_user_not_found(&["classificationId"], "risk classification")?;
+    ApiError::check_version(expected_version, found.version)?;
     let case = cases::load_active(&txn, actor, CaseId(found.case_id), None).await?;
     let agreed = agreed_classifications(&txn, case.id).await?;
     if agreed.iter().any(|c| c.kind == found.kind) {

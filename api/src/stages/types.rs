@@ -152,6 +152,10 @@ impl Decision {
     async fn approver_role(&self) -> Option<&str> {
         self.0.approver_role.as_deref()
     }
+    /// Record version; pass it as `expectedVersion` to `decisionApprove`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Who approved it.
     async fn approved_by(&self, ctx: &Context<'_>) -> Result<Option<Actor>> {
         load_actor(ctx, self.0.approved_by).await
@@ -195,6 +199,10 @@ impl RiskClassification {
     /// Why.
     async fn rationale(&self) -> &str {
         &self.0.rationale
+    }
+    /// Record version; pass it as `expectedVersion` to `riskClassificationAgree`.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// Date of the classification.
     async fn classified_on(&self) -> Date {
