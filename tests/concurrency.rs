@@ -181,4 +181,31 @@ async fn a_stale_expected_version_changes_nothing() {
         )
         .await;
     assert!(agreed["classification"]["agreedOn"].is_string());
+
+    // A webhook disabled from a stale version stays active.
+    let admin = app.caller("201", &["la_admin"]);
+    let hook = admin
+        .must(
+            "webhookRegister",
+            "webhook { id version active }",
+            json!({ "url": "http://127.0.0.1:9/hook", "secret": "synthetic-webhook-secret-0123456789" }),
+        )
+        .await["webhook"]
+        .clone();
+    admin
+        .refused(
+            "webhookDisable",
+            "webhook { active }",
+            json!({ "webhookId": hook["id"], "expectedVersion": hook["version"].as_i64().unwrap() + 1 }),
+            "CONFLICT",
+        )
+        .await;
+    let off = admin
+        .must(
+            "webhookDisable",
+            "webhook { active version }",
+            json!({ "webhookId": hook["id"], "expectedVersion": hook["version"] }),
+        )
+        .await;
+    assert_eq!(off["webhook"]["active"], false);
 }

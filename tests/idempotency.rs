@@ -131,6 +131,28 @@ async fn a_retry_replays_the_first_response_and_runs_nothing() {
         )
         .await
         .unwrap();
+    // The retention purge sweeps expired keys with their stored responses.
+    app.db
+        .execute_unprepared(
+            "UPDATE idempotency_key SET expires_at = '2000-01-01 00:00:00+00:00' \
+             WHERE la_id <> (SELECT id FROM local_authority WHERE dfe_code = '201')",
+        )
+        .await
+        .unwrap();
+    let before = app.scalar(keys).await;
+    api::retention::service::purge(
+        &app.app_db,
+        std::time::Duration::from_secs(10),
+        chrono::Utc::now().date_naive(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.scalar(keys).await,
+        before - 2,
+        "sync-42 and LA 202's key"
+    );
     let late = post(&app, &token, Some("sync-42"), &create("IK1")).await;
     assert!(!late.replayed);
     assert_ne!(

@@ -146,6 +146,16 @@ pub async fn claim(db: &impl ConnectionTrait, actor: &Actor, key: &Key) -> ApiRe
     })
 }
 
+/// Deletes the LA's expired keys (and the responses stored with them); returns how many.
+pub async fn sweep(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<u64> {
+    Ok(Keys::delete_many()
+        .filter(row::Column::LaId.eq(la_id))
+        .filter(row::Column::ExpiresAt.lt(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Stores the response of a [`Claim::Fresh`] key, in the same transaction.
 pub async fn store(db: &impl ConnectionTrait, id: i64, response: &str) -> ApiResult<()> {
     Keys::update_many()

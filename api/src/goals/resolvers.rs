@@ -56,6 +56,8 @@ pub struct AgreementPartyAcceptInput {
     pub party_id: ID,
     /// Date of acceptance (signature); defaults to today.
     pub accepted_on: Option<Date>,
+    /// The version of the party the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 crate::payload!(
@@ -194,9 +196,14 @@ impl GoalsMutation {
     ) -> Result<AgreementPartyAcceptPayload> {
         run(async {
             let id = AgreementPartyId::from_input(&input.party_id, &["partyId"])?;
-            let p =
-                service::accept_party(ctx.db()?, ctx.writer()?, id, input.accepted_on.map(|d| d.0))
-                    .await?;
+            let p = service::accept_party(
+                ctx.db()?,
+                ctx.writer()?,
+                id,
+                input.accepted_on.map(|d| d.0),
+                input.expected_version,
+            )
+            .await?;
             Ok(AgreementPartyAcceptPayload::ok(AgreementParty(p)))
         })
         .await

@@ -352,6 +352,7 @@ pub async fn accept_party(
     actor: &Actor,
     id: AgreementPartyId,
     accepted_on: Option<NaiveDate>,
+    expected_version: Option<i32>,
 ) -> ApiResult<agreement_party::Model> {
     let on = not_future(accepted_on.unwrap_or_else(cases::today), "acceptedOn")?;
     let txn = db.begin().await?;
@@ -360,6 +361,7 @@ pub async fn accept_party(
         .one(&txn)
         .await?
         .or_user_not_found(&["partyId"], "agreement party")?;
+    ApiError::check_version(expected_version, party.version)?;
     let agreement = get_agreement(&txn, actor, AgreementId(party.agreement_id)).await?;
     let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
     if agreement.status == AgreementStatus::Superseded.as_str() {

@@ -69,6 +69,10 @@ impl AgreementParty {
     pub async fn id(&self) -> ID {
         AgreementPartyId(self.0.id).to_global()
     }
+    /// Record version; pass it as `expectedVersion` to `agreementPartyAccept`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The person.
     async fn household_member(&self, ctx: &Context<'_>) -> Result<Option<HouseholdMember>> {
         load_member(ctx, Some(self.0.household_member_id)).await

@@ -143,6 +143,10 @@ pub async fn purge(
                 remove_child(&txn, &actor, *id).await?;
             }
         }
+        if !dry_run {
+            // Stored responses of keys past their 24 hours go too.
+            crate::idempotency::sweep(&txn, la.id).await?;
+        }
         txn.commit().await?;
         report.push(PurgeCount {
             la: la.dfe_code,

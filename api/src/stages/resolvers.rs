@@ -37,6 +37,8 @@ pub struct AssessmentSignOffInput {
     pub case_id: ID,
     /// Date of the sign-off (defaults to today; not before the stage began, not in the future).
     pub signed_off_on: Option<Date>,
+    /// The version of the case the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 crate::payload!(
@@ -329,6 +331,7 @@ impl StagesMutation {
                 ctx.writer()?,
                 id,
                 input.signed_off_on.map(|d| d.0),
+                input.expected_version,
             )
             .await?;
             Ok(AssessmentSignOffPayload::ok(CaseStage(stage)))

@@ -516,6 +516,7 @@ pub async fn sign_off_assessment(
     actor: &Actor,
     case_id: CaseId,
     signed_off_on: Option<NaiveDate>,
+    expected_version: Option<i32>,
 ) -> ApiResult<stage_progress::Model> {
     if !actor.has_role(Role::TeamManager) && !actor.has_role(Role::NominatedOfficer) {
         return Err(ApiError::Forbidden(
@@ -524,7 +525,7 @@ pub async fn sign_off_assessment(
     }
     let on = not_future(signed_off_on.unwrap_or_else(cases::today), "signedOffOn")?;
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, case_id, None).await?;
+    let case = cases::load_active(&txn, actor, case_id, expected_version).await?;
     if stage(&case)? != Stage::Assessment {
         return Err(ApiError::user(
             UserErrorCode::WrongStage,

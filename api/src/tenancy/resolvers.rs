@@ -96,6 +96,8 @@ pub struct ChecklistTemplateItemUpsertInput {
     /// False retires the action for cases entering the stage from now on.
     #[graphql(default = true)]
     pub active: bool,
+    /// The version of an existing item the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 crate::payload!(
@@ -159,6 +161,7 @@ impl TenancyMutation {
                 required: input.required,
                 position: input.position,
                 active: input.active,
+                expected_version: input.expected_version,
             };
             let saved = service::upsert_template_item(ctx.db()?, actor, item).await?;
             Ok(ChecklistTemplateItemUpsertPayload::ok(

@@ -348,6 +348,8 @@ pub struct TemplateItem {
     pub position: Option<i32>,
     /// False retires the action for cases entering the stage from now on.
     pub active: bool,
+    /// The version of an existing item the caller last saw.
+    pub expected_version: Option<i32>,
 }
 
 /// Adds or changes an action of the LA's checklist template. Cases already in the stage keep the
@@ -395,6 +397,9 @@ pub async fn upsert_template_item(
             .max()
             .unwrap_or(0),
     };
+    if let Some(row) = &existing {
+        ApiError::check_version(item.expected_version, row.version)?;
+    }
     let new = existing.is_none();
     let am = match existing {
         Some(row) => {

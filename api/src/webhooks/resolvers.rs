@@ -74,6 +74,8 @@ pub struct WebhookRegisterInput {
 pub struct WebhookDisableInput {
     /// The webhook.
     pub webhook_id: ID,
+    /// The version of the webhook the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
 }
 
 /// Input of `webhookDeliveryReplay`.
@@ -130,7 +132,8 @@ impl WebhooksMutation {
     ) -> Result<WebhookPayload> {
         run(async {
             let id = WebhookId::from_input(&input.webhook_id, &["webhookId"])?;
-            let hook = service::disable(ctx.db()?, ctx.admin()?, id).await?;
+            let hook =
+                service::disable(ctx.db()?, ctx.admin()?, id, input.expected_version).await?;
             Ok(WebhookPayload::ok(Webhook(hook)))
         })
         .await

@@ -141,7 +141,12 @@ pub async fn register(
 }
 
 /// Stops deliveries to a webhook (pending ones are not sent).
-pub async fn disable(db: &impl Db, actor: &Actor, id: WebhookId) -> ApiResult<webhook::Model> {
+pub async fn disable(
+    db: &impl Db,
+    actor: &Actor,
+    id: WebhookId,
+    expected_version: Option<i32>,
+) -> ApiResult<webhook::Model> {
     let found = webhook::Entity::find_by_id(id.0)
         .filter(webhook::Column::LaId.eq(actor.la_id))
         .one(db)
@@ -149,6 +154,7 @@ pub async fn disable(db: &impl Db, actor: &Actor, id: WebhookId) -> ApiResult<we
         .ok_or_else(|| {
             ApiError::user(UserErrorCode::NotFound, &["webhookId"], "no such webhook")
         })?;
+    ApiError::check_version(expected_version, found.version)?;
     let version = found.version;
     let mut am: webhook::ActiveModel = found.into();
     am.active = Set(false);

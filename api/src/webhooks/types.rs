@@ -18,6 +18,10 @@ impl Webhook {
     async fn id(&self) -> ID {
         WebhookId(self.0.id).to_global()
     }
+    /// Record version; pass it as `expectedVersion` to `webhookDisable`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Where events are POSTed.
     async fn url(&self) -> &str {
         &self.0.url
