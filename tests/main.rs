@@ -12,6 +12,7 @@ mod database_isolation;
 mod dataloader;
 mod demo;
 mod events;
+mod faults;
 mod fuzz;
 mod gates;
 mod happy_path;
