@@ -28,5 +28,6 @@ mod retention;
 mod roles;
 mod schema;
 mod tokens;
+mod upsert;
 mod validation;
 mod webhooks;

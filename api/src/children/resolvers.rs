@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
-use super::service::{self, ExternalId, NewChild, NewEpisode, NewMember};
+use super::service::{self, ExternalId, NewChild, NewEpisode, NewMember, UpsertResult};
 use super::types::{CareEpisode, Child, ExternalIdentifierInput, HouseholdMember};
 use crate::context::ContextExt;
 use crate::domain::Relationship;
@@ -34,6 +34,19 @@ impl ChildrenQuery {
         if found.is_none() {
             ctx.missed("child", id.0);
         }
+        Ok(found.map(|m| Child(ctx.seen(m))))
+    }
+
+    /// The child of the caller's LA that another system's identifier names; null when none.
+    async fn child_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        system: String,
+        value: String,
+    ) -> Result<Option<Child>> {
+        let actor = ctx.reader()?;
+        let ext = ExternalId { system, value };
+        let found = service::child_by_external_id(ctx.db()?, actor, &ext).await?;
         Ok(found.map(|m| Child(ctx.seen(m))))
     }
 
@@ -83,6 +96,51 @@ pub struct ChildCreateInput {
     pub nhs_number: Option<String>,
     /// Identifiers other systems use for this child.
     pub external_ids: Option<Vec<ExternalIdentifierInput>>,
+}
+
+/// Input of `childUpsert`: the child as the sending system holds it.
+#[derive(InputObject)]
+pub struct ChildUpsertInput {
+    /// The sending system's identifier for the child: the record it names is changed, or created
+    /// with it when there is none.
+    pub external_id: ExternalIdentifierInput,
+    /// The LA's child ID: 1 to 20 letters and digits.
+    pub la_child_id: String,
+    /// Date of birth (not in the future).
+    pub date_of_birth: Date,
+    /// Sex code: `M`, `F` or `U`.
+    pub sex: String,
+    /// DfE ethnicity code, e.g. `WBRI`.
+    pub ethnicity: String,
+    /// Unique Pupil Number (13 characters with a valid check letter).
+    pub upn: Option<String>,
+    /// Why the UPN is unknown (`UN1`–`UN7`), when no UPN is given.
+    pub upn_unknown_reason: Option<String>,
+    /// NHS number (10 digits, valid check digit; spaces allowed).
+    pub nhs_number: Option<String>,
+    /// The version of an existing child the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+/// Result of `childUpsert`.
+#[derive(async_graphql::SimpleObject)]
+pub struct ChildUpsertPayload {
+    /// The child.
+    pub child: Option<Child>,
+    /// Whether it was created, updated or already as sent.
+    pub result: Option<UpsertResult>,
+    /// What was wrong with the input or broke a rule; empty on success.
+    pub user_errors: Vec<crate::error::UserError>,
+}
+
+impl crate::payload::Payload for ChildUpsertPayload {
+    fn from_errors(errors: Vec<crate::error::UserError>) -> Self {
+        Self {
+            child: None,
+            result: None,
+            user_errors: errors,
+        }
+    }
 }
 
 crate::payload!(
@@ -172,6 +230,40 @@ impl ChildrenMutation {
             };
             let child = service::create_child(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(ChildCreatePayload::ok(Child(child)))
+        })
+        .await
+    }
+
+    /// Creates or updates a child by a sending system's identifier (sync by external ID): the
+    /// child that identifier names is brought to what is sent (`UNCHANGED` when it already holds
+    /// it), or created with the identifier when there is none. Validated as `childCreate`.
+    async fn child_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: ChildUpsertInput,
+    ) -> Result<ChildUpsertPayload> {
+        run(async {
+            let cmd = NewChild {
+                la_child_id: input.la_child_id,
+                date_of_birth: input.date_of_birth.0,
+                sex: input.sex,
+                ethnicity: input.ethnicity,
+                upn: input.upn,
+                upn_unknown_reason: input.upn_unknown_reason,
+                nhs_number: input.nhs_number,
+                external_ids: vec![ExternalId {
+                    system: input.external_id.system,
+                    value: input.external_id.value,
+                }],
+            };
+            let (child, result) =
+                service::upsert_child(ctx.db()?, ctx.writer()?, cmd, input.expected_version)
+                    .await?;
+            Ok(ChildUpsertPayload {
+                child: Some(Child(child)),
+                result: Some(result),
+                user_errors: Vec::new(),
+            })
         })
         .await
     }

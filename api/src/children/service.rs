@@ -3,7 +3,9 @@
 
 use chrono::{NaiveDate, Utc};
 use entities::{care_episode, child, external_identifier, household_member};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
@@ -188,6 +190,114 @@ pub async fn create_child(
     }
     txn.commit().await?;
     Ok(created)
+}
+
+/// What an upsert did.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UpsertResult {
+    /// No record had the external identifier: one was created with it.
+    Created,
+    /// The record with the external identifier was changed.
+    Updated,
+    /// The record with the external identifier already held what was sent.
+    Unchanged,
+}
+
+/// The record of `owner_kind` in the caller's LA that `ext` identifies.
+pub async fn owner_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    owner_kind: &str,
+    ext: &ExternalId,
+) -> ApiResult<Option<i64>> {
+    Ok(external_identifier::Entity::find()
+        .select_only()
+        .column(external_identifier::Column::OwnerId)
+        .filter(external_identifier::Column::LaId.eq(actor.la_id))
+        .filter(external_identifier::Column::OwnerKind.eq(owner_kind))
+        .filter(external_identifier::Column::System.eq(ext.system.trim()))
+        .filter(external_identifier::Column::Value.eq(ext.value.trim()))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
+}
+
+/// Creates the child `ext` identifies, or brings its record to what is given (only when it
+/// differs, and only from `expected_version` when given). `cmd.external_ids` must be `[ext]`.
+pub async fn upsert_child(
+    db: &impl Db,
+    actor: &Actor,
+    mut cmd: NewChild,
+    expected_version: Option<i32>,
+) -> ApiResult<(child::Model, UpsertResult)> {
+    validate_child(&mut cmd)?;
+    let Some(ext) = cmd.external_ids.first().cloned() else {
+        return Err(ApiError::internal(
+            "an upsert without its external identifier",
+        ));
+    };
+    let txn = db.begin().await?;
+    let Some(id) = owner_of(&txn, actor, CHILD_OWNER, &ext).await? else {
+        let created = create_child(&txn, actor, cmd).await?;
+        txn.commit().await?;
+        return Ok((created, UpsertResult::Created));
+    };
+    let current = child::Entity::find_by_id(id)
+        .filter(child::Column::LaId.eq(actor.la_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::internal("an external identifier without its child"))?;
+    ApiError::check_version(expected_version, current.version)?;
+    let same = current.la_child_id == cmd.la_child_id
+        && current.date_of_birth == cmd.date_of_birth
+        && current.sex == cmd.sex
+        && current.ethnicity == cmd.ethnicity
+        && current.upn == cmd.upn
+        && current.upn_unknown_reason == cmd.upn_unknown_reason
+        && current.nhs_number == cmd.nhs_number;
+    if same {
+        txn.commit().await?;
+        return Ok((current, UpsertResult::Unchanged));
+    }
+    let version = current.version;
+    let died_on = current.died_on;
+    let mut am: child::ActiveModel = current.into();
+    am.la_child_id = Set(cmd.la_child_id);
+    am.date_of_birth = Set(cmd.date_of_birth);
+    am.sex = Set(cmd.sex);
+    am.ethnicity = Set(cmd.ethnicity);
+    am.upn = Set(cmd.upn);
+    am.upn_unknown_reason = Set(cmd.upn_unknown_reason);
+    am.nhs_number = Set(cmd.nhs_number);
+    am.retain_until = Set(Some(crate::retention::retain_until(
+        cmd.date_of_birth,
+        died_on,
+    )));
+    let saved = am
+        .changed(actor, version)
+        .update_by(&txn, actor)
+        .await
+        .on_unique(|| {
+            ApiError::user(
+                UserErrorCode::Duplicate,
+                &["laChildId"],
+                "a child with this LA child ID already exists",
+            )
+        })?;
+    txn.commit().await?;
+    Ok((saved, UpsertResult::Updated))
+}
+
+/// The child of the caller's LA that an external system's identifier names.
+pub async fn child_by_external_id(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    ext: &ExternalId,
+) -> ApiResult<Option<child::Model>> {
+    let Some(id) = owner_of(db, actor, CHILD_OWNER, ext).await? else {
+        return Ok(None);
+    };
+    get_child(db, actor, ChildId(id)).await
 }
 
 /// A child of the caller's LA.
