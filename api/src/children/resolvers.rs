@@ -77,9 +77,9 @@ impl ChildrenQuery {
     }
 }
 
-/// Input of `childCreate`.
+/// A child's own fields, as `childCreate` and `childUpsert` take them.
 #[derive(InputObject)]
-pub struct ChildCreateInput {
+pub struct ChildFields {
     /// The LA's child ID: 1 to 20 letters and digits.
     pub la_child_id: String,
     /// Date of birth (not in the future).
@@ -94,6 +94,35 @@ pub struct ChildCreateInput {
     pub upn_unknown_reason: Option<String>,
     /// NHS number (10 digits, valid check digit; spaces allowed).
     pub nhs_number: Option<String>,
+}
+
+impl ChildFields {
+    fn with(self, external_ids: impl IntoIterator<Item = ExternalIdentifierInput>) -> NewChild {
+        NewChild {
+            la_child_id: self.la_child_id,
+            date_of_birth: self.date_of_birth.0,
+            sex: self.sex,
+            ethnicity: self.ethnicity,
+            upn: self.upn,
+            upn_unknown_reason: self.upn_unknown_reason,
+            nhs_number: self.nhs_number,
+            external_ids: external_ids
+                .into_iter()
+                .map(|e| ExternalId {
+                    system: e.system,
+                    value: e.value,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Input of `childCreate`.
+#[derive(InputObject)]
+pub struct ChildCreateInput {
+    /// The child.
+    #[graphql(flatten)]
+    pub child: ChildFields,
     /// Identifiers other systems use for this child.
     pub external_ids: Option<Vec<ExternalIdentifierInput>>,
 }
@@ -104,20 +133,9 @@ pub struct ChildUpsertInput {
     /// The sending system's identifier for the child: the record it names is changed, or created
     /// with it when there is none.
     pub external_id: ExternalIdentifierInput,
-    /// The LA's child ID: 1 to 20 letters and digits.
-    pub la_child_id: String,
-    /// Date of birth (not in the future).
-    pub date_of_birth: Date,
-    /// Sex code: `M`, `F` or `U`.
-    pub sex: String,
-    /// DfE ethnicity code, e.g. `WBRI`.
-    pub ethnicity: String,
-    /// Unique Pupil Number (13 characters with a valid check letter).
-    pub upn: Option<String>,
-    /// Why the UPN is unknown (`UN1`–`UN7`), when no UPN is given.
-    pub upn_unknown_reason: Option<String>,
-    /// NHS number (10 digits, valid check digit; spaces allowed).
-    pub nhs_number: Option<String>,
+    /// The child.
+    #[graphql(flatten)]
+    pub child: ChildFields,
     /// The version of an existing child the caller last saw; a stale one is a `CONFLICT`.
     pub expected_version: Option<i32>,
 }
@@ -210,24 +228,7 @@ impl ChildrenMutation {
         input: ChildCreateInput,
     ) -> Result<ChildCreatePayload> {
         run(async {
-            let cmd = NewChild {
-                la_child_id: input.la_child_id,
-                date_of_birth: input.date_of_birth.0,
-                sex: input.sex,
-                ethnicity: input.ethnicity,
-                upn: input.upn,
-                upn_unknown_reason: input.upn_unknown_reason,
-                nhs_number: input.nhs_number,
-                external_ids: input
-                    .external_ids
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| ExternalId {
-                        system: e.system,
-                        value: e.value,
-                    })
-                    .collect(),
-            };
+            let cmd = input.child.with(input.external_ids.unwrap_or_default());
             let child = service::create_child(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(ChildCreatePayload::ok(Child(child)))
         })
@@ -243,19 +244,7 @@ impl ChildrenMutation {
         input: ChildUpsertInput,
     ) -> Result<ChildUpsertPayload> {
         run(async {
-            let cmd = NewChild {
-                la_child_id: input.la_child_id,
-                date_of_birth: input.date_of_birth.0,
-                sex: input.sex,
-                ethnicity: input.ethnicity,
-                upn: input.upn,
-                upn_unknown_reason: input.upn_unknown_reason,
-                nhs_number: input.nhs_number,
-                external_ids: vec![ExternalId {
-                    system: input.external_id.system,
-                    value: input.external_id.value,
-                }],
-            };
+            let cmd = input.child.with([input.external_id]);
             let (child, result) =
                 service::upsert_child(ctx.db()?, ctx.writer()?, cmd, input.expected_version)
                     .await?;

@@ -133,6 +133,29 @@ fn validate_child(cmd: &mut NewChild) -> ApiResult<()> {
     p.finish()
 }
 
+/// Sets a child's own fields as given, and the retention date they imply.
+fn set_fields(am: &mut child::ActiveModel, cmd: &NewChild, died_on: Option<NaiveDate>) {
+    am.la_child_id = Set(cmd.la_child_id.clone());
+    am.date_of_birth = Set(cmd.date_of_birth);
+    am.sex = Set(cmd.sex.clone());
+    am.ethnicity = Set(cmd.ethnicity.clone());
+    am.upn = Set(cmd.upn.clone());
+    am.upn_unknown_reason = Set(cmd.upn_unknown_reason.clone());
+    am.nhs_number = Set(cmd.nhs_number.clone());
+    am.retain_until = Set(Some(crate::retention::retain_until(
+        cmd.date_of_birth,
+        died_on,
+    )));
+}
+
+fn duplicate_la_child_id() -> ApiError {
+    ApiError::user(
+        UserErrorCode::Duplicate,
+        &["laChildId"],
+        "a child with this LA child ID already exists",
+    )
+}
+
 /// Creates a child in the caller's LA with its external identifiers.
 pub async fn create_child(
     db: &impl Db,
@@ -142,32 +165,17 @@ pub async fn create_child(
     validate_child(&mut cmd)?;
     let now = Utc::now();
     let txn = db.begin().await?;
-    let created = child::ActiveModel {
+    let mut am = child::ActiveModel {
         la_id: Set(actor.la_id),
-        la_child_id: Set(cmd.la_child_id),
-        date_of_birth: Set(cmd.date_of_birth),
-        sex: Set(cmd.sex),
-        ethnicity: Set(cmd.ethnicity),
-        upn: Set(cmd.upn),
-        upn_unknown_reason: Set(cmd.upn_unknown_reason),
-        nhs_number: Set(cmd.nhs_number),
         legal_hold: Set(false),
-        retain_until: Set(Some(crate::retention::retain_until(
-            cmd.date_of_birth,
-            None,
-        ))),
         ..Default::default()
-    }
-    .created(actor)
-    .insert_by(&txn, actor)
-    .await
-    .on_unique(|| {
-        ApiError::user(
-            UserErrorCode::Duplicate,
-            &["laChildId"],
-            "a child with this LA child ID already exists",
-        )
-    })?;
+    };
+    set_fields(&mut am, &cmd, None);
+    let created = am
+        .created(actor)
+        .insert_by(&txn, actor)
+        .await
+        .on_unique(duplicate_la_child_id)?;
     for (i, ext) in cmd.external_ids.into_iter().enumerate() {
         external_identifier::ActiveModel {
             la_id: Set(actor.la_id),
@@ -259,31 +267,14 @@ pub async fn upsert_child(
         txn.commit().await?;
         return Ok((current, UpsertResult::Unchanged));
     }
-    let version = current.version;
-    let died_on = current.died_on;
+    let (version, died_on) = (current.version, current.died_on);
     let mut am: child::ActiveModel = current.into();
-    am.la_child_id = Set(cmd.la_child_id);
-    am.date_of_birth = Set(cmd.date_of_birth);
-    am.sex = Set(cmd.sex);
-    am.ethnicity = Set(cmd.ethnicity);
-    am.upn = Set(cmd.upn);
-    am.upn_unknown_reason = Set(cmd.upn_unknown_reason);
-    am.nhs_number = Set(cmd.nhs_number);
-    am.retain_until = Set(Some(crate::retention::retain_until(
-        cmd.date_of_birth,
-        died_on,
-    )));
+    set_fields(&mut am, &cmd, died_on);
     let saved = am
         .changed(actor, version)
         .update_by(&txn, actor)
         .await
-        .on_unique(|| {
-            ApiError::user(
-                UserErrorCode::Duplicate,
-                &["laChildId"],
-                "a child with this LA child ID already exists",
-            )
-        })?;
+        .on_unique(duplicate_la_child_id)?;
     txn.commit().await?;
     Ok((saved, UpsertResult::Updated))
 }
