@@ -4,7 +4,6 @@
 //! per-LA lock before writing events), so "everything after position P" never skips one. It holds
 //! identifiers and changed field names only.
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{rls, tables};
@@ -44,15 +43,7 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&rls::tenant_table_sql(
-                    "case_event",
-                    rls::Access::AppendOnly,
-                ))
-                .await?;
-        }
+        rls::protect(manager, "case_event", rls::Access::AppendOnly).await?;
         tables::sqlite_append_only(manager, "case_event").await?;
         Ok(())
     }

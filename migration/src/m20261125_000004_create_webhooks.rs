@@ -3,7 +3,6 @@
 //! same transaction as the event, so no delivery is lost across a restart; its attempts, next
 //! attempt and outcome form the delivery log).
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{rls, tables};
@@ -90,12 +89,8 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            let db = manager.get_connection();
-            for table in ["webhook", "webhook_delivery"] {
-                db.execute_unprepared(&rls::tenant_table_sql(table, rls::Access::ReadWrite))
-                    .await?;
-            }
+        for table in ["webhook", "webhook_delivery"] {
+            rls::protect(manager, table, rls::Access::ReadWrite).await?;
         }
         Ok(())
     }

@@ -4,7 +4,6 @@
 //! stale; the list-shaped facts (stages, decisions, classifications, goals, services, checklist)
 //! are compact JSON arrays.
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{rls, tables};
@@ -120,11 +119,5 @@ pub(crate) async fn create_table(
         ],
     )
     .await?;
-    if manager.get_database_backend() == DbBackend::Postgres {
-        manager
-            .get_connection()
-            .execute_unprepared(&rls::tenant_table_sql(TABLE, rls::Access::ReadWrite))
-            .await?;
-    }
-    Ok(())
+    rls::protect(manager, TABLE, rls::Access::ReadWrite).await
 }

@@ -4,7 +4,6 @@
 //! mutation and its stored response are kept together or not at all, and a concurrent duplicate
 //! waits on the unique key until the first commits.
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{rls, tables};
@@ -51,13 +50,7 @@ impl MigrationTrait for Migration {
             &[("ix_idempotency_key_expiry", &["la_id", "expires_at"])],
         )
         .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&rls::tenant_table_sql(TABLE, rls::Access::ReadWrite))
-                .await?;
-        }
-        Ok(())
+        rls::protect(manager, TABLE, rls::Access::ReadWrite).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -57,3 +57,20 @@ pub fn drop_tenant_table_sql(table: &str) -> String {
          REVOKE ALL ON {table} FROM {APP_ROLE};"
     )
 }
+
+/// On PostgreSQL, puts a new table of LA data under row-level security with `access` for the
+/// application role ([`tenant_table_sql`]); nothing on SQLite, which has no roles.
+pub async fn protect(
+    manager: &sea_orm_migration::SchemaManager<'_>,
+    table: &str,
+    access: Access,
+) -> Result<(), sea_orm_migration::DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait as _, DbBackend};
+    if manager.get_database_backend() == DbBackend::Postgres {
+        manager
+            .get_connection()
+            .execute_unprepared(&tenant_table_sql(table, access))
+            .await?;
+    }
+    Ok(())
+}
