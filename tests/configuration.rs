@@ -174,3 +174,25 @@ async fn the_savings_calculator_reproduces_the_published_2014_break_even() {
             .contains("share")
     );
 }
+
+#[test]
+fn the_configuration_reference_is_generated_from_the_config_type() {
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/configuration.md"
+    ))
+    .unwrap();
+    assert!(
+        file == api::config::reference(),
+        "docs/configuration.md is stale: cargo run -p api --bin reunify -- config-reference > docs/configuration.md"
+    );
+    // Every variable the binary reads is in it.
+    for variable in [
+        "REUNIFY_LISTEN",
+        "REUNIFY_DATABASE_URL",
+        "REUNIFY_MAX_IMPORT_BYTES",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ] {
+        assert!(file.contains(&format!("`{variable}`")), "{variable}");
+    }
+}

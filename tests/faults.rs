@@ -66,8 +66,10 @@ async fn connections_killed_mid_load_lose_no_acknowledged_write() {
         tokio::time::sleep(Duration::from_millis(1200)).await;
         app.db
             .execute_unprepared(&format!(
+                // This test's database only: the other tests run beside it.
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE usename = '{}' AND pid <> pg_backend_pid()",
+                 WHERE usename = '{}' AND datname = current_database() \
+                 AND pid <> pg_backend_pid()",
                 crate::support::APP_LOGIN
             ))
             .await

@@ -127,6 +127,8 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
                 "mutation($input: ChildCreateInput!) { childCreate(input: $input) { child { id } userErrors { code } } }",
                 "mutation($input: CaseAssignInput!) { caseAssign(input: $input) { case { id } userErrors { code } } }",
                 "mutation($input: EpisodeOpenInput!) { episodeOpen(input: $input) { episode { id } userErrors { code } } }",
+                "mutation($input: EpisodeUpsertInput!) { episodeUpsert(input: $input) { episode { id } userErrors { code } } }",
+                "mutation($input: BulkImportInput!) { bulkImport(input: $input) { rejected userErrors { code } } }",
                 "query($id: ID!) { node(id: $id) { id } }",
             ][..]),
             json_value()
@@ -148,41 +150,39 @@ fn accepted(answer: &Value) -> bool {
         })
 }
 
-#[test]
-fn random_and_malformed_requests_never_break_the_server_or_the_data() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(TestApp::spawn());
+/// Sends `cases` generated bodies to `path` as `content_type`, each checked by `check(status,
+/// answer)`, which says whether the request may have changed data; where it says not, the data
+/// must be as before (a fingerprint of counts and versions).
+fn throw<S: Strategy<Value = Vec<u8>>>(
+    rt: &tokio::runtime::Runtime,
+    app: &TestApp,
+    strategy: S,
+    cases: u32,
+    (path, content_type): (&str, &str),
+    check: impl Fn(u16, &str, &[u8]) -> Result<bool, TestCaseError>,
+) {
     let token = app.worker().token;
-    let url = format!("{}/graphql", app.base);
+    let url = format!("{}{path}", app.base);
     let mut runner = TestRunner::new(Config {
-        cases: 300,
+        cases,
         failure_persistence: None,
         ..Config::default()
     });
-    let seen = std::cell::RefCell::new(std::collections::BTreeMap::<u16, usize>::new());
-    let result = runner.run(&body(), |bytes| {
+    let result = runner.run(&strategy, |bytes| {
         rt.block_on(async {
             let before = app.scalar(FINGERPRINT).await;
             let r = app
                 .http()
                 .post(&url)
                 .bearer_auth(&token)
-                .header("content-type", "application/json")
+                .header("content-type", content_type)
                 .body(bytes.clone())
                 .send()
                 .await
                 .map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
             let status = r.status().as_u16();
-            *seen.borrow_mut().entry(status).or_default() += 1;
             let text = r.text().await.unwrap_or_default();
-            prop_assert!(
-                status < 500,
-                "{status} for {:?}: {text}",
-                String::from_utf8_lossy(&bytes)
-            );
-            let answer: Value = serde_json::from_str(&text)
-                .map_err(|_| TestCaseError::fail(format!("not JSON: {text}")))?;
-            if !(status == 200 && accepted(&answer)) {
+            if !check(status, &text, &bytes)? {
                 prop_assert_eq!(app.scalar(FINGERPRINT).await, before, "{}", text);
             }
             Ok(())
@@ -191,6 +191,25 @@ fn random_and_malformed_requests_never_break_the_server_or_the_data() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+#[test]
+fn random_and_malformed_requests_never_break_the_server_or_the_data() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(TestApp::spawn());
+    let seen = std::cell::RefCell::new(std::collections::BTreeMap::<u16, usize>::new());
+    let json = ("/graphql", "application/json");
+    throw(&rt, &app, body(), 300, json, |status, text, bytes| {
+        *seen.borrow_mut().entry(status).or_default() += 1;
+        prop_assert!(
+            status < 500,
+            "{status} for {:?}: {text}",
+            String::from_utf8_lossy(bytes)
+        );
+        let answer: Value = serde_json::from_str(text)
+            .map_err(|_| TestCaseError::fail(format!("not JSON: {text}")))?;
+        Ok(status == 200 && accepted(&answer))
+    });
     // The inputs reach every layer: the body parser (400), GraphQL validation and the resolvers
     // (200 with errors).
     let seen = seen.into_inner();
@@ -200,4 +219,42 @@ fn random_and_malformed_requests_never_break_the_server_or_the_data() {
     // Still answering.
     let me = rt.block_on(app.worker().ok("{ me { roles } }", json!({})));
     assert_eq!(me["me"]["roles"], json!(["SOCIAL_WORKER"]));
+}
+
+/// A JSON Lines upload: random bytes, or lines of random JSON (some of them shaped like records).
+fn upload() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        json_value().prop_map(|v| v.to_string()),
+        (
+            proptest::sample::select(&["child", "episode", "case"][..]),
+            json_value()
+        )
+            .prop_map(|(kind, v)| json!({ kind: v }).to_string()),
+        ".{0,40}",
+    ];
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..300),
+        prop::collection::vec(line, 0..12).prop_map(|l| l.join("\n").into_bytes()),
+    ]
+}
+
+#[test]
+fn random_uploads_are_answered_line_by_line_and_change_nothing_they_reject() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(TestApp::spawn());
+    let lines = ("/imports", "application/x-ndjson");
+    throw(&rt, &app, upload(), 100, lines, |status, text, _| {
+        prop_assert_eq!(status, 200, "{}", text);
+        let last: Value = text
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .ok_or_else(|| TestCaseError::fail(format!("no summary: {text}")))?;
+        let summary = &last["summary"];
+        prop_assert_eq!(
+            summary["lines"].as_u64(),
+            Some(text.lines().count() as u64 - 1)
+        );
+        Ok(summary["created"] != 0 || summary["updated"] != 0)
+    });
 }

@@ -16,7 +16,7 @@ type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket client.
-struct Ws(Stream);
+pub(crate) struct Ws(Stream);
 
 /// What a wait for the next message found.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ impl Ws {
     }
 
     /// Connects and completes the handshake with a bearer token.
-    async fn init(base: &str, token: &str) -> Ws {
+    pub(crate) async fn init(base: &str, token: &str) -> Ws {
         let mut ws = Ws::connect(base).await;
         ws.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
             .await;
@@ -58,7 +58,7 @@ impl Ws {
             .unwrap();
     }
 
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+    pub(crate) async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }))
             .await;
     }
@@ -80,7 +80,7 @@ impl Ws {
     }
 
     /// The next protocol message (within 5 s).
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         match self.wait(Duration::from_secs(5)).await {
             Got::Message(v) => v,
             other => panic!("expected a message, got {other:?}"),
@@ -88,7 +88,7 @@ impl Ws {
     }
 
     /// The close code the server ends with (within 5 s).
-    async fn closed(&mut self) -> u16 {
+    pub(crate) async fn closed(&mut self) -> u16 {
         match self.wait(Duration::from_secs(5)).await {
             Got::Closed(code) => code,
             other => panic!("expected a close, got {other:?}"),

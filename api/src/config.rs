@@ -36,6 +36,10 @@ pub enum Command {
     /// Print every aggregate as JSON Lines across LAs (the operator's cross-LA figures; small
     /// counts are withheld as for publication).
     Insight(InsightArgs),
+    /// Print the configuration reference (`docs/configuration.md`) and exit.
+    ConfigReference,
+    /// Exit 0 when the server on `REUNIFY_LISTEN` answers `/healthz` (a container health check).
+    Healthcheck,
 }
 
 /// Arguments of `reunify insight`.
@@ -218,6 +222,14 @@ pub struct Config {
         global = true
     )]
     pub max_body_bytes: usize,
+    /// Largest accepted JSON Lines upload (`POST /imports`), in bytes.
+    #[arg(
+        long,
+        env = "REUNIFY_MAX_IMPORT_BYTES",
+        default_value_t = 67_108_864,
+        global = true
+    )]
+    pub max_import_bytes: usize,
     /// Deepest accepted query nesting.
     #[arg(
         long,
@@ -530,6 +542,70 @@ impl Config {
         cli.config.seed_demo_on_start = Some(false);
         cli.config
     }
+}
+
+/// The configuration reference, `docs/configuration.md`: every `REUNIFY_*` variable with its flag,
+/// default and meaning, read from [`Config`] itself so the two cannot drift.
+pub fn reference() -> String {
+    use clap::CommandFactory as _;
+    let command = Cli::command();
+    let mut out = String::from(
+        "# Configuration reference\n\n\
+         Generated from the configuration type by `reunify config-reference > docs/configuration.md`;\n\
+         a test fails when this file and the code disagree.\n\n\
+         Every setting is read once at start from its `REUNIFY_*` variable, or from its flag, or\n\
+         from the TOML file named by `REUNIFY_CONFIG_FILE` (keys are the variable names without\n\
+         `REUNIFY_`); a flag beats the variable, and the variable beats the file. A bad value stops\n\
+         the start with a message naming the variable.\n\n\
+         | Variable | Flag | Default | Meaning |\n|---|---|---|---|\n",
+    );
+    for arg in command.get_arguments() {
+        let Some(env) = arg.get_env() else { continue };
+        let flag = arg
+            .get_long()
+            .map(|l| format!("`--{l}`"))
+            .unwrap_or_default();
+        let defaults: Vec<String> = arg
+            .get_default_values()
+            .iter()
+            .map(|v| v.to_string_lossy().into_owned())
+            .collect();
+        let default = if defaults.is_empty() {
+            "–".to_owned()
+        } else {
+            format!("`{}`", defaults.join(","))
+        };
+        let mut meaning = arg
+            .get_long_help()
+            .or_else(|| arg.get_help())
+            .map(|h| h.to_string().replace('\n', " "))
+            .unwrap_or_default();
+        if !meaning.is_empty() && !meaning.ends_with('.') {
+            meaning.push('.');
+        }
+        let values: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| format!("`{}`", v.get_name()))
+            .collect();
+        if !values.is_empty() {
+            meaning.push_str(&format!(" One of {}.", values.join(", ")));
+        }
+        out.push_str(&format!(
+            "| `{}` | {flag} | {default} | {} |\n",
+            env.to_string_lossy(),
+            meaning.replace('|', "\\|")
+        ));
+    }
+    out.push_str(
+        "\n## OpenTelemetry\n\n\
+         Traces use the standard variables of the OpenTelemetry SDK: `OTEL_EXPORTER_OTLP_ENDPOINT`\n\
+         (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`; no endpoint, no export), `OTEL_SERVICE_NAME`\n\
+         (default `reunify`), `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`,\n\
+         `OTEL_SDK_DISABLED`. The exporter speaks OTLP over HTTP (protobuf). `RUST_LOG` filters the\n\
+         logs (default `info`); spans are exported at `info` and above whatever it says.\n",
+    );
+    out
 }
 
 #[cfg(test)]

@@ -59,9 +59,10 @@ impl Loaders {
     pub fn new(db: Arc<DatabaseTransaction>, la_id: i64) -> Self {
         // The cache lives for one request only, so one caller never sees rows loaded for another.
         Self {
+            // A batch runs in a task of its own, inside the span of the field that asked first.
             db: DataLoader::with_cache(
                 DbLoader { db, la_id },
-                tokio::spawn,
+                |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
                 HashMapCache::default(),
             ),
         }

@@ -47,3 +47,36 @@ macro_rules! payload {
         }
     };
 }
+
+/// Declares an upsert's payload: the record, what the upsert did, and `userErrors`.
+#[macro_export]
+macro_rules! upsert_payload {
+    ($(#[$m:meta])* $name:ident { $(#[$fm:meta])* $field:ident : $ty:ty }) => {
+        $(#[$m])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            $(#[$fm])*
+            pub $field: Option<$ty>,
+            /// Whether it was created, updated or already as sent.
+            pub result: Option<$crate::children::service::UpsertResult>,
+            /// What was wrong with the input or broke a rule; empty on success.
+            pub user_errors: Vec<$crate::error::UserError>,
+        }
+
+        impl $name {
+            /// A successful payload.
+            pub fn done(
+                value: impl Into<$ty>,
+                result: $crate::children::service::UpsertResult,
+            ) -> Self {
+                Self { $field: Some(value.into()), result: Some(result), user_errors: Vec::new() }
+            }
+        }
+
+        impl $crate::payload::Payload for $name {
+            fn from_errors(errors: Vec<$crate::error::UserError>) -> Self {
+                Self { $field: None, result: None, user_errors: errors }
+            }
+        }
+    };
+}

@@ -18,6 +18,7 @@ use crate::outcomes::OutcomesMutation;
 use crate::retention::{RetentionMutation, RetentionQuery};
 use crate::stages::StagesMutation;
 use crate::support_plans::SupportPlansMutation;
+use crate::sync::{SyncMutation, SyncQuery};
 use crate::tenancy::resolvers::{TenancyMutation, TenancyQuery};
 use crate::visits::VisitsMutation;
 use crate::webhooks::resolvers::{WebhooksMutation, WebhooksQuery};
@@ -28,6 +29,7 @@ pub struct Query(
     NodeQuery,
     TenancyQuery,
     ChildrenQuery,
+    SyncQuery,
     CasesQuery,
     AuditQuery,
     RetentionQuery,
@@ -40,6 +42,7 @@ pub struct Query(
 pub struct Mutation(
     TenancyMutation,
     ChildrenMutation,
+    SyncMutation,
     CasesMutation,
     StagesMutation,
     GoalsMutation,
@@ -72,7 +75,8 @@ pub fn build(data: AppData, config: &Config) -> AppSchema {
             max_aliases: config.max_aliases,
             max_fields: config.max_fields,
         })
-        .extension(MutationSavepoints);
+        .extension(MutationSavepoints)
+        .extension(crate::metrics::Observe);
     if !config.introspection() {
         schema = schema.disable_introspection().disable_suggestions();
     }

@@ -176,10 +176,14 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
             &actor,
             NewEpisode {
                 child_id: ChildId(child.id),
-                started_on: started,
-                legal_status: ["C2", "V2", "C1"][i % 3].to_owned(),
-                category_of_need: "N1".to_owned(),
-                placement_type: "U6".to_owned(),
+                fields: children::EpisodeFields {
+                    started_on: started,
+                    legal_status: ["C2", "V2", "C1"][i % 3].to_owned(),
+                    category_of_need: "N1".to_owned(),
+                    placement_type: "U6".to_owned(),
+                    ended_on: None,
+                    reason_ceased: None,
+                },
             },
         )
         .await

@@ -33,6 +33,7 @@ use crate::db;
 use crate::idempotency;
 use crate::live::bus::Bus;
 use crate::live::ws::Live;
+use crate::metrics::{Metrics, OperationSlot};
 use crate::ratelimit::{RateLimit, Verdict};
 use crate::schema::{self, AppSchema};
 
@@ -48,6 +49,7 @@ struct AppState {
     rate: RateLimit,
     live: Arc<Live>,
     max_ws_message: usize,
+    metrics: Arc<Metrics>,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -190,6 +192,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
     );
     let auth = Authenticator::new(verifier.clone(), db.clone(), config.statement_timeout());
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+    let metrics = Arc::new(Metrics::counting(statements.clone()));
     let bus = Bus::default();
     if !config.is_sqlite() {
         bus.listen(
@@ -203,6 +206,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             statement_timeout: config.statement_timeout(),
             policy: config.webhook_policy(),
             retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+            metrics: metrics.clone(),
         })
         .spawn(&bus, shutdown_rx.clone());
     }
@@ -215,6 +219,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         shutdown: shutdown_rx,
         init_timeout: Duration::from_millis(config.ws_init_timeout_ms),
         max_subscriptions: config.max_subscriptions_per_socket,
+        metrics: metrics.clone(),
     });
     let state = AppState {
         schema,
@@ -226,19 +231,32 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         max_batch: config.max_batch,
         rate: RateLimit::new(config.rate_limit_per_minute, config.rate_limit_burst),
+        metrics: metrics.clone(),
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
         .route("/exports/episodes.csv", get(export_episodes))
         .route("/exports/insight.jsonl", get(export_insight))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text));
     if config.mode == Mode::Development {
         router = router.route("/", get(graphiql));
     }
+    // The upload's own (larger) body limit: routes added after a layer are outside it.
     let mut router = router
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_body_bytes,
+        ))
+        .route(
+            "/imports",
+            axum::routing::post(import_upload).layer(axum::extract::DefaultBodyLimit::max(
+                config.max_import_bytes,
+            )),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            count_request,
         ))
         .with_state(state);
     if !config.cors_origins.is_empty() {
@@ -334,10 +352,62 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// Counts and times every HTTP request by its route and status.
+async fn count_request(
+    State(metrics): State<Arc<Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.http(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `GET /metrics`: the server's metrics for Prometheus (OpenMetrics text).
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let body = state.metrics.render(&state.db);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /readyz`: ready to take traffic: not draining, the signing keys loaded, the database
+/// answering and migrated at least to this build's version.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    let unready = |why: &'static str| (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    if *state.live.shutdown.borrow() {
+        return unready("draining");
+    }
+    if !state.auth.keys_loaded() {
+        return unready("signing keys not loaded");
+    }
+    // A probe answers within its own deadline, however long the pool would wait for a connection.
+    let count = state.db.query_one_raw(sea_orm::Statement::from_string(
+        state.db.get_database_backend(),
+        "SELECT COUNT(*) FROM seaql_migrations",
+    ));
+    let applied = tokio::time::timeout(Duration::from_secs(2), count)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
+        .and_then(|row| row.try_get_by_index::<i64>(0).ok());
+    let expected = <migration::Migrator as migration::MigratorTrait>::migrations().len() as i64;
+    match applied {
+        None => unready("database unavailable"),
+        Some(n) if n < expected => unready("database not migrated to this version"),
+        Some(_) => (StatusCode::OK, "ready").into_response(),
     }
 }
 
@@ -353,9 +423,11 @@ fn request_id() -> String {
 
 /// A response carrying only top-level errors, with the given HTTP status.
 fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }]
-    });
+    let mut extensions = serde_json::json!({ "code": code, "requestId": request_id });
+    if let Some(trace) = crate::telemetry::current_trace_id() {
+        extensions["traceId"] = trace.into();
+    }
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -449,22 +521,36 @@ async fn run_one(
     rid: &str,
     progress: &AtomicU8,
 ) -> Result<Answer, Failure> {
+    let started = std::time::Instant::now();
+    let slot = Arc::new(OperationSlot::named(request.operation_name.clone()));
+    let request = request.data(slot.clone());
+    let observed = |response: &async_graphql::Response| {
+        let code = response
+            .errors
+            .first()
+            .map_or_else(|| "OK".to_owned(), error_code);
+        state
+            .metrics
+            .operation(&slot.label(), &code, started.elapsed());
+    };
     let Some(actor) = actor else {
         let data = RequestData {
             actor: None,
             tx: None,
             loaders: None,
         };
-        return Ok(Answer::Graphql(
-            state.schema.execute(request.data(data)).await,
-        ));
+        let response = state.schema.execute(request.data(data)).await;
+        observed(&response);
+        return Ok(Answer::Graphql(response));
     };
+    let waiting = state.metrics.waiting();
     let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout)
         .await
         .map_err(|e| {
             tracing::error!(error.detail = %e, "cannot begin the request transaction");
             Failure
         })?;
+    drop(waiting);
     let key = key.filter(|_| idempotency::is_mutation(&request));
     let claimed = match key {
         None => None,
@@ -483,15 +569,19 @@ async fn run_one(
     };
     let tx = Arc::new(tx);
     let data = RequestData::authenticated(actor, &tx);
+    // Named by type and root fields once it validates (see `metrics::Observe`), never by the
+    // client's free text.
     let span = tracing::info_span!(
         "graphql operation",
-        graphql.operation.name = request.operation_name.as_deref().unwrap_or_default()
+        graphql.operation.type = tracing::field::Empty,
+        graphql.operation.fields = tracing::field::Empty,
     );
     let mut response = state
         .schema
         .execute(request.data(data))
         .instrument(span)
         .await;
+    observed(&response);
     let Some(tx) = reclaim(tx).await else {
         tracing::error!("the request transaction is still in use after execution");
         return Err(Failure);
@@ -525,6 +615,7 @@ async fn run_one(
         }
     };
     // The events last: on PostgreSQL their lock is then held for the commit alone.
+    let events = actor.trail.events_mark();
     let position = match crate::events::service::flush(&tx, actor).await {
         Ok(p) => p,
         Err(e) => {
@@ -536,6 +627,7 @@ async fn run_one(
         tracing::error!(error.detail = %e, "cannot commit the request transaction");
         Failure
     })?;
+    state.metrics.events.inc_by(events as u64);
     if position.is_some() || actor.trail.nudged() {
         crate::live::ws::committed(&state.live.bus, actor.la_id, position.unwrap_or(0));
     }
@@ -592,6 +684,17 @@ fn decorate(response: &mut async_graphql::Response, rid: &str) {
             ext.set("code", code);
         }
         ext.set("requestId", rid.to_owned());
+        if let Some(trace) = crate::telemetry::current_trace_id() {
+            ext.set("traceId", trace);
+        }
+    }
+}
+
+/// The stable code of an error: its own, or the library's.
+fn error_code(e: &async_graphql::ServerError) -> String {
+    match e.extensions.as_ref().and_then(|x| x.get("code")) {
+        Some(async_graphql::Value::String(c)) => c.clone(),
+        _ => library_error_code(&e.message).to_owned(),
     }
 }
 
@@ -657,6 +760,7 @@ async fn execute(
         state.rate.charge(&caller, requests.len() as u32)
     });
     if let Some(limited @ Verdict::Limited { retry_after, .. }) = verdict {
+        state.metrics.rate_limited.inc();
         let mut resp = error_response(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMITED",
@@ -671,10 +775,11 @@ async fn execute(
     // the task, finding itself abandoned, rolls back instead of committing.
     let progress = Arc::new(AtomicU8::new(RUNNING));
     let timeout = state.request_timeout;
+    let trace_id = crate::telemetry::current_trace_id().unwrap_or_default();
     let mut work = tokio::spawn({
         let progress = progress.clone();
         let rid = rid.clone();
-        async move {
+        let work = async move {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
                 progress.store(RUNNING, Ordering::SeqCst);
@@ -690,8 +795,8 @@ async fn execute(
                 responses.push(answer);
             }
             Ok::<_, Failure>(responses)
-        }
-        .in_current_span()
+        };
+        crate::telemetry::with_trace_id(trace_id, work).in_current_span()
     });
     let outcome = match tokio::time::timeout(timeout, &mut work).await {
         Ok(done) => Some(done),
@@ -825,16 +930,27 @@ async fn traced(
     rid: String,
 ) -> Response {
     let span = crate::telemetry::request_span(&headers, &rid);
-    let trace_id = crate::telemetry::trace_id(&span, &headers);
-    async move {
+    let copy = headers.clone();
+    let work = async move {
+        let trace_id = crate::telemetry::current_trace_id().unwrap_or_default();
         let actor = match authenticate(&state, &headers, &rid, trace_id).await {
             Ok(a) => a,
             Err(resp) => return resp,
         };
         execute(state, actor, batch, key, rid).await
-    }
-    .instrument(span)
-    .await
+    };
+    within(span, &copy, work).await
+}
+
+/// Runs a handler's work in its request span, with the request's trace id known to every error
+/// body it answers.
+async fn within(
+    span: tracing::Span,
+    headers: &HeaderMap,
+    work: impl Future<Output = Response>,
+) -> Response {
+    let trace_id = crate::telemetry::trace_id(&span, headers);
+    crate::telemetry::with_trace_id(trace_id, work.instrument(span)).await
 }
 
 /// The gate of an export: a bearer token, the rate limit, the caller's right to it (a refusal is
@@ -846,8 +962,31 @@ async fn export_gate(
     name: &str,
     allowed: impl FnOnce(&Actor) -> crate::error::ApiResult<()>,
 ) -> Result<Actor, Response> {
+    gate(
+        state,
+        headers,
+        rid,
+        name,
+        Some(audit::Action::Export),
+        allowed,
+    )
+    .await
+}
+
+/// Authenticates a request to an endpoint other than `/graphql`, charges its rate limit and checks
+/// `allowed`; a refusal is audited as `Denied`, and (when `action` is given) the allowed request
+/// as `action` on the LA.
+async fn gate(
+    state: &AppState,
+    headers: &HeaderMap,
+    rid: &str,
+    name: &str,
+    action: Option<audit::Action>,
+    allowed: impl FnOnce(&Actor) -> crate::error::ApiResult<()>,
+) -> Result<Actor, Response> {
     let span = tracing::Span::current();
-    let trace_id = crate::telemetry::trace_id(&span, headers);
+    let trace_id = crate::telemetry::current_trace_id()
+        .unwrap_or_else(|| crate::telemetry::trace_id(&span, headers));
     let Some(actor) = authenticate(state, headers, rid, trace_id).await? else {
         return Err(error_response(
             StatusCode::UNAUTHORIZED,
@@ -862,6 +1001,7 @@ async fn export_gate(
         actor.client_id.as_deref().unwrap_or(&actor.subject)
     );
     if let limited @ Verdict::Limited { retry_after, .. } = state.rate.charge(&caller, 1) {
+        state.metrics.rate_limited.inc();
         let mut resp = error_response(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMITED",
@@ -874,7 +1014,9 @@ async fn export_gate(
     actor.trail.set_operation(name);
     let refusal = allowed(&actor).err();
     if refusal.is_some() {
-        actor.trail.denied(name, audit::Action::Export);
+        actor
+            .trail
+            .denied(name, action.unwrap_or(audit::Action::Update));
     }
     let internal = || {
         error_response(
@@ -886,9 +1028,9 @@ async fn export_gate(
     };
     let written = async {
         let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout).await?;
-        if refusal.is_none() {
+        if let (None, Some(action)) = (&refusal, action) {
             let la = audit::Record::bare("local_authority", actor.la_id);
-            audit::changed(&tx, &actor, audit::Action::Export, la, &[name]).await?;
+            audit::changed(&tx, &actor, action, la, &[name]).await?;
         }
         audit::flush(&tx, &actor).await?;
         tx.commit().await?;
@@ -934,7 +1076,8 @@ where
 async fn export_episodes(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let rid = request_id();
     let span = crate::telemetry::request_span(&headers, &rid);
-    async move {
+    let copy = headers.clone();
+    let work = async move {
         let actor = match export_gate(&state, &headers, &rid, "exportEpisodes", |a| {
             crate::insight::export::may_export_records(a)
         })
@@ -964,9 +1107,87 @@ async fn export_episodes(State(state): State<AppState>, headers: HeaderMap) -> R
             &rid,
             body,
         )
-    }
-    .instrument(span)
-    .await
+    };
+    within(span, &copy, work).await
+}
+
+/// `POST /imports`: children, episodes and cases as JSON Lines (each line one record, as
+/// `bulkImport` takes an item), for initial loads of tens of thousands. Answers JSON Lines: a
+/// result per record, then a summary. Upserts are idempotent, so an upload that stopped on a fault
+/// is sent again whole.
+async fn import_upload(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let rid = request_id();
+    let span = crate::telemetry::request_span(&headers, &rid);
+    let copy = headers.clone();
+    let work = async move {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim);
+        if !matches!(
+            content_type,
+            Some("application/x-ndjson" | "application/jsonl" | "application/json-lines")
+        ) {
+            return error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_REQUEST",
+                "send the records as JSON Lines, with Content-Type: application/x-ndjson",
+                &rid,
+            );
+        }
+        let actor = match gate(&state, &headers, &rid, "bulkImport", None, |a| {
+            a.require_write()?;
+            a.require_granted("bulkImport")
+        })
+        .await
+        {
+            Ok(a) => a,
+            Err(resp) => return resp,
+        };
+        let bus = &state.live.bus;
+        let committed = |position: Option<i64>| {
+            crate::live::ws::committed(bus, actor.la_id, position.unwrap_or(0));
+        };
+        let upload = crate::sync::import::upload(
+            &state.db,
+            &actor,
+            state.statement_timeout,
+            &body,
+            committed,
+        );
+        match upload.await {
+            Ok(results) => {
+                let mut resp = crate::sync::import::render(&results).into_response();
+                let h = resp.headers_mut();
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-ndjson"),
+                );
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                if let Ok(v) = HeaderValue::from_str(&rid) {
+                    h.insert("x-request-id", v);
+                }
+                resp
+            }
+            Err(stopped) => {
+                let (status, code) = match &stopped.error {
+                    crate::error::ApiError::Database(e) if db::is_timeout(e) => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT")
+                    }
+                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+                };
+                let _ = stopped.error.into_graphql();
+                let message = format!(
+                    "the import stopped after committing its first {} lines; send the file again \
+                     (records already stored come back UNCHANGED)",
+                    stopped.committed_lines
+                );
+                error_response(status, code, &message, &rid)
+            }
+        }
+    };
+    within(span, &copy, work).await
 }
 
 /// Query parameters of `GET /exports/insight.jsonl`.
@@ -990,7 +1211,8 @@ async fn export_insight(
 ) -> Response {
     let rid = request_id();
     let span = crate::telemetry::request_span(&headers, &rid);
-    async move {
+    let copy = headers.clone();
+    let work = async move {
         let bad = |m: &str| error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", m, &rid);
         let Ok(Query(params)) = params else {
             return bad("the query string does not parse");
@@ -1041,9 +1263,8 @@ async fn export_insight(
         };
         let body = crate::insight::export::insight_jsonl(facts, query, shown);
         streamed("application/jsonl", "reunify-insight.jsonl", &rid, body)
-    }
-    .instrument(span)
-    .await
+    };
+    within(span, &copy, work).await
 }
 
 /// `GET /graphql`: a WebSocket upgrade (`graphql-transport-ws`) or a GraphQL-over-HTTP query.

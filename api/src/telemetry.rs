@@ -53,8 +53,8 @@ where
     tracing_opentelemetry::layer().with_tracer(provider.tracer(SERVICE_NAME))
 }
 
-/// Installs the process's subscriber: `RUST_LOG` filter (default `info`), stderr logs in the
-/// mode's format, and the trace layer when a pipeline is given.
+/// Installs the process's subscriber: stderr logs in the mode's format filtered by `RUST_LOG`
+/// (default `info`), and the trace layer (spans at `info` and above) when a pipeline is given.
 pub fn init(config: &Config, provider: Option<&SdkTracerProvider>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -63,16 +63,19 @@ pub fn init(config: &Config, provider: Option<&SdkTracerProvider>) {
         Mode::Production => LogFormat::Json,
     });
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // `RUST_LOG` filters the logs only: spans still reach the collector at `info`.
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![match format {
-        LogFormat::Json => fmt.json().boxed(),
-        LogFormat::Pretty => fmt.boxed(),
+        LogFormat::Json => fmt.json().with_filter(filter).boxed(),
+        LogFormat::Pretty => fmt.with_filter(filter).boxed(),
     }];
     if let Some(provider) = provider {
-        layers.push(layer(provider).boxed());
+        layers.push(
+            layer(provider)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+                .boxed(),
+        );
     }
-    tracing_subscriber::registry()
-        .with(layers.with_filter(filter))
-        .init();
+    tracing_subscriber::registry().with(layers).init();
 }
 
 /// The span of one GraphQL HTTP request, continuing the caller's trace when it sent a valid W3C
@@ -131,4 +134,21 @@ impl opentelemetry::propagation::Extractor for HeaderCarrier<'_> {
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(|k| k.as_str()).collect()
     }
+}
+
+tokio::task_local! {
+    static TRACE_ID: String;
+}
+
+/// Runs `work` with `trace_id` as the current request's trace id (see [`current_trace_id`]).
+pub async fn with_trace_id<F: std::future::Future>(trace_id: String, work: F) -> F::Output {
+    TRACE_ID.scope(trace_id, work).await
+}
+
+/// The trace id of the request being served, for error bodies; `None` outside one.
+pub fn current_trace_id() -> Option<String> {
+    TRACE_ID
+        .try_with(Clone::clone)
+        .ok()
+        .filter(|t| !t.is_empty())
 }

@@ -456,8 +456,50 @@ async fn seed_la(
     Ok(())
 }
 
-pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
-    let db = Database::connect(&args.database_url).await?;
+/// Every aggregate of `insight` in one query (`$g`: the dimensions to group by).
+pub const EVERY_AGGREGATE: &str = "query($g: [Dimension!]) { insight(groupBy: $g) {
+        cases { cases { value } }
+        stageTimes { stage days { median p25 p75 } }
+        decisionTimes { kind daysFromCare { median } }
+        decisions { kind outcome decisions { value } }
+        riskLevels { kind level cases { value } }
+        riskMovement { from to up { value } same { value } down { value } }
+        goals { due { value } metOnTime { value } metOnTimeRate }
+        services { serviceType needLevel families { value } }
+        supportDuration { months children { value } rate }
+        returns { planned { value } unplanned { value } }
+        stillHome { months rate }
+        reentries { months rate }
+        frameworkUse { stage share } } }";
+
+/// A seeded PostgreSQL database and the release server on it, bound by row-level security.
+pub struct Prepared {
+    /// The schema owner's connection.
+    pub db: DatabaseConnection,
+    /// DfE codes of the seeded LAs.
+    pub codes: Vec<String>,
+    /// The server.
+    pub server: Server,
+    /// The development key that signs the bench's tokens.
+    pub key: api::auth::keys::DevKey,
+    /// Cases already there (a database seeded by an earlier run is reused as it is).
+    pub existing: i64,
+    /// Time spent seeding.
+    pub seeded: Duration,
+    /// Cases whose facts were built, and the time it took.
+    pub built: (usize, Duration),
+}
+
+/// Migrates and seeds `las` × `cases` (unless seeded before), builds the case facts, and starts
+/// `binary` on the database as a login member of `reunify_app`.
+pub async fn prepare(
+    database_url: &str,
+    las: usize,
+    cases: usize,
+    binary: PathBuf,
+    rebuild_facts: bool,
+) -> anyhow::Result<Prepared> {
+    let db = Database::connect(database_url).await?;
     api::migrate(&db).await?;
     let today = chrono::Utc::now().date_naive();
     let codes: Vec<String> = api::domain::reference::LOCAL_AUTHORITIES
@@ -465,7 +507,7 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
         .iter()
         .filter(|r| r.get("valid_to").is_empty())
         .map(|r| r.code.clone())
-        .take(args.las)
+        .take(las)
         .collect();
     let mut la_ids = Vec::new();
     for code in &codes {
@@ -489,7 +531,7 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
         let mut rng = Rng(0x5eed_cafe_f00d_0001);
         let mut tables = Tables::new();
         for la in &la_ids {
-            seed_la(&db, &mut tables, *la, args.cases, today, &mut rng).await?;
+            seed_la(&db, &mut tables, *la, cases, today, &mut rng).await?;
         }
         tables.flush(&db).await?;
     }
@@ -506,7 +548,7 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
     }
     db.execute_unprepared("ANALYZE").await?;
     let seeded = seeding.elapsed();
-    if args.rebuild_facts {
+    if rebuild_facts {
         db.execute_unprepared("DELETE FROM case_fact").await?;
     }
     let building = Instant::now();
@@ -523,35 +565,65 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
          EXCEPTION WHEN duplicate_object THEN NULL; END $$",
     )
     .await?;
-    let (scheme, rest) = args
-        .database_url
+    let (scheme, rest) = database_url
         .split_once("://")
         .context("a postgres:// URL")?;
     let host = rest.split_once('@').map_or(rest, |(_, h)| h);
     let app_url = format!("{scheme}://reunify_bench@{host}");
     let server = Server::start(
-        args.binary.clone(),
+        binary,
         app_url,
-        &[("REUNIFY_MIGRATION_DATABASE_URL", args.database_url.as_str())],
+        &[("REUNIFY_MIGRATION_DATABASE_URL", database_url)],
     )
     .await?;
     let key = api::auth::keys::DevKey::load_or_create(&db)
         .await
         .map_err(|e| anyhow::anyhow!("dev key: {e:?}"))?;
-    let everything = "query($g: [Dimension!]) { insight(groupBy: $g) {
-        cases { cases { value } }
-        stageTimes { stage days { median p25 p75 } }
-        decisionTimes { kind daysFromCare { median } }
-        decisions { kind outcome decisions { value } }
-        riskLevels { kind level cases { value } }
-        riskMovement { from to up { value } same { value } down { value } }
-        goals { due { value } metOnTime { value } metOnTimeRate }
-        services { serviceType needLevel families { value } }
-        supportDuration { months children { value } rate }
-        returns { planned { value } unplanned { value } }
-        stillHome { months rate }
-        reentries { months rate }
-        frameworkUse { stage share } } }";
+    Ok(Prepared {
+        db,
+        codes,
+        server,
+        key,
+        existing,
+        seeded,
+        built: (built, facts_time),
+    })
+}
+
+/// A bearer token for a role of LA `code`, signed by the development key.
+pub fn token(key: &api::auth::keys::DevKey, code: &str, role: &str) -> anyhow::Result<String> {
+    let scopes: Vec<String> = api::auth::Role::from_claim(role)
+        .map(|r| r.default_scopes().iter().map(|s| (*s).to_owned()).collect())
+        .unwrap_or_default();
+    key.mint(
+        "reunify",
+        code,
+        &format!("bench-{role}"),
+        &[role.to_owned()],
+        &scopes,
+        3600,
+    )
+    .map_err(|e| anyhow::anyhow!("token: {e:?}"))
+}
+
+pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
+    let Prepared {
+        db,
+        codes,
+        server,
+        key,
+        existing,
+        seeded,
+        built: (built, facts_time),
+    } = prepare(
+        &args.database_url,
+        args.las,
+        args.cases,
+        args.binary.clone(),
+        args.rebuild_facts,
+    )
+    .await?;
+    let everything = EVERY_AGGREGATE;
     let worklist = "{ worklist(first: 50) { totalCount nodes { kind dueOn case { id stage } } } }";
     let mut rows = Vec::new();
     for (label, query, vars, role) in [
@@ -581,19 +653,7 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
             .step_by((codes.len() / args.sample.max(1)).max(1))
             .take(args.sample)
         {
-            let scopes: Vec<String> = api::auth::Role::from_claim(role)
-                .map(|r| r.default_scopes().iter().map(|s| (*s).to_owned()).collect())
-                .unwrap_or_default();
-            let token = key
-                .mint(
-                    "reunify",
-                    code,
-                    &format!("bench-{role}"),
-                    &[role.to_owned()],
-                    &scopes,
-                    60,
-                )
-                .map_err(|e| anyhow::anyhow!("token: {e:?}"))?;
+            let token = token(&key, code, role)?;
             server.graphql(&token, query, vars.clone()).await?;
             for _ in 0..args.runs {
                 let t = Instant::now();

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
+mod import;
 mod insight;
+mod reference;
 
 #[derive(Parser)]
 #[command(name = "reunify-bench", about)]
@@ -33,6 +35,10 @@ enum Scenario {
     Live(LiveArgs),
     /// Aggregates and worklists over a seeded PostgreSQL database of many LAs.
     Insight(insight::InsightArgs),
+    /// Bulk import: a JSON Lines load of N records, the same again, and 500-record mutations.
+    Import(import::ImportArgs),
+    /// The reference read operations, closed loop, on a seeded PostgreSQL database.
+    Reference(reference::ReferenceArgs),
 }
 
 #[derive(clap::Args)]
@@ -134,11 +140,34 @@ impl Server {
 
     /// Resident memory of the server process, in KiB.
     fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// Peak resident memory of the server process, in KiB.
+    fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    /// CPU time the server process has used, in seconds (user + system).
+    fn cpu_seconds(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+                let rest = s.rsplit_once(')')?.1;
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+                Some(ticks / 100.0)
+            })
+            .unwrap_or(0.0)
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
             .and_then(|s| {
                 s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
+                    .find(|l| l.starts_with(field))
                     .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
             })
             .and_then(|v| v.parse().ok())
@@ -159,6 +188,24 @@ impl Server {
         }
         Ok(body["data"].clone())
     }
+}
+
+/// CPU time the whole machine has spent busy (not idle or waiting for I/O), in seconds.
+fn machine_busy_seconds() -> f64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let ticks: Vec<f64> = s
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|t| t.parse().ok())
+                .collect();
+            let idle = ticks.get(3)? + ticks.get(4)?;
+            Some((ticks.iter().sum::<f64>() - idle) / 100.0)
+        })
+        .unwrap_or(0.0)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -226,9 +273,9 @@ async fn subscriber(
     Ok((latencies, last))
 }
 
-async fn live(args: LiveArgs) -> anyhow::Result<String> {
-    let dir = tempfile::tempdir()?;
-    let url = args.database_url.clone().unwrap_or_else(|| {
+/// The database to run on: `given`, or a fresh SQLite file in `dir`; and its name for tables.
+fn database(given: Option<String>, dir: &tempfile::TempDir) -> (String, &'static str) {
+    let url = given.unwrap_or_else(|| {
         format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("bench.db").display()
@@ -239,6 +286,12 @@ async fn live(args: LiveArgs) -> anyhow::Result<String> {
     } else {
         "SQLite"
     };
+    (url, backend)
+}
+
+async fn live(args: LiveArgs) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let (url, backend) = database(args.database_url.clone(), &dir);
     let server = Server::start(args.binary.clone(), url, &[]).await?;
     let token = server.token("social_worker")?;
     let cases: Vec<String> = server
@@ -367,6 +420,14 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Insight(args) => {
             let out = args.out.clone();
             (insight::run(args).await?, out)
+        }
+        Scenario::Import(args) => {
+            let out = args.out.clone();
+            (import::run(args).await?, out)
+        }
+        Scenario::Reference(args) => {
+            let out = args.out.clone();
+            (reference::run(args).await?, out)
         }
     };
     print!("{table}");

@@ -40,6 +40,8 @@ pub enum Action {
     Delete,
     /// Everything held about a child was exported (subject access).
     Export,
+    /// Two records of the same child were merged into one.
+    Merge,
 }
 
 /// How the attempt ended.
@@ -63,6 +65,7 @@ impl Action {
             Action::Update => "UPDATE",
             Action::Delete => "DELETE",
             Action::Export => "EXPORT",
+            Action::Merge => "MERGE",
         }
     }
     /// Parses the stored form.
@@ -73,6 +76,7 @@ impl Action {
             Action::Update,
             Action::Delete,
             Action::Export,
+            Action::Merge,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -217,6 +217,11 @@ impl KeyCache {
         }
     }
 
+    /// Whether the cache holds at least one key.
+    pub fn has_keys(&self) -> bool {
+        self.keys.read().is_ok_and(|k| !k.is_empty())
+    }
+
     fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Option<VerifyingKey> {
         let keys = self.keys.read().ok()?.clone();
         let mut matching = keys.iter().filter(|k| k.accepts(alg));

@@ -265,6 +265,11 @@ impl Authenticator {
         }
     }
 
+    /// Whether the signing keys of every issuer that needs them are loaded.
+    pub fn keys_loaded(&self) -> bool {
+        self.verifier.keys_loaded()
+    }
+
     /// Verifies a bearer token and returns the actor it stands for.
     pub async fn authenticate(
         &self,

@@ -190,6 +190,15 @@ impl Verifier {
         }
     }
 
+    /// Whether every issuer that verifies signatures holds keys (those that only introspect
+    /// need none).
+    pub fn keys_loaded(&self) -> bool {
+        self.issuers
+            .iter()
+            .filter_map(|i| i.keys.as_ref())
+            .all(|k| k.has_keys())
+    }
+
     /// Verifies a bearer token.
     pub async fn verify(&self, token: &str) -> ApiResult<Principal> {
         if token.split('.').count() == 3 {

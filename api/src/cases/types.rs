@@ -6,8 +6,9 @@ use entities::{actor, reunification_case as case};
 use super::loaders::ActorKey;
 use crate::assessments::loaders::{ChildViewsOf, FactorsOf};
 use crate::assessments::types::{AssessmentFactor, ChildView};
-use crate::children::loaders::{ChildKey, EpisodeKey};
-use crate::children::types::{CareEpisode, Child};
+use crate::children::loaders::{ChildKey, EpisodeKey, ExternalIdsOf};
+use crate::children::service::CASE_OWNER;
+use crate::children::types::{CareEpisode, Child, ExternalIdentifier};
 use crate::context::ContextExt as _;
 use crate::domain::AgreementStatus;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
@@ -72,6 +73,15 @@ impl Case {
         Ok(load_first(ctx, EpisodeKey(self.0.episode_id), CareEpisode)
             .await?
             .or_not_found()?)
+    }
+    /// Identifiers other systems use for this case.
+    async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
+        load_all(
+            ctx,
+            ExternalIdsOf(CASE_OWNER, self.0.id),
+            ExternalIdentifier::from,
+        )
+        .await
     }
     /// Which attempt at reunification this is for the child (1 for the first; a previous failed return is a risk factor).
     async fn attempt_number(&self) -> i32 {

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
-use super::service::{self, ExternalId, NewChild, NewEpisode, NewMember, UpsertResult};
+use super::service::{self, EpisodeFields, ExternalId, NewChild, NewEpisode, NewMember};
 use super::types::{CareEpisode, Child, ExternalIdentifierInput, HouseholdMember};
 use crate::context::ContextExt;
 use crate::domain::Relationship;
@@ -97,7 +97,10 @@ pub struct ChildFields {
 }
 
 impl ChildFields {
-    fn with(self, external_ids: impl IntoIterator<Item = ExternalIdentifierInput>) -> NewChild {
+    pub(crate) fn with(
+        self,
+        external_ids: impl IntoIterator<Item = ExternalIdentifierInput>,
+    ) -> NewChild {
         NewChild {
             la_child_id: self.la_child_id,
             date_of_birth: self.date_of_birth.0,
@@ -140,26 +143,13 @@ pub struct ChildUpsertInput {
     pub expected_version: Option<i32>,
 }
 
-/// Result of `childUpsert`.
-#[derive(async_graphql::SimpleObject)]
-pub struct ChildUpsertPayload {
-    /// The child.
-    pub child: Option<Child>,
-    /// Whether it was created, updated or already as sent.
-    pub result: Option<UpsertResult>,
-    /// What was wrong with the input or broke a rule; empty on success.
-    pub user_errors: Vec<crate::error::UserError>,
-}
-
-impl crate::payload::Payload for ChildUpsertPayload {
-    fn from_errors(errors: Vec<crate::error::UserError>) -> Self {
-        Self {
-            child: None,
-            result: None,
-            user_errors: errors,
-        }
+crate::upsert_payload!(
+    /// Result of `childUpsert`.
+    ChildUpsertPayload {
+        /// The child.
+        child: Child
     }
-}
+);
 
 crate::payload!(
     /// Result of `childCreate`.
@@ -248,11 +238,7 @@ impl ChildrenMutation {
             let (child, result) =
                 service::upsert_child(ctx.db()?, ctx.writer()?, cmd, input.expected_version)
                     .await?;
-            Ok(ChildUpsertPayload {
-                child: Some(Child(child)),
-                result: Some(result),
-                user_errors: Vec::new(),
-            })
+            Ok(ChildUpsertPayload::done(Child(child), result))
         })
         .await
     }
@@ -286,10 +272,14 @@ impl ChildrenMutation {
         run(async {
             let cmd = NewEpisode {
                 child_id: ChildId::from_input(&input.child_id, &["childId"])?,
-                started_on: input.started_on.0,
-                legal_status: input.legal_status,
-                category_of_need: input.category_of_need,
-                placement_type: input.placement_type,
+                fields: EpisodeFields {
+                    started_on: input.started_on.0,
+                    legal_status: input.legal_status,
+                    category_of_need: input.category_of_need,
+                    placement_type: input.placement_type,
+                    ended_on: None,
+                    reason_ceased: None,
+                },
             };
             let episode = service::open_episode(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(EpisodeOpenPayload::ok(CareEpisode(episode)))

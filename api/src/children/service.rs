@@ -21,6 +21,10 @@ use crate::stamp::Stamped as _;
 
 /// `owner_kind` of a child's external identifiers.
 pub const CHILD_OWNER: &str = "child";
+/// `owner_kind` of an episode's external identifiers.
+pub const EPISODE_OWNER: &str = "episode";
+/// `owner_kind` of a case's external identifiers.
+pub const CASE_OWNER: &str = "case";
 
 /// An external system's identifier for a record.
 #[derive(Debug, Clone)]
@@ -56,16 +60,20 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// Checks a statutory code and records the failure against `field`.
+/// Checks a statutory code and records the failure against `field`; whether it passed.
 fn code(
     p: &mut Problems,
     list: &crate::domain::reference::CodeList,
     value: &str,
     on: NaiveDate,
     field: &str,
-) {
-    if let Err(message) = list.check(value, on) {
-        p.push(UserErrorCode::InvalidCode, &[field], message);
+) -> bool {
+    match list.check(value, on) {
+        Ok(_) => true,
+        Err(message) => {
+            p.push(UserErrorCode::InvalidCode, &[field], message);
+            false
+        }
     }
 }
 
@@ -114,21 +122,7 @@ fn validate_child(cmd: &mut NewChild) -> ApiResult<()> {
         }
     }
     for (i, ext) in cmd.external_ids.iter().enumerate() {
-        let idx = i.to_string();
-        if ext.system.trim().is_empty() || ext.system.len() > 64 {
-            p.push(
-                UserErrorCode::Invalid,
-                &["externalIds", &idx, "system"],
-                "a system name is 1 to 64 characters",
-            );
-        }
-        if ext.value.trim().is_empty() || ext.value.len() > 128 {
-            p.push(
-                UserErrorCode::Invalid,
-                &["externalIds", &idx, "value"],
-                "an identifier is 1 to 128 characters",
-            );
-        }
+        check_external_id(&mut p, ext, &["externalIds", &i.to_string()]);
     }
     p.finish()
 }
@@ -163,41 +157,91 @@ pub async fn create_child(
     mut cmd: NewChild,
 ) -> ApiResult<child::Model> {
     validate_child(&mut cmd)?;
-    let now = Utc::now();
     let txn = db.begin().await?;
+    let created = insert_child(&txn, actor, &cmd).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Inserts a validated child with its external identifiers (in the caller's transaction).
+async fn insert_child(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    cmd: &NewChild,
+) -> ApiResult<child::Model> {
     let mut am = child::ActiveModel {
         la_id: Set(actor.la_id),
         legal_hold: Set(false),
         ..Default::default()
     };
-    set_fields(&mut am, &cmd, None);
+    set_fields(&mut am, cmd, None);
     let created = am
         .created(actor)
-        .insert_by(&txn, actor)
+        .insert_by(txn, actor)
         .await
         .on_unique(duplicate_la_child_id)?;
-    for (i, ext) in cmd.external_ids.into_iter().enumerate() {
-        external_identifier::ActiveModel {
-            la_id: Set(actor.la_id),
-            owner_kind: Set(CHILD_OWNER.to_owned()),
-            owner_id: Set(created.id),
-            system: Set(ext.system.trim().to_owned()),
-            value: Set(ext.value.trim().to_owned()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert_by(&txn, actor)
-        .await
-        .on_unique(|| {
-            ApiError::user(
-                UserErrorCode::Duplicate,
-                &["externalIds", &i.to_string(), "value"],
-                "this system's identifier is already used by another record",
-            )
-        })?;
+    for (i, ext) in cmd.external_ids.iter().enumerate() {
+        attach_external_id(
+            txn,
+            actor,
+            CHILD_OWNER,
+            created.id,
+            ext,
+            &["externalIds", &i.to_string()],
+        )
+        .await?;
     }
-    txn.commit().await?;
     Ok(created)
+}
+
+/// Checks an external identifier's form, recording failures under `path`.
+pub fn check_external_id(p: &mut Problems, ext: &ExternalId, path: &[&str]) {
+    let at = |leaf: &'static str| [path, &[leaf]].concat();
+    if ext.system.trim().is_empty() || ext.system.len() > 64 {
+        p.push(
+            UserErrorCode::Invalid,
+            &at("system"),
+            "a system name is 1 to 64 characters",
+        );
+    }
+    if ext.value.trim().is_empty() || ext.value.len() > 128 {
+        p.push(
+            UserErrorCode::Invalid,
+            &at("value"),
+            "an identifier is 1 to 128 characters",
+        );
+    }
+}
+
+/// Records that `ext` names the record `owner_kind`/`owner_id`; `DUPLICATE` at `path` when the
+/// system's identifier already names another record of that kind in the LA.
+pub async fn attach_external_id(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    owner_kind: &str,
+    owner_id: i64,
+    ext: &ExternalId,
+    path: &[&str],
+) -> ApiResult<()> {
+    external_identifier::ActiveModel {
+        la_id: Set(actor.la_id),
+        owner_kind: Set(owner_kind.to_owned()),
+        owner_id: Set(owner_id),
+        system: Set(ext.system.trim().to_owned()),
+        value: Set(ext.value.trim().to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert_by(txn, actor)
+    .await
+    .on_unique(|| {
+        ApiError::user(
+            UserErrorCode::Duplicate,
+            &[path, &["value"]].concat(),
+            "this system's identifier is already used by another record",
+        )
+    })?;
+    Ok(())
 }
 
 /// What an upsert did.
@@ -238,7 +282,24 @@ pub async fn upsert_child(
     mut cmd: NewChild,
     expected_version: Option<i32>,
 ) -> ApiResult<(child::Model, UpsertResult)> {
-    validate_child(&mut cmd)?;
+    // The one identifier is the input's `externalId`, not `externalIds.0`.
+    validate_child(&mut cmd).map_err(|e| match e {
+        ApiError::User(errors) => ApiError::User(
+            errors
+                .into_iter()
+                .map(|mut u| {
+                    if let Some(f) = &mut u.field
+                        && f.get(1).is_some_and(|s| s == "externalIds")
+                        && f.len() > 2
+                    {
+                        f.splice(1..3, ["externalId".to_owned()]);
+                    }
+                    u
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
     let Some(ext) = cmd.external_ids.first().cloned() else {
         return Err(ApiError::internal(
             "an upsert without its external identifier",
@@ -246,7 +307,8 @@ pub async fn upsert_child(
     };
     let txn = db.begin().await?;
     let Some(id) = owner_of(&txn, actor, CHILD_OWNER, &ext).await? else {
-        let created = create_child(&txn, actor, cmd).await?;
+        // Validated above: inserted without checking it again.
+        let created = insert_child(&txn, actor, &cmd).await?;
         txn.commit().await?;
         return Ok((created, UpsertResult::Created));
     };
@@ -366,11 +428,9 @@ pub async fn add_member(
     .await
 }
 
-/// A new episode of care.
-#[derive(Debug, Clone)]
-pub struct NewEpisode {
-    /// The child.
-    pub child_id: ChildId,
+/// An episode's own fields, as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpisodeFields {
     /// Date the child started to be looked after in this episode.
     pub started_on: NaiveDate,
     /// SSDA903 legal status.
@@ -379,26 +439,67 @@ pub struct NewEpisode {
     pub category_of_need: String,
     /// SSDA903 placement type.
     pub placement_type: String,
+    /// Date the episode ended, if it has.
+    pub ended_on: Option<NaiveDate>,
+    /// SSDA903 reason the episode ceased, if it has.
+    pub reason_ceased: Option<String>,
 }
 
-/// Opens an episode of care, checking codes against the collection year of its start.
-pub async fn open_episode(
-    db: &impl Db,
-    actor: &Actor,
-    cmd: NewEpisode,
-) -> ApiResult<care_episode::Model> {
-    let child = get_child(db, actor, cmd.child_id)
-        .await?
-        .or_user_not_found(&["childId"], "child")?;
+impl EpisodeFields {
+    /// Whether `episode` already holds these fields.
+    pub fn held_by(&self, episode: &care_episode::Model) -> bool {
+        episode.started_on == self.started_on
+            && episode.legal_status == self.legal_status
+            && episode.category_of_need == self.category_of_need
+            && episode.placement_type == self.placement_type
+            && episode.ended_on == self.ended_on
+            && episode.reason_ceased == self.reason_ceased
+    }
+
+    /// Sets them on an episode.
+    pub fn set(self, am: &mut care_episode::ActiveModel) {
+        am.started_on = Set(self.started_on);
+        am.legal_status = Set(self.legal_status);
+        am.category_of_need = Set(self.category_of_need);
+        am.placement_type = Set(self.placement_type);
+        am.ended_on = Set(self.ended_on);
+        am.reason_ceased = Set(self.reason_ceased);
+    }
+}
+
+/// A new episode of care.
+#[derive(Debug, Clone)]
+pub struct NewEpisode {
+    /// The child.
+    pub child_id: ChildId,
+    /// Its fields.
+    pub fields: EpisodeFields,
+}
+
+/// Placement types a child must have reached an age to start in (SSDA903 rules 370, 371, 373 and
+/// 374): code, minimum age on the start date, rule, what the placement is.
+const PLACEMENT_MIN_AGE: [(&str, i32, &str, &str); 5] = [
+    ("S1", 4, "373", "a placement in a school"),
+    ("P3", 14, "374", "residential employment"),
+    ("P2", 15, "370", "independent living"),
+    ("H5", 16, "371", "semi-independent living"),
+    ("K3", 16, "371", "supported accommodation"),
+];
+
+/// The SSDA903 rules that concern one episode of `child`: codes valid in the collection year of
+/// the start (and of the end, for the reason ceased), no start before birth or in the future, the
+/// end date and reason ceased together or not at all, no end before the start, placement age
+/// limits, and no period of care starting or ending on a temporary placement.
+pub fn validate_episode(child: &child::Model, e: &EpisodeFields) -> ApiResult<()> {
     let mut p = Problems::default();
-    if cmd.started_on > today() {
+    if e.started_on > today() {
         p.push(
             UserErrorCode::InvalidDate,
             &["startedOn"],
             "the episode cannot start in the future",
         );
     }
-    if cmd.started_on < child.date_of_birth {
+    if e.started_on < child.date_of_birth {
         p.push(
             UserErrorCode::InvalidDate,
             &["startedOn"],
@@ -408,61 +509,148 @@ pub async fn open_episode(
     code(
         &mut p,
         &LEGAL_STATUS,
-        &cmd.legal_status,
-        cmd.started_on,
+        &e.legal_status,
+        e.started_on,
         "legalStatus",
     );
-    code(
+    let placement_known = code(
         &mut p,
         &PLACEMENT_TYPE,
-        &cmd.placement_type,
-        cmd.started_on,
+        &e.placement_type,
+        e.started_on,
         "placementType",
     );
-    match CATEGORY_OF_NEED.check(&cmd.category_of_need, cmd.started_on) {
+    match CATEGORY_OF_NEED.check(&e.category_of_need, e.started_on) {
         Ok(row) if row.get("ssda903") == "true" => {}
         Ok(_) => p.push(
             UserErrorCode::InvalidCode,
             &["categoryOfNeed"],
-            format!("{} is not used in the SSDA903 return", cmd.category_of_need),
+            format!("{} is not used in the SSDA903 return", e.category_of_need),
         ),
         Err(m) => p.push(UserErrorCode::InvalidCode, &["categoryOfNeed"], m),
     }
-    if cmd.placement_type.starts_with('T') {
+    let temporary = e.placement_type.starts_with('T');
+    if temporary {
         p.push(
             UserErrorCode::InvalidCode,
             &["placementType"],
-            "a period of care cannot start on a temporary (T) placement",
+            "a period of care cannot start on a temporary (T) placement (SSDA903 rule 380)",
         );
     }
-    p.finish()?;
-    let open = care_episode::Entity::find()
-        .filter(care_episode::Column::LaId.eq(actor.la_id))
-        .filter(care_episode::Column::ChildId.eq(child.id))
-        .filter(care_episode::Column::EndedOn.is_null())
-        .count(db)
-        .await?;
-    if open > 0 {
-        return Err(ApiError::user(
-            UserErrorCode::Duplicate,
-            &["childId"],
-            "the child already has an open episode of care",
-        ));
+    let age = crate::domain::dates::age_on(child.date_of_birth, e.started_on);
+    if let Some((code, min, rule, what)) = PLACEMENT_MIN_AGE
+        .iter()
+        .find(|(code, ..)| *code == e.placement_type)
+        && placement_known
+        && age < *min
+    {
+        p.push(
+            UserErrorCode::InvalidCode,
+            &["placementType"],
+            format!(
+                "a child placed in {what} ({code}) must be at least {min} on the start date, \
+                 this child was {age} (SSDA903 rule {rule})"
+            ),
+        );
     }
-    care_episode::ActiveModel {
+    match (e.ended_on, &e.reason_ceased) {
+        (None, None) => {}
+        (Some(_), None) => p.push(
+            UserErrorCode::Invalid,
+            &["reasonCeased"],
+            "an episode with an end date needs the reason it ceased (SSDA903: both or neither)",
+        ),
+        (None, Some(_)) => p.push(
+            UserErrorCode::Invalid,
+            &["endedOn"],
+            "an episode with a reason ceased needs its end date (SSDA903: both or neither)",
+        ),
+        (Some(end), Some(reason)) => {
+            if end < e.started_on {
+                p.push(
+                    UserErrorCode::InvalidDate,
+                    &["endedOn"],
+                    "the episode cannot end before it started (SSDA903: end not before start)",
+                );
+            }
+            if end > today() {
+                p.push(
+                    UserErrorCode::InvalidDate,
+                    &["endedOn"],
+                    "the episode cannot end in the future",
+                );
+            }
+            code(&mut p, &REASON_CEASED, reason, end, "reasonCeased");
+            if temporary && reason != "X1" {
+                p.push(
+                    UserErrorCode::InvalidCode,
+                    &["placementType"],
+                    "a period of care cannot end on a temporary (T) placement (SSDA903 rule 381)",
+                );
+            }
+        }
+    }
+    p.finish()
+}
+
+/// The child's open episode other than `except`, if any.
+pub async fn other_open_episode(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    child_id: i64,
+    except: Option<i64>,
+) -> ApiResult<bool> {
+    let mut q = care_episode::Entity::find()
+        .filter(care_episode::Column::LaId.eq(actor.la_id))
+        .filter(care_episode::Column::ChildId.eq(child_id))
+        .filter(care_episode::Column::EndedOn.is_null());
+    if let Some(id) = except {
+        q = q.filter(care_episode::Column::Id.ne(id));
+    }
+    Ok(q.count(db).await? > 0)
+}
+
+/// The refusal of a second open episode.
+pub fn already_open() -> ApiError {
+    ApiError::user(
+        UserErrorCode::Duplicate,
+        &["childId"],
+        "the child already has an open episode of care",
+    )
+}
+
+/// Records an episode of care (open, or already ended), checking the SSDA903 rules for one
+/// episode; at most one episode of a child is open at a time.
+pub async fn open_episode(
+    db: &impl Db,
+    actor: &Actor,
+    cmd: NewEpisode,
+) -> ApiResult<care_episode::Model> {
+    let child = get_child(db, actor, cmd.child_id)
+        .await?
+        .or_user_not_found(&["childId"], "child")?;
+    validate_episode(&child, &cmd.fields)?;
+    insert_episode(db, actor, &child, cmd.fields).await
+}
+
+/// Inserts an episode of `child` whose fields have been validated, unless it would be the child's
+/// second open episode.
+pub async fn insert_episode(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    child: &child::Model,
+    fields: EpisodeFields,
+) -> ApiResult<care_episode::Model> {
+    if fields.ended_on.is_none() && other_open_episode(db, actor, child.id, None).await? {
+        return Err(already_open());
+    }
+    let mut am = care_episode::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(child.id),
-        started_on: Set(cmd.started_on),
-        legal_status: Set(cmd.legal_status),
-        category_of_need: Set(cmd.category_of_need),
-        placement_type: Set(cmd.placement_type),
-        ended_on: Set(None),
-        reason_ceased: Set(None),
         ..Default::default()
-    }
-    .created(actor)
-    .insert_by(db, actor)
-    .await
+    };
+    fields.set(&mut am);
+    am.created(actor).insert_by(db, actor).await
 }
 
 /// An episode of the caller's LA.

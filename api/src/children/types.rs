@@ -3,7 +3,8 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entities::{care_episode, child, external_identifier, household_member};
 
-use super::loaders::{EpisodesOf, ExternalIdsOfChild, HouseholdOf};
+use super::loaders::{EpisodesOf, ExternalIdsOf, HouseholdOf};
+use super::service::{CHILD_OWNER, EPISODE_OWNER};
 use crate::domain::Relationship;
 use crate::ids::{ChildId, EpisodeId, HouseholdMemberId};
 use crate::loaders::load_all;
@@ -65,7 +66,12 @@ impl Child {
     }
     /// Identifiers other systems use for this child.
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
-        load_all(ctx, ExternalIdsOfChild(self.0.id), ExternalIdentifier::from).await
+        load_all(
+            ctx,
+            ExternalIdsOf(CHILD_OWNER, self.0.id),
+            ExternalIdentifier::from,
+        )
+        .await
     }
     /// Parents, household members and the wider family network.
     async fn household_members(&self, ctx: &Context<'_>) -> Result<Vec<HouseholdMember>> {
@@ -82,7 +88,7 @@ impl Child {
 }
 
 /// An identifier another system (e.g. a case-management system) uses for a record.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone, Debug, serde::Serialize)]
 pub struct ExternalIdentifier {
     /// The system, e.g. `LCS`, `MOSAIC`, `ECLIPSE`.
     pub system: String,
@@ -173,6 +179,15 @@ impl CareEpisode {
     /// Reason the episode ceased (SSDA903 `REC`; `E4A` planned return home, `E4B` unplanned), null while open.
     async fn reason_ceased(&self) -> Option<&str> {
         self.0.reason_ceased.as_deref()
+    }
+    /// Identifiers other systems use for this episode.
+    async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
+        load_all(
+            ctx,
+            ExternalIdsOf(EPISODE_OWNER, self.0.id),
+            ExternalIdentifier::from,
+        )
+        .await
     }
     /// Record version.
     async fn version(&self) -> i32 {

@@ -446,6 +446,9 @@ db_enum! {
         ChildCreated => "CHILD_CREATED",
         /// A child's record changed (death, legal hold, …).
         ChildChanged => "CHILD_CHANGED",
+        /// Another record of the same child was merged into this one (its episodes, cases,
+        /// household and identifiers moved here; the other record was removed).
+        ChildMerged => "CHILD_MERGED",
         /// A parent, household or family-network member was added.
         HouseholdMemberAdded => "HOUSEHOLD_MEMBER_ADDED",
         /// A household member's record changed.

@@ -31,7 +31,8 @@ pub fn classify(kind: &str, action: Action, fields: &[&str]) -> Option<EventType
     let created = match action {
         Action::Create => true,
         Action::Update => false,
-        Action::Read | Action::Delete | Action::Export => return None,
+        Action::Merge if kind == "child" => return Some(EventType::ChildMerged),
+        Action::Read | Action::Delete | Action::Export | Action::Merge => return None,
     };
     let has = |f: &str| fields.contains(&f);
     Some(match (kind, created) {

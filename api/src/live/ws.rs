@@ -49,6 +49,35 @@ pub struct Live {
     pub init_timeout: Duration,
     /// Most subscriptions open on one socket.
     pub max_subscriptions: usize,
+    /// The server's metrics (open sockets and subscriptions).
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+/// Keeps a gauge moved by what one socket holds, and takes it back when the socket ends.
+struct Held {
+    gauge: prometheus_client::metrics::gauge::Gauge,
+    n: i64,
+}
+
+impl Held {
+    fn new(gauge: &prometheus_client::metrics::gauge::Gauge, n: i64) -> Self {
+        gauge.inc_by(n);
+        Self {
+            gauge: gauge.clone(),
+            n,
+        }
+    }
+    fn set(&mut self, n: usize) {
+        let n = n as i64;
+        self.gauge.inc_by(n - self.n);
+        self.n = n;
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.gauge.dec_by(self.n);
+    }
 }
 
 #[derive(Deserialize)]
@@ -131,10 +160,13 @@ pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, tra
     let mut actor: Option<Actor> = None;
     let mut initialised = false;
     let mut subscriptions: HashMap<String, AbortHandle> = HashMap::new();
+    let _socket = Held::new(&live.metrics.websockets, 1);
+    let mut running = Held::new(&live.metrics.subscriptions, 0);
     let mut shutdown = live.shutdown.clone();
     let init_deadline = tokio::time::sleep(live.init_timeout);
     tokio::pin!(init_deadline);
     let closing = loop {
+        running.set(subscriptions.len());
         let reply = tokio::select! {
             _ = &mut init_deadline, if !initialised => {
                 break close(4408, "Connection initialisation timeout");
@@ -185,7 +217,7 @@ pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, tra
                             if subscriptions.len() >= live.max_subscriptions {
                                 text(json!({ "type": "error", "id": id, "payload": [{
                                     "message": format!("at most {} subscriptions per socket", live.max_subscriptions),
-                                    "extensions": { "code": "RATE_LIMITED", "requestId": request_id },
+                                    "extensions": { "code": "RATE_LIMITED", "requestId": request_id, "traceId": trace_id },
                                 }] }))
                             } else {
                                 let task = tokio::spawn(run(

@@ -37,6 +37,8 @@ pub struct Dispatcher {
     pub policy: Policy,
     /// First retry delay.
     pub retry_base: Duration,
+    /// The server's metrics (deliveries by outcome).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Dispatcher {
@@ -178,8 +180,10 @@ impl Dispatcher {
                 },
             };
             let txn = db::begin_tenant(&self.db, la, self.statement_timeout).await?;
-            service::record_attempt(&txn, d, attempt, self.retry_base, Utc::now()).await?;
+            let outcome =
+                service::record_attempt(&txn, d, attempt, self.retry_base, Utc::now()).await?;
             txn.commit().await?;
+            self.metrics.delivery(outcome);
         }
         Ok(true)
     }

@@ -284,14 +284,14 @@ pub struct Attempt {
 }
 
 /// Records an attempt: delivered on 2xx; otherwise pending again after the back-off, or failed
-/// once its 24 hours are over.
+/// once its 24 hours are over. Returns which: `delivered`, `retry` or `failed`.
 pub async fn record_attempt(
     db: &impl ConnectionTrait,
     found: delivery::Model,
     attempt: Attempt,
     retry_base: std::time::Duration,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<&'static str> {
     let attempts = found.attempts + 1;
     let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
     let give_up_at = found.give_up_at;
@@ -300,21 +300,24 @@ pub async fn record_attempt(
     am.leased_until = Set(None);
     am.last_status = Set(attempt.status.map(i32::from));
     am.last_error = Set(attempt.error.map(|e| e.chars().take(200).collect()));
-    if ok {
+    let outcome = if ok {
         am.status = Set(DeliveryStatus::Delivered.as_str().to_owned());
         am.delivered_at = Set(Some(now));
+        "delivered"
     } else {
         let next = now
             + chrono::Duration::from_std(super::backoff(retry_base, attempts))
                 .unwrap_or_else(|_| chrono::Duration::hours(1));
         if next > give_up_at {
             am.status = Set(DeliveryStatus::Failed.as_str().to_owned());
+            "failed"
         } else {
             am.next_attempt_at = Set(next);
+            "retry"
         }
-    }
+    };
     delivery::Entity::update(am).exec(db).await?;
-    Ok(())
+    Ok(outcome)
 }
 
 /// A webhook of the caller's LA (for the delivery log's parent).

@@ -1,0 +1,261 @@
+//! GraphQL inputs and results of the sync mutations and of bulk import (the JSON Lines upload
+//! parses the same inputs).
+
+use async_graphql::{Enum, ID, InputObject, OneofObject, SimpleObject};
+
+use super::service::{CaseUpsert, EpisodeUpsert, Merge, Ref};
+use crate::children::resolvers::ChildUpsertInput;
+use crate::children::service::{EpisodeFields, ExternalId};
+use crate::children::types::{ExternalIdentifier, ExternalIdentifierInput};
+use crate::error::{ApiResult, UserError};
+use crate::ids::{ActorId, ChildId, EpisodeId};
+use crate::scalars::Date;
+
+fn external(e: ExternalIdentifierInput) -> ExternalId {
+    ExternalId {
+        system: e.system,
+        value: e.value,
+    }
+}
+
+/// The child a synced record belongs to: by Reunify's ID or by a system's identifier.
+#[derive(InputObject)]
+pub struct ChildRefInput {
+    /// The child (give this or `childExternalId`).
+    pub child_id: Option<ID>,
+    /// The child, by an identifier of a system (give this or `childId`).
+    pub child_external_id: Option<ExternalIdentifierInput>,
+}
+
+impl ChildRefInput {
+    fn resolve(self) -> ApiResult<Ref<ChildId>> {
+        Ref::one_of(
+            self.child_id
+                .map(|id| ChildId::from_input(&id, &["childId"])),
+            self.child_external_id.map(external),
+            "childId",
+            "childExternalId",
+        )
+    }
+}
+
+/// Input of `episodeUpsert`: an episode of care as the sending system holds it.
+#[derive(InputObject)]
+pub struct EpisodeUpsertInput {
+    /// The sending system's identifier for the episode: the episode it names is changed, or
+    /// created with it when there is none.
+    pub external_id: ExternalIdentifierInput,
+    /// The child.
+    #[graphql(flatten)]
+    pub child: ChildRefInput,
+    /// Date the child started to be looked after (not in the future, not before birth).
+    pub started_on: Date,
+    /// SSDA903 legal status code valid in the collection year of `startedOn`.
+    pub legal_status: String,
+    /// SSDA903 category of need, `N1`–`N8`.
+    pub category_of_need: String,
+    /// SSDA903 placement type valid in the collection year of `startedOn` (age limits apply).
+    pub placement_type: String,
+    /// Date the episode ended (with `reasonCeased`, or neither; not before `startedOn`).
+    pub ended_on: Option<Date>,
+    /// SSDA903 reason the episode ceased, valid in the collection year of `endedOn`.
+    pub reason_ceased: Option<String>,
+    /// The version of an existing episode the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+impl EpisodeUpsertInput {
+    /// The command, and the expected version.
+    pub fn into_cmd(self) -> ApiResult<(EpisodeUpsert, Option<i32>)> {
+        let child = self.child.resolve()?;
+        let cmd = EpisodeUpsert {
+            external_id: external(self.external_id),
+            child,
+            fields: EpisodeFields {
+                started_on: self.started_on.0,
+                legal_status: self.legal_status,
+                category_of_need: self.category_of_need,
+                placement_type: self.placement_type,
+                ended_on: self.ended_on.map(|d| d.0),
+                reason_ceased: self.reason_ceased,
+            },
+        };
+        Ok((cmd, self.expected_version))
+    }
+}
+
+/// Input of `caseUpsert`: a reunification case as the sending system holds it.
+#[derive(InputObject)]
+pub struct CaseUpsertInput {
+    /// The sending system's identifier for the case: the case it names is changed, or opened
+    /// with it when there is none.
+    pub external_id: ExternalIdentifierInput,
+    /// The child.
+    #[graphql(flatten)]
+    pub child: ChildRefInput,
+    /// The child's open episode of care (give this or `episodeExternalId`).
+    pub episode_id: Option<ID>,
+    /// The episode, by an identifier of a system (give this or `episodeId`).
+    pub episode_external_id: Option<ExternalIdentifierInput>,
+    /// The allocated social worker (an `Actor` ID).
+    pub allocated_worker_id: Option<ID>,
+    /// The team (1–100 characters).
+    pub team: Option<String>,
+    /// Date the case opened (defaults to today; cannot change once open).
+    pub opened_on: Option<Date>,
+    /// The version of an existing case the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+impl CaseUpsertInput {
+    /// The command, and the expected version.
+    pub fn into_cmd(self) -> ApiResult<(CaseUpsert, Option<i32>)> {
+        let child = self.child.resolve()?;
+        let episode = Ref::one_of(
+            self.episode_id
+                .map(|id| EpisodeId::from_input(&id, &["episodeId"])),
+            self.episode_external_id.map(external),
+            "episodeId",
+            "episodeExternalId",
+        )?;
+        let cmd = CaseUpsert {
+            external_id: external(self.external_id),
+            child,
+            episode,
+            worker_id: self
+                .allocated_worker_id
+                .map(|id| ActorId::from_input(&id, &["allocatedWorkerId"]))
+                .transpose()?,
+            team: self.team,
+            opened_on: self.opened_on.map(|d| d.0),
+        };
+        Ok((cmd, self.expected_version))
+    }
+}
+
+/// Input of `childMerge`.
+#[derive(InputObject)]
+pub struct ChildMergeInput {
+    /// The record that stays.
+    pub child_id: ID,
+    /// The record of the same child to merge into it; it is removed.
+    pub duplicate_id: ID,
+    /// The version of the kept record the caller last saw.
+    pub expected_version: Option<i32>,
+    /// The version of the duplicate the caller last saw.
+    pub duplicate_expected_version: Option<i32>,
+}
+
+impl ChildMergeInput {
+    /// The command.
+    pub fn into_cmd(self) -> ApiResult<Merge> {
+        Ok(Merge {
+            keep: ChildId::from_input(&self.child_id, &["childId"])?,
+            keep_version: self.expected_version,
+            duplicate: ChildId::from_input(&self.duplicate_id, &["duplicateId"])?,
+            duplicate_version: self.duplicate_expected_version,
+        })
+    }
+}
+
+/// One record of a bulk import: exactly one of its fields.
+#[derive(OneofObject)]
+pub enum ImportItem {
+    /// A child, as `childUpsert` takes it.
+    Child(ChildUpsertInput),
+    /// An episode of care, as `episodeUpsert` takes it.
+    Episode(EpisodeUpsertInput),
+    /// A reunification case, as `caseUpsert` takes it.
+    Case(CaseUpsertInput),
+}
+
+/// What kind of record an import item is.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ImportKind {
+    /// A child.
+    Child,
+    /// An episode of care.
+    Episode,
+    /// A reunification case.
+    Case,
+}
+
+/// What importing one record did.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ImportResult {
+    /// No record had the external identifier: one was created with it.
+    Created,
+    /// The record with the external identifier was changed.
+    Updated,
+    /// The record with the external identifier already held what was sent.
+    Unchanged,
+    /// The item broke a rule: nothing of it was written (see `userErrors`).
+    Rejected,
+}
+
+/// The result of one item of a bulk import.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ImportItemResult {
+    /// The item's position in `items`, from 0.
+    pub index: i32,
+    /// What kind of record it is.
+    pub kind: Option<ImportKind>,
+    /// The sending system's identifier the item carried.
+    pub external_id: Option<ExternalIdentifier>,
+    /// What importing it did.
+    pub result: ImportResult,
+    /// The record's global ID (null when rejected).
+    pub id: Option<ID>,
+    /// The record's version after the import (null when rejected).
+    pub version: Option<i32>,
+    /// Why it was rejected, each naming the field (from `input`) and the rule; empty otherwise.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Input of `bulkImport`.
+#[derive(InputObject)]
+pub struct BulkImportInput {
+    /// Up to 500 records, applied in order (a child before the episodes that name it, an episode
+    /// before its case), each on its own: all of an item is written, or none of it.
+    pub items: Vec<ImportItem>,
+}
+
+/// Result of `bulkImport`.
+#[derive(SimpleObject, Default)]
+pub struct BulkImportPayload {
+    /// One result per item, in order.
+    pub items: Vec<ImportItemResult>,
+    /// Items created.
+    pub created: i32,
+    /// Items updated.
+    pub updated: i32,
+    /// Items already as sent.
+    pub unchanged: i32,
+    /// Items rejected.
+    pub rejected: i32,
+    /// What was wrong with the request as a whole (for example more than 500 items); empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+impl crate::payload::Payload for BulkImportPayload {
+    fn from_errors(errors: Vec<UserError>) -> Self {
+        Self {
+            user_errors: errors,
+            ..Default::default()
+        }
+    }
+}
+
+impl BulkImportPayload {
+    /// Counts one item's result.
+    pub fn count(&mut self, result: ImportResult) {
+        match result {
+            ImportResult::Created => self.created += 1,
+            ImportResult::Updated => self.updated += 1,
+            ImportResult::Unchanged => self.unchanged += 1,
+            ImportResult::Rejected => self.rejected += 1,
+        }
+    }
+}

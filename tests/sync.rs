@@ -1,0 +1,662 @@
+//! Sync from case-management systems: episodes and cases upserted and looked up by external
+//! identifier, the SSDA903 rules for one episode, merging duplicate children, and bulk import by
+//! mutation and by JSON Lines upload.
+
+use serde_json::{Value, json};
+
+use crate::support::{Caller, TestApp, days_ago};
+
+const EPISODE: &str = "episode { id version startedOn endedOn reasonCeased placementType externalIds { system value } } result";
+const CASE: &str =
+    "case { id version team attemptNumber child { id } externalIds { system value } } result";
+
+fn ext(value: &str) -> Value {
+    json!({ "system": "LCS", "value": value })
+}
+
+/// A child of `born_days_ago`, upserted with identifier `LCS/<id>`.
+async fn child(c: &Caller, id: &str, born_days_ago: i64) -> Value {
+    c.must(
+        "childUpsert",
+        "child { id version } result",
+        json!({
+            "externalId": ext(id), "laChildId": id, "dateOfBirth": days_ago(born_days_ago),
+            "sex": "M", "ethnicity": "WBRI"
+        }),
+    )
+    .await["child"]
+        .clone()
+}
+
+fn episode(value: &str, child: &str, overrides: Value) -> Value {
+    let mut input = json!({
+        "externalId": ext(value), "childExternalId": ext(child),
+        "startedOn": days_ago(200), "legalStatus": "C2", "categoryOfNeed": "N1",
+        "placementType": "U4"
+    });
+    if let (Some(i), Some(o)) = (input.as_object_mut(), overrides.as_object()) {
+        i.extend(o.clone());
+    }
+    input
+}
+
+fn case(value: &str, child: &str, episode: &str, overrides: Value) -> Value {
+    let mut input = json!({
+        "externalId": ext(value), "childExternalId": ext(child),
+        "episodeExternalId": ext(episode), "team": "North", "openedOn": days_ago(150)
+    });
+    if let (Some(i), Some(o)) = (input.as_object_mut(), overrides.as_object()) {
+        i.extend(o.clone());
+    }
+    input
+}
+
+/// The one user error of a refused mutation: (field after `input`, code, message).
+fn only_error(p: &Value) -> (String, String, String) {
+    let errors = p["userErrors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{p:#}");
+    let e = &errors[0];
+    let field: Vec<&str> = e["field"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(field[0], "input");
+    (
+        field[1..].join("."),
+        e["code"].as_str().unwrap().to_owned(),
+        e["message"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn episodes_and_cases_sync_by_external_identifier() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let kid = child(&w, "SYNC1", 3000).await;
+
+    let made = w
+        .must("episodeUpsert", EPISODE, episode("E-1", "SYNC1", json!({})))
+        .await;
+    assert_eq!(made["result"], "CREATED");
+    assert_eq!(made["episode"]["externalIds"], json!([ext("E-1")]));
+    let episode_id = made["episode"]["id"].clone();
+    let again = w
+        .must("episodeUpsert", EPISODE, episode("E-1", "SYNC1", json!({})))
+        .await;
+    assert_eq!(again["result"], "UNCHANGED");
+    assert_eq!(again["episode"]["version"], made["episode"]["version"]);
+
+    // The case names the child and episode by their identifiers too.
+    let opened = w
+        .must("caseUpsert", CASE, case("K-1", "SYNC1", "E-1", json!({})))
+        .await;
+    assert_eq!(opened["result"], "CREATED");
+    assert_eq!(opened["case"]["child"]["id"], kid["id"]);
+    let case_id = opened["case"]["id"].clone();
+    let same = w
+        .must("caseUpsert", CASE, case("K-1", "SYNC1", "E-1", json!({})))
+        .await;
+    assert_eq!(same["result"], "UNCHANGED");
+    let moved = w
+        .must(
+            "caseUpsert",
+            CASE,
+            case("K-1", "SYNC1", "E-1", json!({ "team": "South" })),
+        )
+        .await;
+    assert_eq!(moved["result"], "UPDATED");
+    assert_eq!(moved["case"]["team"], "South");
+    assert_eq!(moved["case"]["id"], case_id);
+    // A stale version, a new opening date, or another episode: refused, nothing changes.
+    let v = opened["case"]["version"].as_i64().unwrap();
+    w.refused(
+        "caseUpsert",
+        CASE,
+        case(
+            "K-1",
+            "SYNC1",
+            "E-1",
+            json!({ "team": "East", "expectedVersion": v }),
+        ),
+        "CONFLICT",
+    )
+    .await;
+    let p = w
+        .refused(
+            "caseUpsert",
+            CASE,
+            case("K-1", "SYNC1", "E-1", json!({ "openedOn": days_ago(100) })),
+            "INVALID",
+        )
+        .await;
+    assert_eq!(only_error(&p).0, "openedOn");
+    let p = w
+        .refused(
+            "caseUpsert",
+            CASE,
+            case("K-1", "SYNC1", "E-404", json!({})),
+            "NOT_FOUND",
+        )
+        .await;
+    assert_eq!(only_error(&p).0, "episodeExternalId");
+    let p = w
+        .refused(
+            "caseUpsert",
+            CASE,
+            case("K-1", "SYNC1", "E-1", json!({ "childId": kid["id"] })),
+            "INVALID",
+        )
+        .await;
+    assert_eq!(
+        only_error(&p).0,
+        "childId",
+        "childId and childExternalId both"
+    );
+
+    // The episode ends by sync: end date and reason together.
+    let ended = w
+        .must(
+            "episodeUpsert",
+            EPISODE,
+            episode(
+                "E-1",
+                "SYNC1",
+                json!({ "endedOn": days_ago(10), "reasonCeased": "E13" }),
+            ),
+        )
+        .await;
+    assert_eq!(ended["result"], "UPDATED");
+    assert_eq!(ended["episode"]["id"], episode_id);
+    assert_eq!(ended["episode"]["reasonCeased"], "E13");
+
+    // An episode cannot move to another child.
+    child(&w, "SYNC2", 2000).await;
+    let p = w
+        .refused(
+            "episodeUpsert",
+            EPISODE,
+            episode(
+                "E-1",
+                "SYNC2",
+                json!({ "endedOn": days_ago(10), "reasonCeased": "E13" }),
+            ),
+            "INVALID",
+        )
+        .await;
+    assert_eq!(only_error(&p).0, "childId");
+
+    // Lookups, in the caller's LA only.
+    let q = "query($s: String!, $v: String!) {
+        episodeByExternalId(system: $s, value: $v) { id }
+        caseByExternalId(system: $s, value: $v) { id } }";
+    let found = w.ok(q, json!({ "s": "LCS", "v": "E-1" })).await;
+    assert_eq!(found["episodeByExternalId"]["id"], episode_id);
+    assert_eq!(found["caseByExternalId"], Value::Null);
+    let found = w.ok(q, json!({ "s": "LCS", "v": "K-1" })).await;
+    assert_eq!(found["caseByExternalId"]["id"], case_id);
+    let other = app.caller("202", &["social_worker"]);
+    let theirs = other.ok(q, json!({ "s": "LCS", "v": "K-1" })).await;
+    assert_eq!(theirs["caseByExternalId"], Value::Null);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM care_episode").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM reunification_case").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn episode_rules_name_the_field_and_the_rule() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    // Born 10 years ago: too young for supported accommodation (16), residential employment (14).
+    child(&w, "RULES1", 3653).await;
+    child(&w, "TODDLER", 1100).await;
+    let cases: Vec<(&str, Value, &str, &str, &str)> = vec![
+        (
+            "RULES1",
+            json!({ "endedOn": days_ago(5) }),
+            "reasonCeased",
+            "INVALID",
+            "both or neither",
+        ),
+        (
+            "RULES1",
+            json!({ "reasonCeased": "E13" }),
+            "endedOn",
+            "INVALID",
+            "both or neither",
+        ),
+        (
+            "RULES1",
+            json!({ "endedOn": days_ago(300), "reasonCeased": "E13" }),
+            "endedOn",
+            "INVALID_DATE",
+            "end not before start",
+        ),
+        (
+            "RULES1",
+            json!({ "endedOn": days_ago(5), "reasonCeased": "ZZ9" }),
+            "reasonCeased",
+            "INVALID_CODE",
+            "ZZ9",
+        ),
+        (
+            "RULES1",
+            json!({ "placementType": "K3" }),
+            "placementType",
+            "INVALID_CODE",
+            "rule 371",
+        ),
+        (
+            "RULES1",
+            json!({ "placementType": "P3" }),
+            "placementType",
+            "INVALID_CODE",
+            "rule 374",
+        ),
+        (
+            "TODDLER",
+            json!({ "placementType": "S1" }),
+            "placementType",
+            "INVALID_CODE",
+            "rule 373",
+        ),
+        (
+            "TODDLER",
+            json!({ "startedOn": days_ago(1200) }),
+            "startedOn",
+            "INVALID_DATE",
+            "before the child's birth",
+        ),
+        (
+            "RULES1",
+            json!({ "placementType": "H5" }),
+            "placementType",
+            "INVALID_CODE",
+            "H5",
+        ),
+    ];
+    for (i, (kid, overrides, field, code, says)) in cases.into_iter().enumerate() {
+        let input = episode(&format!("BAD-{i}"), kid, overrides.clone());
+        let p = w.refused("episodeUpsert", EPISODE, input, code).await;
+        let (f, c, message) = only_error(&p);
+        assert_eq!(
+            (f.as_str(), c.as_str()),
+            (field, code),
+            "{overrides}: {p:#}"
+        );
+        assert!(message.contains(says), "{overrides}: {message}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM care_episode").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM external_identifier WHERE owner_kind = 'episode'")
+            .await,
+        0
+    );
+    // At 16 the same supported accommodation is fine.
+    child(&w, "OLDER", 6400).await;
+    let ok = w
+        .must(
+            "episodeUpsert",
+            EPISODE,
+            episode("OK-1", "OLDER", json!({ "placementType": "K3" })),
+        )
+        .await;
+    assert_eq!(ok["result"], "CREATED");
+    // A second open episode of the same child is a duplicate.
+    let p = w
+        .refused(
+            "episodeUpsert",
+            EPISODE,
+            episode("OK-2", "OLDER", json!({})),
+            "DUPLICATE",
+        )
+        .await;
+    assert!(only_error(&p).2.contains("open episode"));
+}
+
+const MERGED: &str =
+    "child { id version nhsNumber legalHold externalIds { system value } episodes { id } } ";
+
+#[tokio::test]
+async fn merging_two_records_of_one_child_moves_everything_and_is_audited() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let keep = child(&w, "KEEP1", 3000).await;
+    w.must("episodeUpsert", EPISODE, episode("E-K", "KEEP1", json!({})))
+        .await;
+    w.must("caseUpsert", CASE, case("C-K", "KEEP1", "E-K", json!({})))
+        .await;
+    // The duplicate: an NHS number, a household member and an episode that ended.
+    let dup = w
+        .must(
+            "childUpsert",
+            "child { id version }",
+            json!({
+                "externalId": { "system": "MOSAIC", "value": "M-77" }, "laChildId": "DUP1",
+                "dateOfBirth": days_ago(3000), "sex": "M", "ethnicity": "WBRI",
+                "nhsNumber": "9990000018"
+            }),
+        )
+        .await["child"]
+        .clone();
+    w.must(
+        "householdMemberAdd",
+        "householdMember { id }",
+        json!({ "childId": dup["id"], "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": false }),
+    )
+    .await;
+    let old = episode(
+        "E-D",
+        "M-77",
+        json!({ "childExternalId": { "system": "MOSAIC", "value": "M-77" },
+                "startedOn": days_ago(900), "endedOn": days_ago(600), "reasonCeased": "E13" }),
+    );
+    w.must("episodeUpsert", EPISODE, old).await;
+
+    // Stale versions and a merge with itself are refused; nothing moves.
+    let input = |extra: Value| {
+        let mut i = json!({ "childId": keep["id"], "duplicateId": dup["id"] });
+        i.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        i
+    };
+    w.refused(
+        "childMerge",
+        "child { id }",
+        input(json!({ "duplicateExpectedVersion": 99 })),
+        "CONFLICT",
+    )
+    .await;
+    w.refused(
+        "childMerge",
+        "child { id }",
+        json!({ "childId": keep["id"], "duplicateId": keep["id"] }),
+        "INVALID",
+    )
+    .await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, 2);
+
+    let merged = w
+        .must(
+            "childMerge",
+            MERGED,
+            input(json!({ "expectedVersion": keep["version"], "duplicateExpectedVersion": dup["version"] })),
+        )
+        .await["child"]
+        .clone();
+    assert_eq!(merged["id"], keep["id"]);
+    assert_eq!(merged["nhsNumber"], "9990000018", "takes what it lacked");
+    assert_eq!(merged["episodes"].as_array().unwrap().len(), 2);
+    let ids: Vec<&Value> = merged["externalIds"].as_array().unwrap().iter().collect();
+    assert_eq!(ids.len(), 2, "{merged:#}");
+
+    // The duplicate's identifier now finds the kept record; the duplicate is gone.
+    let found = w
+        .ok(
+            "query($id: ID!) { childByExternalId(system: \"MOSAIC\", value: \"M-77\") { id householdMembers { relationship } }
+               child(id: $id) { id } }",
+            json!({ "id": dup["id"] }),
+        )
+        .await;
+    assert_eq!(found["childByExternalId"]["id"], keep["id"]);
+    assert_eq!(
+        found["childByExternalId"]["householdMembers"],
+        json!([{ "relationship": "MOTHER" }])
+    );
+    assert_eq!(found["child"], Value::Null);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, 1);
+
+    // Audited: MERGE on the kept record naming the duplicate, DELETE of the duplicate.
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'MERGE' AND record_type = 'child' \
+             AND fields LIKE 'merged_from:%' AND operation = 'childMerge'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'DELETE' AND record_type = 'child' \
+             AND fields LIKE 'merged_into:%'"
+        )
+        .await,
+        1
+    );
+    // The kept record's timeline says so.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM case_event WHERE event_type = 'CHILD_MERGED'")
+            .await,
+        1
+    );
+
+    // Two records that both have an open episode cannot be merged until one ends.
+    let a = child(&w, "OPENA", 3000).await;
+    let b = child(&w, "OPENB", 3000).await;
+    w.must("episodeUpsert", EPISODE, episode("E-A", "OPENA", json!({})))
+        .await;
+    w.must("episodeUpsert", EPISODE, episode("E-B", "OPENB", json!({})))
+        .await;
+    let p = w
+        .refused(
+            "childMerge",
+            "child { id }",
+            json!({ "childId": a["id"], "duplicateId": b["id"] }),
+            "DUPLICATE",
+        )
+        .await;
+    assert_eq!(only_error(&p).0, "duplicateId");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, 3);
+}
+
+const BULK: &str = "items { index kind result id version externalId { value } userErrors { field code message } } created updated unchanged rejected";
+
+#[tokio::test]
+async fn bulk_import_applies_each_item_whole_or_not_at_all() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let kid = |id: &str, dob: String| {
+        json!({ "child": {
+            "externalId": ext(id), "laChildId": id, "dateOfBirth": dob, "sex": "F", "ethnicity": "WBRI"
+        } })
+    };
+    let items = json!([
+        kid("B1", days_ago(3000)),
+        kid("B2", days_ago(3000)),
+        // A bad check digit: this child is rejected, the others go ahead.
+        { "child": { "externalId": ext("B3"), "laChildId": "B3", "dateOfBirth": days_ago(3000),
+                     "sex": "F", "ethnicity": "WBRI", "nhsNumber": "9990000019" } },
+        { "episode": episode("BE1", "B1", json!({})) },
+        // Names the rejected child: rejected in turn.
+        { "episode": episode("BE3", "B3", json!({})) },
+        { "case": case("BK1", "B1", "BE1", json!({})) },
+        // A case with an empty team name: nothing of it is written.
+        { "case": case("BK2", "B1", "BE1", json!({ "team": "" })) },
+    ]);
+    let p = w.must("bulkImport", BULK, json!({ "items": items })).await;
+    let results: Vec<&str> = p["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "CREATED", "CREATED", "REJECTED", "CREATED", "REJECTED", "CREATED", "REJECTED"
+        ]
+    );
+    assert_eq!(
+        (&p["created"], &p["rejected"], &p["updated"]),
+        (&json!(4), &json!(3), &json!(0))
+    );
+    let bad = &p["items"][2];
+    assert_eq!(bad["kind"], "CHILD");
+    assert_eq!(bad["externalId"]["value"], "B3");
+    assert_eq!(bad["id"], Value::Null);
+    assert_eq!(
+        bad["userErrors"][0]["field"],
+        json!(["input", "items", "2", "child", "nhsNumber"])
+    );
+    assert_eq!(bad["userErrors"][0]["code"], "INVALID_IDENTIFIER");
+    assert_eq!(
+        p["items"][4]["userErrors"][0]["field"],
+        json!(["input", "items", "4", "episode", "childExternalId"])
+    );
+    assert_eq!(p["items"][6]["userErrors"][0]["code"], "INVALID");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM care_episode").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM reunification_case").await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM external_identifier").await,
+        4
+    );
+    // Only what was written is in the timeline.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM case_event WHERE event_type = 'CASE_OPENED'")
+            .await,
+        1
+    );
+
+    // The same again: unchanged where stored, rejected again where not.
+    let p = w.must("bulkImport", BULK, json!({ "items": items })).await;
+    assert_eq!((&p["unchanged"], &p["rejected"]), (&json!(4), &json!(3)));
+
+    // More than 500 at once is refused as a whole.
+    let many: Vec<Value> = (0..501)
+        .map(|i| kid(&format!("M{i}"), days_ago(3000)))
+        .collect();
+    let p = w
+        .refused("bulkImport", BULK, json!({ "items": many }), "INVALID")
+        .await;
+    assert_eq!(p["items"], json!([]));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, 2);
+}
+
+/// POSTs a JSON Lines body to `/imports`; returns the status and the answer's lines.
+async fn upload(app: &TestApp, c: &Caller, content_type: &str, body: String) -> (u16, Vec<Value>) {
+    let resp = app
+        .http()
+        .post(format!("{}/imports", app.base))
+        .bearer_auth(&c.token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| json!({ "raw": l })))
+        .collect();
+    (status, lines)
+}
+
+#[tokio::test]
+async fn json_lines_upload_imports_thousands_with_a_result_per_line() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let n = 400;
+    let mut lines = Vec::new();
+    for i in 0..n {
+        let id = format!("J{i}");
+        lines.push(json!({ "child": {
+            "externalId": ext(&id), "laChildId": id, "dateOfBirth": days_ago(3000 + i),
+            "sex": "M", "ethnicity": "WBRI" } }));
+        lines.push(json!({ "episode": episode(&format!("JE{i}"), &id, json!({})) }));
+        if i % 2 == 0 {
+            lines.push(
+                json!({ "case": case(&format!("JK{i}"), &id, &format!("JE{i}"), json!({})) }),
+            );
+        }
+    }
+    let mut body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    // Bad lines among good ones: not JSON, not a record, a broken record; and a blank line.
+    body.push_str("{not json\n\n{\"kid\": {}}\n");
+    body.push_str(&format!(
+        "{}\n",
+        json!({ "episode": episode("JX", "J1", json!({ "placementType": "ZZ" })) })
+    ));
+    let total = lines.len();
+    let (status, answer) = upload(&app, &w, "application/x-ndjson", body.clone()).await;
+    assert_eq!(status, 200, "{answer:?}");
+    assert_eq!(
+        answer.len(),
+        total + 3 + 1,
+        "a result per record, then the summary"
+    );
+    let summary = &answer.last().unwrap()["summary"];
+    assert_eq!(summary["created"], total);
+    assert_eq!(summary["rejected"], 3);
+    assert_eq!(answer[0]["line"], 1);
+    assert_eq!(answer[0]["kind"], "child");
+    assert_eq!(answer[0]["result"], "CREATED");
+    let not_json = &answer[total];
+    assert_eq!(
+        (&not_json["line"], &not_json["result"]),
+        (&json!(total + 1), &json!("REJECTED"))
+    );
+    assert!(
+        not_json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON")
+    );
+    assert_eq!(
+        answer[total + 1]["line"],
+        total + 3,
+        "the blank line is counted, not answered"
+    );
+    let broken = &answer[total + 2];
+    assert_eq!(
+        broken["errors"][0]["field"],
+        json!(["episode", "placementType"])
+    );
+    assert_eq!(broken["errors"][0]["code"], "INVALID_CODE");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, n);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM care_episode").await, n);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM reunification_case").await,
+        n / 2
+    );
+    // Every created record is audited.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_event WHERE action = 'CREATE' AND record_type = 'care_episode'")
+            .await,
+        n
+    );
+
+    // Sent again (as after a fault): nothing new, nothing changed.
+    let (_, again) = upload(&app, &w, "application/x-ndjson", body).await;
+    let summary = &again.last().unwrap()["summary"];
+    assert_eq!(
+        (&summary["unchanged"], &summary["created"]),
+        (&json!(total), &json!(0))
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM child").await, n);
+
+    // Refusals: not JSON Lines, no token, a role that may not write.
+    let one = format!("{}\n", lines[0]);
+    assert_eq!(
+        upload(&app, &w, "application/json", one.clone()).await.0,
+        415
+    );
+    let nobody = app.with_token("not-a-token");
+    assert_eq!(
+        upload(&app, &nobody, "application/x-ndjson", one.clone())
+            .await
+            .0,
+        401
+    );
+    let analyst = app.caller("201", &["data_analyst"]);
+    let (status, body) = upload(&app, &analyst, "application/x-ndjson", one).await;
+    assert_eq!(status, 403, "{body:?}");
+}
