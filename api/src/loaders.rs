@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic,
+    QueryFilter, QueryOrder, Statement,
+};
 
 use crate::error::ApiError;
 
@@ -81,66 +84,265 @@ pub fn group<K: std::hash::Hash + Eq, V>(
     map
 }
 
-/// Declares a key type that loads all rows of `$entity` whose `$col` (field `$field`) is one of the keys,
-/// in the LA of the caller, ordered by `$order`.
+/// A row loaded through [`Part`], typed by the key that asked for it (see [`Keyed`]).
+pub type Row = Arc<dyn std::any::Any + Send + Sync>;
+
+/// One kind of batched lookup: the rows of one table whose `column` is one of the keys (and,
+/// optionally, whose `fixed` column holds one value), in the caller's LA, ordered by `order`, then
+/// id. Declared with [`many_loader!`]; every part is loaded through the one key type [`PartKey`],
+/// so on PostgreSQL all the parts a level of the query asks for come back in one statement.
+pub struct Rows<E: EntityTrait> {
+    /// The keyed column.
+    pub column: E::Column,
+    /// The ordering column (then `id`).
+    pub order: E::Column,
+    /// The LA column.
+    pub la: E::Column,
+    /// The id column.
+    pub id: E::Column,
+    /// A further column that must hold one value (`owner_kind = 'CHILD'`), if any.
+    pub fixed: Option<(E::Column, &'static str)>,
+    /// The key a row is found under.
+    pub key: fn(&E::Model) -> i64,
+}
+
+/// What [`DbLoader`] needs of a [`Rows`], whatever its entity.
+pub trait Part: Send + Sync + 'static {
+    /// `SELECT <n> AS p, key AS k, the row as JSON AS j, its rank AS r` for the keys in
+    /// parameter `$param` (a `bigint[]` literal; `$1` is the LA).
+    fn branch(&self, n: usize, param: usize) -> String;
+    /// A row from its JSON (PostgreSQL's `row_to_json`).
+    fn decode(&self, json: &str) -> Result<(i64, Row), LoadError>;
+    /// The rows of some keys, by one typed query (any backend).
+    fn load<'a>(
+        &'a self,
+        db: &'a DbLoader,
+        keys: Vec<i64>,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<(i64, Row)>, LoadError>>;
+}
+
+impl<E> Part for Rows<E>
+where
+    E: EntityTrait + Sync,
+    E::Column: Sync,
+    E::Model: serde::de::DeserializeOwned + Send + Sync,
+{
+    fn branch(&self, n: usize, param: usize) -> String {
+        let fixed = self
+            .fixed
+            .map(|(c, v)| format!(" AND t.\"{}\" = '{v}'", c.as_str()))
+            .unwrap_or_default();
+        format!(
+            "SELECT {n} AS p, t.\"{col}\" AS k, row_to_json(t)::text AS j, \
+             row_number() OVER (ORDER BY t.\"{order}\", t.\"{id}\") AS r \
+             FROM \"{table}\" t WHERE t.\"{la}\" = $1 AND t.\"{col}\" = ANY(${param}::bigint[]){fixed}",
+            col = self.column.as_str(),
+            order = self.order.as_str(),
+            id = self.id.as_str(),
+            la = self.la.as_str(),
+            table = E::default().table_name(),
+        )
+    }
+
+    fn decode(&self, json: &str) -> Result<(i64, Row), LoadError> {
+        let model: E::Model = serde_json::from_str(json)
+            .map_err(|e| LoadError(Arc::new(format!("decoding a row: {e}"))))?;
+        Ok(((self.key)(&model), Arc::new(model)))
+    }
+
+    fn load<'a>(
+        &'a self,
+        db: &'a DbLoader,
+        keys: Vec<i64>,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<(i64, Row)>, LoadError>> {
+        Box::pin(async move {
+            let mut query = E::find()
+                .filter(self.la.eq(db.la_id))
+                .filter(self.column.is_in(keys));
+            if let Some((column, value)) = self.fixed {
+                query = query.filter(column.eq(value));
+            }
+            let rows = query
+                .order_by_asc(self.order)
+                .order_by_asc(self.id)
+                .all(db.db.as_ref())
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|m| ((self.key)(&m), Arc::new(m) as Row))
+                .collect())
+        })
+    }
+}
+
+/// The key every [`Part`] is loaded under: which part, and the key value.
+#[derive(Copy, Clone)]
+pub struct PartKey {
+    part: &'static dyn Part,
+    key: i64,
+}
+
+impl PartKey {
+    /// The identity of the part (a `static`'s address).
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self.part).cast::<()>() as usize
+    }
+}
+
+impl PartialEq for PartKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.address() == other.address()
+    }
+}
+
+impl Eq for PartKey {}
+
+impl std::hash::Hash for PartKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.address().hash(state);
+        self.key.hash(state);
+    }
+}
+
+impl async_graphql::dataloader::Loader<PartKey> for DbLoader {
+    type Value = Vec<Row>;
+    type Error = LoadError;
+
+    /// One statement for the whole batch on PostgreSQL (a `UNION ALL` of the parts asked for,
+    /// each row as JSON); one typed query per part on SQLite, where a statement costs no round trip.
+    async fn load(&self, keys: &[PartKey]) -> Batch<PartKey, Vec<Row>> {
+        let mut parts: Vec<(&'static dyn Part, usize, Vec<i64>)> = Vec::new();
+        for k in keys {
+            match parts.iter_mut().find(|(_, a, _)| *a == k.address()) {
+                Some((_, _, ids)) => ids.push(k.key),
+                None => parts.push((k.part, k.address(), vec![k.key])),
+            }
+        }
+        let mut found: HashMap<PartKey, Vec<Row>> = HashMap::new();
+        if parts.len() > 1 && self.db.get_database_backend() == DbBackend::Postgres {
+            // One text for one set of parts, whatever the number of keys or the order they were
+            // asked in: the connection's prepared statement (and its plan) is then reused.
+            parts.sort_by_key(|(_, address, _)| *address);
+            let mut values: Vec<sea_orm::Value> = vec![self.la_id.into()];
+            let mut branches = Vec::new();
+            for (n, (part, _, ids)) in parts.iter().enumerate() {
+                branches.push(part.branch(n, values.len() + 1));
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                values.push(format!("{{{}}}", ids.join(",")).into());
+            }
+            let sql = format!(
+                "SELECT p, k, j FROM ({}) u ORDER BY p, r",
+                branches.join(" UNION ALL ")
+            );
+            let rows = self
+                .db
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    values,
+                ))
+                .await?;
+            for row in rows {
+                let (n, json): (i32, String) = (row.try_get_by_index(0)?, row.try_get_by_index(2)?);
+                let Some((part, _, _)) = usize::try_from(n).ok().and_then(|n| parts.get(n)) else {
+                    return Err(LoadError(Arc::new(format!("a row of unknown part {n}"))));
+                };
+                let (key, value) = part.decode(&json)?;
+                found
+                    .entry(PartKey { part: *part, key })
+                    .or_default()
+                    .push(value);
+            }
+        } else {
+            for (part, _, ids) in parts {
+                for (key, value) in part.load(self, ids).await? {
+                    found.entry(PartKey { part, key }).or_default().push(value);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A typed key of the request's loader: the [`Part`] it reads and the model its rows are.
+pub trait Keyed: Send + Sync + 'static {
+    /// The model of the rows.
+    type Model: Clone + Send + Sync + 'static;
+    /// The part and key to load.
+    fn part(&self) -> PartKey;
+}
+
+/// Declares a key type that loads all rows of `$entity` whose `$col` (field `$field`) is one of
+/// the keys, in the LA of the caller, ordered by `$order` (then id) — and, given `$fixed = $value`,
+/// whose `$fixed` column holds `$value`.
 #[macro_export]
 macro_rules! many_loader {
     ($(#[$m:meta])* $key:ident, $entity:ident, $col:ident, $field:ident, $order:ident) => {
+        $crate::many_loader!($(#[$m])* $key, $entity, $col, $field, $order, None);
+    };
+    ($(#[$m:meta])* $key:ident, $entity:ident, $col:ident, $field:ident, $order:ident,
+     $fixed:ident = $value:expr) => {
+        $crate::many_loader!($(#[$m])* $key, $entity, $col, $field, $order,
+            Some((entities::$entity::Column::$fixed, $value)));
+    };
+    ($(#[$m:meta])* $key:ident, $entity:ident, $col:ident, $field:ident, $order:ident, $filter:expr) => {
         $(#[$m])*
         #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
         pub struct $key(pub i64);
 
-        impl async_graphql::dataloader::Loader<$key> for $crate::loaders::DbLoader {
-            type Value = Vec<entities::$entity::Model>;
-            type Error = $crate::loaders::LoadError;
-
-            async fn load(&self, keys: &[$key]) -> $crate::loaders::Batch<$key, Self::Value> {
-                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-                let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-                let rows = entities::$entity::Entity::find()
-                    .filter(entities::$entity::Column::LaId.eq(self.la_id))
-                    .filter(entities::$entity::Column::$col.is_in(ids))
-                    .order_by_asc(entities::$entity::Column::$order)
-                    .order_by_asc(entities::$entity::Column::Id)
-                    .all(self.db.as_ref())
-                    .await?;
-                Ok($crate::loaders::group(rows, |r| $key(r.$field)))
+        impl $crate::loaders::Keyed for $key {
+            type Model = entities::$entity::Model;
+            fn part(&self) -> $crate::loaders::PartKey {
+                static PART: $crate::loaders::Rows<entities::$entity::Entity> =
+                    $crate::loaders::Rows {
+                        column: entities::$entity::Column::$col,
+                        order: entities::$entity::Column::$order,
+                        la: entities::$entity::Column::LaId,
+                        id: entities::$entity::Column::Id,
+                        fixed: $filter,
+                        key: |r| r.$field,
+                    };
+                $crate::loaders::PartKey::new(&PART, self.0)
             }
         }
     };
 }
 
+impl PartKey {
+    /// The key `key` of `part`.
+    pub fn new(part: &'static dyn Part, key: i64) -> Self {
+        Self { part, key }
+    }
+}
+
 /// Loads the rows under one key through the request's loader, wrapping each in its GraphQL type.
-pub async fn load_all<K, M, T>(
+pub async fn load_all<K: Keyed, T>(
     ctx: &async_graphql::Context<'_>,
     key: K,
-    wrap: impl Fn(M) -> T,
-) -> async_graphql::Result<Vec<T>>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    M: Send + Sync + Clone + 'static,
-    DbLoader: async_graphql::dataloader::Loader<K, Value = Vec<M>, Error = LoadError>,
-{
+    wrap: impl Fn(K::Model) -> T,
+) -> async_graphql::Result<Vec<T>> {
     use crate::context::ContextExt as _;
     let rows = ctx
         .loaders()?
         .db
-        .load_one(key)
+        .load_one(key.part())
         .await
         .map_err(ApiError::from)?;
-    Ok(rows.unwrap_or_default().into_iter().map(wrap).collect())
+    let mut out = Vec::new();
+    for row in rows.unwrap_or_default() {
+        let model = row
+            .downcast_ref::<K::Model>()
+            .ok_or_else(|| ApiError::internal("a loaded row of another type"))?;
+        out.push(wrap(model.clone()));
+    }
+    Ok(out)
 }
 
 /// Loads the one row under a key (if any) through the request's loader, wrapped.
-pub async fn load_first<K, M, T>(
+pub async fn load_first<K: Keyed, T>(
     ctx: &async_graphql::Context<'_>,
     key: K,
-    wrap: impl Fn(M) -> T,
-) -> async_graphql::Result<Option<T>>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    M: Send + Sync + Clone + 'static,
-    DbLoader: async_graphql::dataloader::Loader<K, Value = Vec<M>, Error = LoadError>,
-{
+    wrap: impl Fn(K::Model) -> T,
+) -> async_graphql::Result<Option<T>> {
     Ok(load_all(ctx, key, wrap).await?.into_iter().next())
 }

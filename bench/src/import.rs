@@ -37,7 +37,7 @@ fn day(n: usize) -> String {
 
 /// Record `i` of the synthetic load, tagged `tag` (so later loads are new records): child `i/5*2`
 /// and `+1`, their episodes, and a case for the first. Synthetic values only.
-fn record(tag: &str, i: usize) -> Value {
+pub(crate) fn record(tag: &str, i: usize) -> Value {
     let family = i / 5;
     let ext =
         |kind: &str, n: usize| json!({ "system": "BENCH", "value": format!("{tag}{kind}{n}") });

@@ -1,11 +1,13 @@
-//! Scenario `reference`: the reference read operations of the performance issue, closed loop,
-//! on a seeded PostgreSQL database: `case(id)` with its full detail, a page of 50 cases with stage,
-//! latest classification and goals, and an LA's aggregate dashboard. Per operation: requests/s,
-//! p50/p95/p99 latency, the server's CPU time per request and SQL statements per request (from
-//! `/metrics`), and the server's peak memory; and the query plans of the reference SQL.
+//! Scenario `reference`: the reference operations of the performance issue on a seeded PostgreSQL
+//! database: `case(id)` with its full detail, pages of 10 and 50 cases with stage, latest
+//! classification and goals, an LA's aggregate dashboard, a goal review, a decision and a bulk
+//! import of 500 records — closed loop, and the reads also at a fixed arrival rate. Per operation:
+//! requests/s, p50/p95/p99 latency, the server's and the database's CPU time per request, SQL
+//! statements per request (from `/metrics`), and the server's peak memory.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -29,6 +31,11 @@ pub struct ReferenceArgs {
     /// Seconds each operation is driven for.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Requests per second of the fixed-arrival-rate `case(id)` run (open loop: each request is
+    /// sent at its time whether or not earlier ones were answered; latency counts from that
+    /// time). Default: 60% of the closed loop's rate; a page of 50 always runs at that.
+    #[arg(long)]
+    rate: Option<f64>,
     /// An empty PostgreSQL database (the schema owner's URL; it is migrated and seeded).
     #[arg(long)]
     database_url: String,
@@ -58,11 +65,25 @@ const CASE_DETAIL: &str = "query($id: ID!) { case(id: $id) {
     reviews { id }
     outcome { returnType closureReason } } }";
 
-/// A page of 50 cases with stage, latest classification and goals.
-const PAGE: &str = "{ cases(first: 50) { totalCount nodes {
+/// A page of `$n` cases with stage, latest classification and goals.
+const PAGE: &str = "query($n: Int!) { cases(first: $n) { totalCount nodes {
     id stage status riskLevel team
     riskClassifications { kind level agreed }
     goals { description status latestRating } } } }";
+
+/// A goal review (a new review row, the goal's rating, the case's version, audit and event).
+const GOAL_REVIEW: &str = "mutation($goal: ID!) { goalReview(input: { goalId: $goal, rating: AMBER,
+    note: \"Synthetic review note.\", evidence: \"Synthetic evidence.\" }) {
+    goal { id latestRating version } userErrors { code message } } }";
+
+/// A decision: D1 deferred, which keeps a case in identification, so it can be repeated.
+const DECISION: &str = "mutation($case: ID!) { decisionRecord(input: { caseId: $case, kind: D1,
+    outcome: DEFERRED, rationale: \"Synthetic rationale.\" }) {
+    decision { id } userErrors { code message } } }";
+
+/// A bulk import of 500 records (2 children : 2 episodes : 1 case).
+const BULK_IMPORT: &str = "mutation($input: BulkImportInput!) { bulkImport(input: $input) {
+    created rejected userErrors { message } } }";
 
 /// A server's counter from its `/metrics`.
 async fn counter(server: &Server, name: &str) -> anyhow::Result<f64> {
@@ -77,67 +98,131 @@ async fn counter(server: &Server, name: &str) -> anyhow::Result<f64> {
 
 struct Measured {
     label: String,
+    load: String,
     requests: usize,
     seconds: f64,
     ms: Vec<f64>,
     cpu_ms: f64,
+    db_cpu_ms: f64,
     statements: f64,
 }
 
-/// Drives one operation closed loop: `concurrency` clients for `seconds`, each request built by
-/// `body(i)`.
+/// How load is offered.
+#[derive(Clone, Copy)]
+enum Load {
+    /// `n` clients, each sending its next request when the last is answered.
+    Closed(usize),
+    /// Requests sent at a fixed rate per second, answered or not; latency counts from the time
+    /// each was due (so a stall is not hidden by requests that were never sent).
+    Rate(f64),
+}
+
+/// Drives one operation for `seconds`, each request built by `body(i)`.
 async fn drive(
     server: &Server,
     token: &str,
     label: &str,
-    concurrency: usize,
+    load: Load,
     seconds: f64,
     body: impl Fn(usize) -> Value + Send + Sync + 'static,
 ) -> anyhow::Result<Measured> {
-    let body = std::sync::Arc::new(body);
+    let body = Arc::new(body);
     let http = reqwest::Client::new();
     let url = format!("{}/graphql", server.base);
-    // Warm up: a few of each, unmeasured.
-    for i in 0..concurrency {
+    // Warm up: a few, unmeasured (the measured requests are numbered after them).
+    const WARM: usize = 4;
+    for i in 0..WARM {
         send(&http, &url, token, &body(i)).await?;
     }
     let statements = counter(server, "reunify_sql_statements_total").await?;
-    let cpu = server.cpu_seconds();
+    let (cpu, db_cpu) = (server.cpu_seconds(), database_cpu_seconds());
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
-    let mut clients = Vec::new();
-    for c in 0..concurrency {
-        let (http, url, token, body) = (http.clone(), url.clone(), token.to_owned(), body.clone());
-        clients.push(tokio::spawn(async move {
-            let mut ms = Vec::new();
-            let mut i = c;
-            while Instant::now() < until {
-                let t = Instant::now();
-                send(&http, &url, &token, &body(i)).await?;
-                ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                i += concurrency;
+    let mut tasks = tokio::task::JoinSet::new();
+    match load {
+        Load::Closed(clients) => {
+            for c in 0..clients {
+                let (http, url, token, body) =
+                    (http.clone(), url.clone(), token.to_owned(), body.clone());
+                tasks.spawn(async move {
+                    let mut ms = Vec::new();
+                    let mut i = WARM + c;
+                    while Instant::now() < until {
+                        let t = Instant::now();
+                        send(&http, &url, &token, &body(i)).await?;
+                        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                        i += clients;
+                    }
+                    Ok::<_, anyhow::Error>(ms)
+                });
             }
-            Ok::<_, anyhow::Error>(ms)
-        }));
+        }
+        Load::Rate(rate) => {
+            let period = Duration::from_secs_f64(1.0 / rate);
+            let mut due = tokio::time::Instant::from_std(started);
+            let mut i = WARM;
+            while due.into_std() < until {
+                tokio::time::sleep_until(due).await;
+                let (http, url, token, body) =
+                    (http.clone(), url.clone(), token.to_owned(), body.clone());
+                tasks.spawn(async move {
+                    send(&http, &url, &token, &body(i)).await?;
+                    Ok(vec![due.elapsed().as_secs_f64() * 1000.0])
+                });
+                due += period;
+                i += 1;
+            }
+        }
     }
     let mut ms = Vec::new();
-    for c in clients {
-        ms.extend(c.await??);
+    while let Some(done) = tasks.join_next().await {
+        ms.extend(done??);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu_ms = (server.cpu_seconds() - cpu) * 1000.0;
-    let statements = counter(server, "reunify_sql_statements_total").await? - statements;
+    let per_request = |total: f64| total / ms.len().max(1) as f64;
+    let cpu_ms = per_request((server.cpu_seconds() - cpu) * 1000.0);
+    let db_cpu_ms = per_request((database_cpu_seconds() - db_cpu) * 1000.0);
+    // The two scrapes' own statements (none: /metrics reads no table) are not subtracted.
+    let statements =
+        per_request(counter(server, "reunify_sql_statements_total").await? - statements);
     ms.sort_by(f64::total_cmp);
-    let requests = ms.len();
     Ok(Measured {
         label: label.to_owned(),
-        requests,
+        load: match load {
+            Load::Closed(c) => format!("closed loop, {c} clients"),
+            Load::Rate(r) => format!("fixed rate, {r:.0}/s"),
+        },
+        requests: ms.len(),
         seconds: elapsed,
         ms,
-        cpu_ms: cpu_ms / requests.max(1) as f64,
-        // The two scrapes' own statements (none: /metrics reads no table) are not subtracted.
-        statements: statements / requests.max(1) as f64,
+        cpu_ms,
+        db_cpu_ms,
+        statements,
     })
+}
+
+/// CPU time (user + system) every PostgreSQL process on this machine has used, in seconds, with
+/// that of backends that have exited (counted in the postmaster's children's time).
+fn database_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+            if name != "postgres" {
+                return None;
+            }
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: f64 = f
+                .get(11..15)?
+                .iter()
+                .filter_map(|t| t.parse::<f64>().ok())
+                .sum();
+            Some(ticks / 100.0)
+        })
+        .sum()
 }
 
 async fn send(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> anyhow::Result<()> {
@@ -149,10 +234,40 @@ async fn send(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> a
         .await?
         .json()
         .await?;
-    if answer.get("errors").is_some() || answer["data"].is_null() {
-        bail!("GraphQL errors: {answer}");
+    let refused = answer["data"].as_object().is_some_and(|fields| {
+        fields.values().any(|payload| {
+            payload["userErrors"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty())
+                || payload["rejected"].as_u64().is_some_and(|r| r > 0)
+        })
+    });
+    if answer.get("errors").is_some() || answer["data"].is_null() || refused {
+        bail!("the server refused a request: {answer}");
     }
     Ok(())
+}
+
+/// Row ids of the LA's records a query finds, as global IDs of `global`.
+async fn ids(
+    db: &sea_orm::DatabaseConnection,
+    sql: String,
+    global: impl Fn(i64) -> String,
+) -> anyhow::Result<Vec<String>> {
+    let ids: Vec<String> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            sql.clone(),
+        ))
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<i64>(0).ok())
+        .map(global)
+        .collect();
+    if ids.is_empty() {
+        bail!("the seeded data has none of: {sql}");
+    }
+    Ok(ids)
 }
 
 pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
@@ -179,31 +294,72 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         .await?
         .context("the LA")?
         .try_get_by_index(0)?;
-    let ids: Vec<String> = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            format!("SELECT id FROM reunification_case WHERE la_id = {la} ORDER BY id"),
-        ))
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get_by_index::<i64>(0).ok())
-        .map(|id| api::ids::CaseId(id).to_global().to_string())
-        .collect();
-    if ids.is_empty() {
-        bail!("no cases seeded");
-    }
+    let case = |id| api::ids::CaseId(id).to_global().to_string();
+    let cases = ids(
+        &db,
+        format!("SELECT id FROM reunification_case WHERE la_id = {la} ORDER BY id"),
+        case,
+    )
+    .await?;
+    // Goals of current agreements on active cases past identification, not reviewed in future;
+    // one per case (a review moves its case's version, so two at once on one case conflict).
+    let goals = ids(
+        &db,
+        format!(
+            "SELECT DISTINCT ON (g.case_id) g.id FROM goal g JOIN parental_agreement a ON a.id = g.agreement_id \
+             JOIN reunification_case c ON c.id = g.case_id WHERE g.la_id = {la} \
+             AND a.status <> 'SUPERSEDED' AND c.status = 'ACTIVE' AND c.stage <> 'IDENTIFICATION' \
+             AND (g.latest_review_on IS NULL OR g.latest_review_on <= CURRENT_DATE) ORDER BY g.case_id, g.id"
+        ),
+        |id| api::ids::GoalId(id).to_global().to_string(),
+    )
+    .await?;
+    let identifying = ids(
+        &db,
+        format!(
+            "SELECT id FROM reunification_case WHERE la_id = {la} AND status = 'ACTIVE' \
+             AND stage = 'IDENTIFICATION' ORDER BY id"
+        ),
+        case,
+    )
+    .await?;
     let worker = token(&key, &code, "team_manager")?;
     let analyst = token(&key, &code, "data_analyst")?;
-    let (n, c, s) = (ids.len(), args.concurrency, args.seconds);
+    let (s, closed) = (args.seconds, Load::Closed(args.concurrency));
+    let pick = |ids: Vec<String>| move |i: usize| ids[i.wrapping_mul(7919) % ids.len()].clone();
+    let case_detail = {
+        let pick = pick(cases);
+        move |i| json!({ "query": CASE_DETAIL, "variables": { "id": pick(i) } })
+    };
+    let page = |n: usize| move |_| json!({ "query": PAGE, "variables": { "n": n } });
     let mut rows = Vec::new();
+    let closed_case = drive(
+        &server,
+        &worker,
+        "`case(id)`, full detail",
+        closed,
+        s,
+        case_detail.clone(),
+    )
+    .await?;
+    let closed_page = drive(&server, &worker, "a page of 50 cases", closed, s, page(50)).await?;
+    // At a fixed rate: `--rate` for `case(id)` when given, else 60% of what the closed loop
+    // reached (a busy but sustainable load), so the latency is not a queue's.
+    let sustainable = |m: &Measured| Load::Rate((0.6 * m.requests as f64 / m.seconds).max(1.0));
+    let case_rate = args
+        .rate
+        .map_or_else(|| sustainable(&closed_case), Load::Rate);
+    let page_rate = sustainable(&closed_page);
+    rows.push(closed_case);
+    rows.push(closed_page);
     rows.push(
         drive(
             &server,
             &worker,
             "`case(id)`, full detail",
-            c,
+            case_rate,
             s,
-            move |i| json!({ "query": CASE_DETAIL, "variables": { "id": ids[(i * 7919) % n] } }),
+            case_detail,
         )
         .await?,
     );
@@ -212,20 +368,73 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
             &server,
             &worker,
             "a page of 50 cases",
-            c,
+            page_rate,
             s,
-            |_| json!({ "query": PAGE }),
+            page(50),
         )
         .await?,
     );
+    rows.push(drive(&server, &worker, "a page of 10 cases", closed, s, page(10)).await?);
     rows.push(
         drive(
             &server,
             &analyst,
             "aggregate dashboard (`insight`, every aggregate)",
-            c,
+            closed,
             s,
             |_| json!({ "query": EVERY_AGGREGATE, "variables": { "g": [] } }),
+        )
+        .await?,
+    );
+    // A mutation's client works on records of its own (request i of client c has i ≡ c modulo
+    // the clients): two writes to one record at once would rightly be a CONFLICT for one of them.
+    let own = |mut ids: Vec<String>| -> anyhow::Result<_> {
+        ids.truncate(ids.len() - ids.len() % args.concurrency);
+        if ids.is_empty() {
+            bail!("fewer records to change than clients: seed more cases");
+        }
+        Ok(move |i: usize| ids[i % ids.len()].clone())
+    };
+    let goal = own(goals)?;
+    rows.push(
+        drive(
+            &server,
+            &worker,
+            "goal review (`goalReview`)",
+            closed,
+            s,
+            move |i| json!({ "query": GOAL_REVIEW, "variables": { "goal": goal(i) } }),
+        )
+        .await?,
+    );
+    let deciding = own(identifying)?;
+    rows.push(
+        drive(
+            &server,
+            &worker,
+            "decision (`decisionRecord`, D1 deferred)",
+            closed,
+            s,
+            move |i| json!({ "query": DECISION, "variables": { "case": deciding(i) } }),
+        )
+        .await?,
+    );
+    // Two clients at a time: each request is 500 records in one transaction. New records on every
+    // run (a database seeded by an earlier run is reused), within the 20 characters of an LA child ID.
+    let run = chrono::Utc::now().timestamp() % 1_000_000;
+    rows.push(
+        drive(
+            &server,
+            &worker,
+            "bulk import of 500 records (`bulkImport`)",
+            Load::Closed(2),
+            s,
+            move |i| {
+                let items: Vec<Value> = (0..500)
+                    .map(move |j| crate::import::record(&format!("B{run}x{i}x"), j))
+                    .collect();
+                json!({ "query": BULK_IMPORT, "variables": { "input": { "items": items } } })
+            },
         )
         .await?,
     );
@@ -234,31 +443,32 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     writeln!(
         out,
         "# reference: {} LA(s) × {} cases (PostgreSQL, `{}`)\n\n\
-         Closed loop, {} clients, {:.0} s per operation; server, PostgreSQL and load generator share \
-         this machine's 2 CPUs. Server peak memory {:.0} MiB.\n",
+         {:.0} s per operation; server, PostgreSQL and load generator share this machine's 2 CPUs. \
+         Server peak memory {:.0} MiB. Database CPU is every PostgreSQL process's.\n",
         codes.len(),
         args.cases,
         args.binary.display(),
-        args.concurrency,
         args.seconds,
         server.peak_rss_kib() as f64 / 1024.0,
     )?;
     writeln!(
         out,
-        "| operation | requests | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | SQL/req |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|"
+        "| operation | load | requests | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | database CPU ms/req | SQL/req |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for m in &rows {
         writeln!(
             out,
-            "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} |",
+            "| {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} |",
             m.label,
+            m.load,
             m.requests,
             m.requests as f64 / m.seconds,
             percentile(&m.ms, 0.5),
             percentile(&m.ms, 0.95),
             percentile(&m.ms, 0.99),
             m.cpu_ms,
+            m.db_cpu_ms,
             m.statements,
         )?;
     }

@@ -6,8 +6,7 @@ use entities::{actor, reunification_case as case};
 use super::loaders::ActorKey;
 use crate::assessments::loaders::{ChildViewsOf, FactorsOf};
 use crate::assessments::types::{AssessmentFactor, ChildView};
-use crate::children::loaders::{ChildKey, EpisodeKey, ExternalIdsOf};
-use crate::children::service::CASE_OWNER;
+use crate::children::loaders::{ChildKey, EpisodeKey, ExternalIdsOfCase};
 use crate::children::types::{CareEpisode, Child, ExternalIdentifier};
 use crate::context::ContextExt as _;
 use crate::domain::AgreementStatus;
@@ -76,12 +75,7 @@ impl Case {
     }
     /// Identifiers other systems use for this case.
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
-        load_all(
-            ctx,
-            ExternalIdsOf(CASE_OWNER, self.0.id),
-            ExternalIdentifier::from,
-        )
-        .await
+        load_all(ctx, ExternalIdsOfCase(self.0.id), ExternalIdentifier::from).await
     }
     /// Which attempt at reunification this is for the child (1 for the first; a previous failed return is a risk factor).
     async fn attempt_number(&self) -> i32 {

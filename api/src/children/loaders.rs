@@ -13,41 +13,12 @@ many_loader!(/// Episodes of a child, oldest first.
 many_loader!(/// A household member by id.
     MemberKey, household_member, Id, id, Id);
 
-/// External identifiers of a record: its `owner_kind` (one of the service's `*_OWNER`) and id.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ExternalIdsOf(pub &'static str, pub i64);
-
-impl async_graphql::dataloader::Loader<ExternalIdsOf> for crate::loaders::DbLoader {
-    type Value = Vec<entities::external_identifier::Model>;
-    type Error = crate::loaders::LoadError;
-
-    async fn load(
-        &self,
-        keys: &[ExternalIdsOf],
-    ) -> crate::loaders::Batch<ExternalIdsOf, Self::Value> {
-        use entities::external_identifier::{Column, Entity};
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let kinds = [
-            super::service::CHILD_OWNER,
-            super::service::EPISODE_OWNER,
-            super::service::CASE_OWNER,
-        ];
-        let rows = Entity::find()
-            .filter(Column::LaId.eq(self.la_id))
-            .filter(Column::OwnerKind.is_in(keys.iter().map(|k| k.0)))
-            .filter(Column::OwnerId.is_in(keys.iter().map(|k| k.1)))
-            .order_by_asc(Column::Id)
-            .all(self.db.as_ref())
-            .await?;
-        let mut by_owner = std::collections::HashMap::<_, Vec<_>>::new();
-        for row in rows {
-            if let Some(kind) = kinds.into_iter().find(|k| *k == row.owner_kind) {
-                by_owner
-                    .entry(ExternalIdsOf(kind, row.owner_id))
-                    .or_default()
-                    .push(row);
-            }
-        }
-        Ok(by_owner)
-    }
-}
+many_loader!(/// External identifiers of a child.
+    ExternalIdsOfChild, external_identifier, OwnerId, owner_id, Id,
+    OwnerKind = super::service::CHILD_OWNER);
+many_loader!(/// External identifiers of an episode.
+    ExternalIdsOfEpisode, external_identifier, OwnerId, owner_id, Id,
+    OwnerKind = super::service::EPISODE_OWNER);
+many_loader!(/// External identifiers of a case.
+    ExternalIdsOfCase, external_identifier, OwnerId, owner_id, Id,
+    OwnerKind = super::service::CASE_OWNER);

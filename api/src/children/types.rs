@@ -3,8 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entities::{care_episode, child, external_identifier, household_member};
 
-use super::loaders::{EpisodesOf, ExternalIdsOf, HouseholdOf};
-use super::service::{CHILD_OWNER, EPISODE_OWNER};
+use super::loaders::{EpisodesOf, ExternalIdsOfChild, ExternalIdsOfEpisode, HouseholdOf};
 use crate::domain::Relationship;
 use crate::ids::{ChildId, EpisodeId, HouseholdMemberId};
 use crate::loaders::load_all;
@@ -66,12 +65,7 @@ impl Child {
     }
     /// Identifiers other systems use for this child.
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
-        load_all(
-            ctx,
-            ExternalIdsOf(CHILD_OWNER, self.0.id),
-            ExternalIdentifier::from,
-        )
-        .await
+        load_all(ctx, ExternalIdsOfChild(self.0.id), ExternalIdentifier::from).await
     }
     /// Parents, household members and the wider family network.
     async fn household_members(&self, ctx: &Context<'_>) -> Result<Vec<HouseholdMember>> {
@@ -184,7 +178,7 @@ impl CareEpisode {
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {
         load_all(
             ctx,
-            ExternalIdsOf(EPISODE_OWNER, self.0.id),
+            ExternalIdsOfEpisode(self.0.id),
             ExternalIdentifier::from,
         )
         .await
