@@ -211,37 +211,10 @@ impl async_graphql::dataloader::Loader<PartKey> for DbLoader {
     /// One statement for the whole batch on PostgreSQL (a `UNION ALL` of the parts asked for,
     /// each row as JSON); one typed query per part on SQLite, where a statement costs no round trip.
     async fn load(&self, keys: &[PartKey]) -> Batch<PartKey, Vec<Row>> {
-        let mut parts: Vec<(&'static dyn Part, usize, Vec<i64>)> = Vec::new();
-        for k in keys {
-            match parts.iter_mut().find(|(_, a, _)| *a == k.address()) {
-                Some((_, _, ids)) => ids.push(k.key),
-                None => parts.push((k.part, k.address(), vec![k.key])),
-            }
-        }
+        let parts = grouped(keys);
         let mut found: HashMap<PartKey, Vec<Row>> = HashMap::new();
         if parts.len() > 1 && self.db.get_database_backend() == DbBackend::Postgres {
-            // One text for one set of parts, whatever the number of keys or the order they were
-            // asked in: the connection's prepared statement (and its plan) is then reused.
-            parts.sort_by_key(|(_, address, _)| *address);
-            let mut values: Vec<sea_orm::Value> = vec![self.la_id.into()];
-            let mut branches = Vec::new();
-            for (n, (part, _, ids)) in parts.iter().enumerate() {
-                branches.push(part.branch(n, values.len() + 1));
-                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-                values.push(format!("{{{}}}", ids.join(",")).into());
-            }
-            let sql = format!(
-                "SELECT p, k, j FROM ({}) u ORDER BY p, r",
-                branches.join(" UNION ALL ")
-            );
-            let rows = self
-                .db
-                .query_all_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    sql,
-                    values,
-                ))
-                .await?;
+            let rows = self.db.query_all_raw(union_of(self.la_id, &parts)).await?;
             for row in rows {
                 let (n, json): (i32, String) = (row.try_get_by_index(0)?, row.try_get_by_index(2)?);
                 let Some((part, _, _)) = usize::try_from(n).ok().and_then(|n| parts.get(n)) else {
@@ -262,6 +235,42 @@ impl async_graphql::dataloader::Loader<PartKey> for DbLoader {
         }
         Ok(found)
     }
+}
+
+/// The parts of a batch with their keys, in a fixed order (by the part's address): one text for
+/// one set of parts, whatever the number of keys or the order they were asked in, so that the
+/// connection's prepared statement (and its plan) is reused.
+fn grouped(keys: &[PartKey]) -> Vec<(&'static dyn Part, usize, Vec<i64>)> {
+    let mut parts: Vec<(&'static dyn Part, usize, Vec<i64>)> = Vec::new();
+    for k in keys {
+        match parts.iter_mut().find(|(_, a, _)| *a == k.address()) {
+            Some((_, _, ids)) => ids.push(k.key),
+            None => parts.push((k.part, k.address(), vec![k.key])),
+        }
+    }
+    parts.sort_by_key(|(_, address, _)| *address);
+    parts
+}
+
+/// The one PostgreSQL statement that loads the rows of every part of a batch.
+fn union_of(la_id: i64, parts: &[(&'static dyn Part, usize, Vec<i64>)]) -> Statement {
+    let mut values: Vec<sea_orm::Value> = vec![la_id.into()];
+    let mut branches = Vec::new();
+    for (n, (part, _, ids)) in parts.iter().enumerate() {
+        branches.push(part.branch(n, values.len() + 1));
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        values.push(format!("{{{}}}", ids.join(",")).into());
+    }
+    let sql = format!(
+        "SELECT p, k, j FROM ({}) u ORDER BY p, r",
+        branches.join(" UNION ALL ")
+    );
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// The statement a batch of these keys costs on PostgreSQL (for the benchmark's query plans).
+pub fn batch_statement(la_id: i64, keys: &[PartKey]) -> Statement {
+    union_of(la_id, &grouped(keys))
 }
 
 /// A typed key of the request's loader: the [`Part`] it reads and the model its rows are.

@@ -480,6 +480,8 @@ pub struct Prepared {
     pub codes: Vec<String>,
     /// The server.
     pub server: Server,
+    /// The URL the server connects with (a login member of `reunify_app`, bound by row-level security).
+    pub app_url: String,
     /// The development key that signs the bench's tokens.
     pub key: api::auth::keys::DevKey,
     /// Cases already there (a database seeded by an earlier run is reused as it is).
@@ -577,7 +579,7 @@ pub async fn prepare(
     let app_url = format!("{scheme}://reunify_bench@{host}");
     let server = Server::start(
         binary,
-        app_url,
+        app_url.clone(),
         &[("REUNIFY_MIGRATION_DATABASE_URL", database_url)],
     )
     .await?;
@@ -588,6 +590,7 @@ pub async fn prepare(
         db,
         codes,
         server,
+        app_url,
         key,
         existing,
         seeded,
@@ -620,6 +623,7 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
         existing,
         seeded,
         built: (built, facts_time),
+        ..
     } = prepare(
         &args.database_url,
         args.las,

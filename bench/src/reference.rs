@@ -276,6 +276,7 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         codes,
         server,
         key,
+        app_url,
         ..
     } = prepare(
         &args.database_url,
@@ -285,7 +286,9 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         false,
     )
     .await?;
-    let code = codes.first().context("no LA seeded")?.clone();
+    // The last LA: its rows come after every other LA's, so an index that does not lead with the
+    // LA shows here as the data grows.
+    let code = codes.last().context("no LA seeded")?.clone();
     let la: i64 = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -323,6 +326,7 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         case,
     )
     .await?;
+    let plans = plans(&app_url, la, &db).await?;
     let worker = token(&key, &code, "team_manager")?;
     let analyst = token(&key, &code, "data_analyst")?;
     let (s, closed) = (args.seconds, Load::Closed(args.concurrency));
@@ -471,6 +475,137 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
             m.db_cpu_ms,
             m.statements,
         )?;
+    }
+    out.push_str(&plans);
+    Ok(out)
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of the reference reads' statements, as the server sends them (the
+/// loader's own statement builder), run as the server's role with the tenant set, so row-level
+/// security is in the plan.
+async fn plans(
+    app_url: &str,
+    la: i64,
+    owner: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<String> {
+    use api::loaders::{Keyed as _, batch_statement};
+    use entities::reunification_case as case;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+    use sea_orm::{QuerySelect as _, QueryTrait as _};
+    let pg = sea_orm::DbBackend::Postgres;
+    // The LA's first case with an agreement (so most branches have rows).
+    let row = owner
+        .query_one_raw(sea_orm::Statement::from_string(
+            pg,
+            format!(
+                "SELECT c.id, c.child_id, c.episode_id FROM reunification_case c \
+                 WHERE c.la_id = {la} AND EXISTS (SELECT 1 FROM parental_agreement a \
+                 WHERE a.case_id = c.id) ORDER BY c.id LIMIT 1"
+            ),
+        ))
+        .await?
+        .context("no case with an agreement")?;
+    let (id, child, episode): (i64, i64, i64) = (
+        row.try_get_by_index(0)?,
+        row.try_get_by_index(1)?,
+        row.try_get_by_index(2)?,
+    );
+    let page: Vec<i64> = case::Entity::find()
+        .filter(case::Column::LaId.eq(la))
+        .order_by_asc(case::Column::Id)
+        .limit(50)
+        .all(owner)
+        .await?
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    use api::assessments::loaders::{ChildViewsOf, FactorsOf};
+    use api::children::loaders::{ChildKey, EpisodeKey};
+    use api::goals::loaders::AgreementsOf;
+    use api::outcomes::loaders::OutcomeOf;
+    use api::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
+    use api::support_plans::loaders::{ServicesOf, SupportPlanOf};
+    use api::visits::loaders::{ReviewsOf, VisitsOf};
+    let statements = [
+        (
+            "`case(id)`: the case",
+            case::Entity::find()
+                .filter(case::Column::LaId.eq(la))
+                .filter(case::Column::Id.is_in([id]))
+                .order_by_asc(case::Column::Id)
+                .build(pg),
+        ),
+        (
+            "`case(id)`: everything under the case, one statement",
+            batch_statement(
+                la,
+                &[
+                    ChildKey(child).part(),
+                    EpisodeKey(episode).part(),
+                    StagesOf(id).part(),
+                    DecisionsOf(id).part(),
+                    ClassificationsOf(id).part(),
+                    FactorsOf(id).part(),
+                    ChildViewsOf(id).part(),
+                    AgreementsOf(id).part(),
+                    ServicesOf(id).part(),
+                    SupportPlanOf(id).part(),
+                    VisitsOf(id).part(),
+                    ReviewsOf(id).part(),
+                    OutcomeOf(id).part(),
+                ],
+            ),
+        ),
+        (
+            "a page of 50 cases: the page (keyset on id)",
+            case::Entity::find()
+                .filter(case::Column::LaId.eq(la))
+                .order_by_asc(case::Column::Id)
+                .limit(51)
+                .build(pg),
+        ),
+        ("a page of 50 cases: its total count", {
+            // As sea-orm's `count` writes it.
+            let all = case::Entity::find()
+                .filter(case::Column::LaId.eq(la))
+                .build(pg);
+            sea_orm::Statement {
+                sql: format!(
+                    "SELECT COUNT(*) AS num_items FROM ({}) AS sub_query",
+                    all.sql
+                ),
+                ..all
+            }
+        }),
+        (
+            "a page of 50 cases: classifications and agreements of the 50, one statement",
+            batch_statement(
+                la,
+                &page
+                    .iter()
+                    .flat_map(|c| [ClassificationsOf(*c).part(), AgreementsOf(*c).part()])
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    ];
+    let db = sea_orm::Database::connect(app_url).await?;
+    let tx = api::db::begin_tenant(&db, la, Duration::from_secs(30)).await?;
+    let mut out = String::from(
+        "\n## Query plans\n\nAs the server's role (row-level security applies), tenant set, on \
+         the data as seeded, before the load.\n",
+    );
+    for (label, statement) in statements {
+        let explained = sea_orm::Statement {
+            sql: format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
+            ..statement
+        };
+        let lines: Vec<String> = tx
+            .query_all_raw(explained)
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+            .collect();
+        writeln!(out, "\n### {label}\n\n```\n{}\n```", lines.join("\n"))?;
     }
     Ok(out)
 }

@@ -12,6 +12,7 @@ mod m20261125_000004_create_webhooks;
 mod m20261126_000001_create_case_fact;
 mod m20261201_000001_case_fact_body;
 mod m20261202_000001_create_idempotency_key;
+mod m20261203_000001_la_keyset_indexes;
 pub mod rls;
 mod tables;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_case_fact::Migration),
             Box::new(m20261201_000001_case_fact_body::Migration),
             Box::new(m20261202_000001_create_idempotency_key::Migration),
+            Box::new(m20261203_000001_la_keyset_indexes::Migration),
         ]
     }
 }
