@@ -100,7 +100,7 @@ pub struct Rows<E: EntityTrait> {
     pub la: E::Column,
     /// The id column.
     pub id: E::Column,
-    /// A further column that must hold one value (`owner_kind = 'CHILD'`), if any.
+    /// A further column that must hold one value (`owner_kind = 'child'`), if any.
     pub fixed: Option<(E::Column, &'static str)>,
     /// The key a row is found under.
     pub key: fn(&E::Model) -> i64,
@@ -183,6 +183,11 @@ pub struct PartKey {
 }
 
 impl PartKey {
+    /// The key `key` of `part`.
+    pub fn new(part: &'static dyn Part, key: i64) -> Self {
+        Self { part, key }
+    }
+
     /// The identity of the part (a `static`'s address).
     fn address(&self) -> usize {
         std::ptr::from_ref(self.part).cast::<()>() as usize
@@ -315,13 +320,6 @@ macro_rules! many_loader {
             }
         }
     };
-}
-
-impl PartKey {
-    /// The key `key` of `part`.
-    pub fn new(part: &'static dyn Part, key: i64) -> Self {
-        Self { part, key }
-    }
 }
 
 /// Loads the rows under one key through the request's loader, wrapping each in its GraphQL type.

@@ -14,6 +14,20 @@ use anyhow::{Context as _, bail};
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 
+use api::assessments::loaders::{ChildViewsOf, FactorsOf};
+use api::children::loaders::{ChildKey, EpisodeKey};
+use api::goals::loaders::AgreementsOf;
+use api::loaders::{Keyed as _, batch_statement};
+use api::outcomes::loaders::OutcomeOf;
+use api::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
+use api::support_plans::loaders::{ServicesOf, SupportPlanOf};
+use api::visits::loaders::{ReviewsOf, VisitsOf};
+use entities::reunification_case as case;
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    QueryTrait as _,
+};
+
 use crate::insight::{EVERY_AGGREGATE, Prepared, prepare, token};
 use crate::{Server, percentile};
 
@@ -488,10 +502,6 @@ async fn plans(
     la: i64,
     owner: &sea_orm::DatabaseConnection,
 ) -> anyhow::Result<String> {
-    use api::loaders::{Keyed as _, batch_statement};
-    use entities::reunification_case as case;
-    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
-    use sea_orm::{QuerySelect as _, QueryTrait as _};
     let pg = sea_orm::DbBackend::Postgres;
     // The LA's first case with an agreement (so most branches have rows).
     let row = owner
@@ -519,13 +529,6 @@ async fn plans(
         .iter()
         .map(|c| c.id)
         .collect();
-    use api::assessments::loaders::{ChildViewsOf, FactorsOf};
-    use api::children::loaders::{ChildKey, EpisodeKey};
-    use api::goals::loaders::AgreementsOf;
-    use api::outcomes::loaders::OutcomeOf;
-    use api::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
-    use api::support_plans::loaders::{ServicesOf, SupportPlanOf};
-    use api::visits::loaders::{ReviewsOf, VisitsOf};
     let statements = [
         (
             "`case(id)`: the case",
