@@ -184,6 +184,25 @@ async fn a_change_leaves_one_row_naming_the_fields_not_their_values() {
     assert_eq!(data["caseAssign"]["userErrors"][0]["code"], "INVALID");
     assert!(rows_of(&app, &rid).await.iter().all(|r| r.1 != "UPDATE"));
 
+    // Two changes in one request, the second refused: the first's row is written (with the
+    // request's others, at its end), the second's is rolled back with its change.
+    let (rid, data) = ok_rid(
+        &w,
+        "mutation($ok: CaseAssignInput!, $bad: CaseAssignInput!) {
+            a: caseAssign(input: $ok) { case { team } userErrors { code } }
+            b: caseAssign(input: $bad) { case { team } userErrors { code } } }",
+        json!({ "ok": { "caseId": f.case, "team": "East" }, "bad": { "caseId": f.case, "team": "" } }),
+    )
+    .await;
+    assert_eq!(data["a"]["case"]["team"], "East");
+    assert_eq!(data["b"]["userErrors"][0]["code"], "INVALID");
+    let updates: Vec<_> = rows_of(&app, &rid)
+        .await
+        .into_iter()
+        .filter(|r| r.1 == "UPDATE")
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+
     // Creating a child names the fields it set.
     let (rid, _) = ok_rid(
         &w,

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic,
-    QueryFilter, QueryOrder, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    FromQueryResult as _, IdenStatic, QueryFilter, QueryOrder, QueryResult, QueryTrait as _,
+    Statement,
 };
 
 use crate::error::ApiError;
@@ -113,12 +114,10 @@ pub trait Part: Send + Sync + 'static {
     fn branch(&self, n: usize, param: usize) -> String;
     /// A row from its JSON (PostgreSQL's `row_to_json`).
     fn decode(&self, json: &str) -> Result<(i64, Row), LoadError>;
-    /// The rows of some keys, by one typed query (any backend).
-    fn load<'a>(
-        &'a self,
-        db: &'a DbLoader,
-        keys: Vec<i64>,
-    ) -> futures_util::future::BoxFuture<'a, Result<Vec<(i64, Row)>, LoadError>>;
+    /// The typed query for the rows of some keys (any backend).
+    fn select(&self, backend: DbBackend, la_id: i64, keys: Vec<i64>) -> Statement;
+    /// A row of [`Part::select`]'s result.
+    fn read_row(&self, row: &QueryResult) -> Result<(i64, Row), LoadError>;
 }
 
 impl<E> Part for Rows<E>
@@ -150,28 +149,22 @@ where
         Ok(((self.key)(&model), Arc::new(model)))
     }
 
-    fn load<'a>(
-        &'a self,
-        db: &'a DbLoader,
-        keys: Vec<i64>,
-    ) -> futures_util::future::BoxFuture<'a, Result<Vec<(i64, Row)>, LoadError>> {
-        Box::pin(async move {
-            let mut query = E::find()
-                .filter(self.la.eq(db.la_id))
-                .filter(self.column.is_in(keys));
-            if let Some((column, value)) = self.fixed {
-                query = query.filter(column.eq(value));
-            }
-            let rows = query
-                .order_by_asc(self.order)
-                .order_by_asc(self.id)
-                .all(db.db.as_ref())
-                .await?;
-            Ok(rows
-                .into_iter()
-                .map(|m| ((self.key)(&m), Arc::new(m) as Row))
-                .collect())
-        })
+    fn select(&self, backend: DbBackend, la_id: i64, keys: Vec<i64>) -> Statement {
+        let mut query = E::find()
+            .filter(self.la.eq(la_id))
+            .filter(self.column.is_in(keys));
+        if let Some((column, value)) = self.fixed {
+            query = query.filter(column.eq(value));
+        }
+        query
+            .order_by_asc(self.order)
+            .order_by_asc(self.id)
+            .build(backend)
+    }
+
+    fn read_row(&self, row: &QueryResult) -> Result<(i64, Row), LoadError> {
+        let model = E::Model::from_query_result(row, "")?;
+        Ok(((self.key)(&model), Arc::new(model)))
     }
 }
 
@@ -213,33 +206,57 @@ impl async_graphql::dataloader::Loader<PartKey> for DbLoader {
     type Value = Vec<Row>;
     type Error = LoadError;
 
-    /// One statement for the whole batch on PostgreSQL (a `UNION ALL` of the parts asked for,
-    /// each row as JSON); one typed query per part on SQLite, where a statement costs no round trip.
     async fn load(&self, keys: &[PartKey]) -> Batch<PartKey, Vec<Row>> {
-        let parts = grouped(keys);
-        let mut found: HashMap<PartKey, Vec<Row>> = HashMap::new();
-        if parts.len() > 1 && self.db.get_database_backend() == DbBackend::Postgres {
-            let rows = self.db.query_all_raw(union_of(self.la_id, &parts)).await?;
-            for row in rows {
-                let (n, json): (i32, String) = (row.try_get_by_index(0)?, row.try_get_by_index(2)?);
-                let Some((part, _, _)) = usize::try_from(n).ok().and_then(|n| parts.get(n)) else {
-                    return Err(LoadError(Arc::new(format!("a row of unknown part {n}"))));
-                };
-                let (key, value) = part.decode(&json)?;
-                found
-                    .entry(PartKey { part: *part, key })
-                    .or_default()
-                    .push(value);
-            }
-        } else {
-            for (part, _, ids) in parts {
-                for (key, value) in part.load(self, ids).await? {
-                    found.entry(PartKey { part, key }).or_default().push(value);
-                }
+        fetch(self.db.as_ref(), self.la_id, keys).await
+    }
+}
+
+/// The rows of every key in LA `la_id`, in each part's order: one statement for them all on
+/// PostgreSQL (a `UNION ALL` of the parts asked for, each row as JSON); one typed query per part
+/// on SQLite, where a statement costs no round trip. Used by the request's loader and by any
+/// service that reads many tables of the same records at once.
+pub async fn fetch(
+    db: &impl ConnectionTrait,
+    la_id: i64,
+    keys: &[PartKey],
+) -> Batch<PartKey, Vec<Row>> {
+    let parts = grouped(keys);
+    let mut found: HashMap<PartKey, Vec<Row>> = HashMap::new();
+    let backend = db.get_database_backend();
+    if parts.len() > 1 && backend == DbBackend::Postgres {
+        let rows = db.query_all_raw(union_of(la_id, &parts)).await?;
+        for row in rows {
+            let (n, json): (i32, String) = (row.try_get_by_index(0)?, row.try_get_by_index(2)?);
+            let Some((part, _, _)) = usize::try_from(n).ok().and_then(|n| parts.get(n)) else {
+                return Err(LoadError(Arc::new(format!("a row of unknown part {n}"))));
+            };
+            let (key, value) = part.decode(&json)?;
+            found
+                .entry(PartKey { part: *part, key })
+                .or_default()
+                .push(value);
+        }
+    } else {
+        for (part, _, ids) in parts {
+            for row in db.query_all_raw(part.select(backend, la_id, ids)).await? {
+                let (key, value) = part.read_row(&row)?;
+                found.entry(PartKey { part, key }).or_default().push(value);
             }
         }
-        Ok(found)
     }
+    Ok(found)
+}
+
+/// The rows [`fetch`] found under `key`, typed.
+pub fn rows_of<K: Keyed>(
+    found: &HashMap<PartKey, Vec<Row>>,
+    key: K,
+) -> impl Iterator<Item = &K::Model> {
+    found
+        .get(&key.part())
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row.downcast_ref::<K::Model>())
 }
 
 /// The parts of a batch with their keys, in a fixed order (by the part's address): one text for
@@ -273,9 +290,16 @@ fn union_of(la_id: i64, parts: &[(&'static dyn Part, usize, Vec<i64>)]) -> State
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
-/// The statement a batch of these keys costs on PostgreSQL (for the benchmark's query plans).
-pub fn batch_statement(la_id: i64, keys: &[PartKey]) -> Statement {
-    union_of(la_id, &grouped(keys))
+/// The statements [`fetch`] sends for these keys (for the benchmark's query plans).
+pub fn batch_statements(backend: DbBackend, la_id: i64, keys: &[PartKey]) -> Vec<Statement> {
+    let parts = grouped(keys);
+    if parts.len() > 1 && backend == DbBackend::Postgres {
+        return vec![union_of(la_id, &parts)];
+    }
+    parts
+        .into_iter()
+        .map(|(part, _, ids)| part.select(backend, la_id, ids))
+        .collect()
 }
 
 /// A typed key of the request's loader: the [`Part`] it reads and the model its rows are.

@@ -568,6 +568,8 @@ async fn run_one(
         },
     };
     let tx = Arc::new(tx);
+    // The request ends with `audit::flush` before it commits: its change rows can wait for it.
+    actor.trail.defer_changes();
     let data = RequestData::authenticated(actor, &tx);
     // Named by type and root fields once it validates (see `metrics::Observe`), never by the
     // client's free text.
@@ -615,7 +617,7 @@ async fn run_one(
         }
     };
     // The events last: on PostgreSQL their lock is then held for the commit alone.
-    let events = actor.trail.events_mark();
+    let events = actor.trail.mark().events;
     let position = match crate::events::service::flush(&tx, actor).await {
         Ok(p) => p,
         Err(e) => {

@@ -127,6 +127,14 @@ const SERVICES: [&str; 6] = [
     "CHILD_MENTAL_HEALTH",
     "FAMILY_SUPPORT_WORKER",
 ];
+const FACTORS: [&str; 6] = [
+    "ALCOHOL_MISUSE",
+    "DRUG_MISUSE",
+    "DOMESTIC_ABUSE",
+    "PARENTAL_MENTAL_HEALTH",
+    "NEGLECT",
+    "SEXUAL_HARM",
+];
 const NEEDS: [&str; 3] = ["HIGH", "MEDIUM", "LOW"];
 const LEGAL: [&str; 4] = ["C2", "C1", "V2", "V2"];
 
@@ -143,6 +151,12 @@ struct Tables {
     service: Batch,
     checklist: Batch,
     outcome: Batch,
+    goal_review: Batch,
+    factor: Batch,
+    view: Batch,
+    review: Batch,
+    plan: Batch,
+    visit: Batch,
 }
 
 impl Tables {
@@ -178,7 +192,7 @@ impl Tables {
             ),
             goal: Batch::new(
                 "goal",
-                "la_id, case_id, agreement_id, description, steps, responsible, support_offered, target_date, status, latest_rating, sustained_since, version, created_at, updated_at",
+                "id, la_id, case_id, agreement_id, description, steps, responsible, support_offered, target_date, status, latest_rating, sustained_since, version, created_at, updated_at",
             ),
             service: Batch::new(
                 "support_service",
@@ -192,13 +206,43 @@ impl Tables {
                 "outcome",
                 "la_id, case_id, return_on, return_type, reentered_care_on, closure_reason, closed_on, version, created_at, updated_at",
             ),
+            goal_review: Batch::new(
+                "goal_review",
+                "la_id, goal_id, case_id, reviewed_on, rating, note, evidence, created_at",
+            ),
+            factor: Batch::new(
+                "assessment_factor",
+                "la_id, case_id, kind, category, status, evidence, recorded_on, version, created_at, updated_at",
+            ),
+            view: Batch::new(
+                "child_view",
+                "la_id, case_id, recorded_on, in_own_words, content, version, created_at, updated_at",
+            ),
+            review: Batch::new(
+                "review",
+                "la_id, case_id, kind, held_on, decisions, next_review_on, version, created_at, updated_at",
+            ),
+            plan: Batch::new(
+                "support_plan",
+                "la_id, case_id, contingency_plan, trusted_adult, version, created_at, updated_at",
+            ),
+            visit: Batch::new(
+                "visit",
+                "la_id, case_id, visited_on, child_seen, child_seen_alone, observations, version, created_at, updated_at",
+            ),
         }
     }
 
     fn full(&self) -> bool {
-        [&self.stage, &self.checklist, &self.goal, &self.case]
-            .iter()
-            .any(|b| b.rows.len() >= 1000)
+        [
+            &self.stage,
+            &self.checklist,
+            &self.goal,
+            &self.case,
+            &self.visit,
+        ]
+        .iter()
+        .any(|b| b.rows.len() >= 1000)
     }
 
     async fn flush(&mut self, db: &DatabaseConnection) -> anyhow::Result<()> {
@@ -214,6 +258,12 @@ impl Tables {
             &mut self.service,
             &mut self.checklist,
             &mut self.outcome,
+            &mut self.goal_review,
+            &mut self.factor,
+            &mut self.view,
+            &mut self.review,
+            &mut self.plan,
+            &mut self.visit,
         ] {
             b.flush(db).await?;
         }
@@ -230,7 +280,8 @@ async fn seed_la(
     today: NaiveDate,
     rng: &mut Rng,
 ) -> anyhow::Result<()> {
-    const N: &str = "1, now(), now()";
+    const N: &str = "1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP";
+    const NOW: &str = "CURRENT_TIMESTAMP";
     let base = la * 1_000_000;
     let mut episode_id = base;
     for n in 1..=cases as i64 {
@@ -335,7 +386,7 @@ async fn seed_la(
         for (i, (stage, on)) in entered.iter().enumerate() {
             let completed = entered.get(i + 1).map(|e| e.1).or(closed_on);
             t.stage.push(format!(
-                "{la}, {id}, '{}', {}, {}, now()",
+                "{la}, {id}, '{}', {}, {}, {NOW}",
                 STAGES[*stage],
                 q(*on),
                 opt(completed)
@@ -395,13 +446,58 @@ async fn seed_la(
                     q(at)
                 ));
             }
+            if *stage == 1 {
+                for _ in 0..rng.days(2, 5) {
+                    t.factor.push(format!(
+                        "{la}, {id}, '{}', '{}', 'CURRENT', 'Synthetic evidence.', {}, {N}",
+                        ["RISK", "PROTECTIVE"][rng.below(2) as usize],
+                        FACTORS[rng.below(FACTORS.len() as u64) as usize],
+                        q(*on)
+                    ));
+                }
+                for _ in 0..rng.days(1, 2) {
+                    t.view.push(format!(
+                        "{la}, {id}, {}, {}, 'Synthetic view.', {N}",
+                        q(*on + Days::new(rng.days(0, 20))),
+                        rng.chance(70)
+                    ));
+                }
+            }
+            if *stage >= 2 {
+                t.review.push(format!(
+                    "{la}, {id}, '{}', {}, 'Synthetic.', NULL, {N}",
+                    ["PLAN", "AGREEMENT", "LOOKED_AFTER"][rng.below(3) as usize],
+                    q(*on + Days::new(rng.days(0, 14)))
+                ));
+            }
+            if *stage == 3 {
+                t.plan.push(format!(
+                    "{la}, {id}, 'Synthetic contingency plan.', 'Synthetic adult.', {N}"
+                ));
+            }
+            if *stage == 4 {
+                let mut visited = *on;
+                for _ in 0..rng.days(2, 8) {
+                    visited = visited + Days::new(rng.days(7, 28));
+                    if visited > today {
+                        break;
+                    }
+                    let seen = rng.chance(90);
+                    t.visit.push(format!(
+                        "{la}, {id}, {}, {seen}, {}, 'Synthetic observations.', {N}",
+                        q(visited),
+                        seen && rng.chance(60)
+                    ));
+                }
+            }
             if *stage == 2 {
                 let agreement = id;
                 t.agreement.push(format!(
                     "{agreement}, {la}, {id}, 1, 'ACTIVE', {}, {N}",
                     q(*on)
                 ));
-                for _ in 0..rng.days(1, 4) {
+                for k in 0..rng.days(1, 4) {
+                    let goal_id = la * 10_000_000 + n * 10 + k as i64;
                     let target = *on + Days::new(rng.days(30, 150));
                     let status = if target < today {
                         ["MET", "MET", "NOT_MET", "ACTIVE"][rng.below(4) as usize]
@@ -410,9 +506,22 @@ async fn seed_la(
                     };
                     let green = (status == "MET")
                         .then(|| target - Days::new(rng.days(0, 40)) + Days::new(rng.days(0, 30)));
+                    // Reviews every few weeks from the agreement to the target (or today).
+                    let mut reviewed = *on;
+                    for _ in 0..rng.below(4) {
+                        reviewed = reviewed + Days::new(rng.days(14, 42));
+                        if reviewed > target.min(today) {
+                            break;
+                        }
+                        t.goal_review.push(format!(
+                            "{la}, {goal_id}, {id}, {}, '{}', 'Synthetic note.', 'Synthetic evidence.', {NOW}",
+                            q(reviewed),
+                            ["RED", "AMBER", "GREEN"][rng.below(3) as usize]
+                        ));
+                    }
                     t.goal
                         .push(format!(
-                            "{la}, {id}, {agreement}, 'Synthetic goal.', 'Synthetic.', 'Parent', 'Synthetic.', {}, '{status}', {}, {}, {N}",
+                            "{goal_id}, {la}, {id}, {agreement}, 'Synthetic goal.', 'Synthetic.', 'Parent', 'Synthetic.', {}, '{status}', {}, {}, {N}",
                             q(target),
                             if green.is_some() { "'GREEN'" } else { "NULL" },
                             opt(green),
@@ -502,6 +611,7 @@ pub async fn prepare(
     rebuild_facts: bool,
 ) -> anyhow::Result<Prepared> {
     let db = Database::connect(database_url).await?;
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
     api::migrate(&db).await?;
     let today = chrono::Utc::now().date_naive();
     let codes: Vec<String> = api::domain::reference::LOCAL_AUTHORITIES
@@ -521,8 +631,8 @@ pub async fn prepare(
     let seeding = Instant::now();
     let existing = db
         .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT COUNT(*)::bigint FROM reunification_case",
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM reunification_case",
         ))
         .await?
         .map(|r| r.try_get_by_index::<i64>(0))
@@ -537,22 +647,29 @@ pub async fn prepare(
         }
         tables.flush(&db).await?;
     }
-    for table in [
-        "child",
-        "care_episode",
-        "reunification_case",
-        "parental_agreement",
-    ] {
-        db.execute_unprepared(&format!(
-            "SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"
-        ))
-        .await?;
-    }
     // Vacuumed as well as analysed, and checkpointed, so that neither autovacuum nor a checkpoint
-    // of the seed's writes lands in a measurement.
-    db.execute_unprepared("VACUUM ANALYZE").await?;
-    if let Err(e) = db.execute_unprepared("CHECKPOINT").await {
-        eprintln!("no CHECKPOINT after seeding (needs a superuser): {e}");
+    // of the seed's writes lands in a measurement. (SQLite's rowids need no sequence.)
+    if postgres {
+        for table in [
+            "child",
+            "care_episode",
+            "reunification_case",
+            "parental_agreement",
+            "goal",
+        ] {
+            db.execute_unprepared(&format!(
+                "SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"
+            ))
+            .await?;
+        }
+        db.execute_unprepared("VACUUM ANALYZE").await?;
+        if let Err(e) = db.execute_unprepared("CHECKPOINT").await {
+            eprintln!("no CHECKPOINT after seeding (needs a superuser): {e}");
+        }
+    } else {
+        db.execute_unprepared("ANALYZE").await?;
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
     }
     let seeded = seeding.elapsed();
     if rebuild_facts {
@@ -563,26 +680,37 @@ pub async fn prepare(
         .await
         .map_err(|e| anyhow::anyhow!("building facts: {e:?}"))?;
     let facts_time = building.elapsed();
-    db.execute_unprepared("VACUUM ANALYZE case_fact").await?;
+    db.execute_unprepared(if postgres {
+        "VACUUM ANALYZE case_fact"
+    } else {
+        "ANALYZE case_fact"
+    })
+    .await?;
 
-    // The server connects as a login member of the application role, bound by row-level
-    // security as in production; migrations (none left) as the owner.
-    db.execute_unprepared(
-        "DO $$ BEGIN CREATE ROLE reunify_bench LOGIN IN ROLE reunify_app; \
-         EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-    )
-    .await?;
-    let (scheme, rest) = database_url
-        .split_once("://")
-        .context("a postgres:// URL")?;
-    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
-    let app_url = format!("{scheme}://reunify_bench@{host}");
-    let server = Server::start(
-        binary,
-        app_url.clone(),
-        &[("REUNIFY_MIGRATION_DATABASE_URL", database_url)],
-    )
-    .await?;
+    let (app_url, server) = if postgres {
+        // The server connects as a login member of the application role, bound by row-level
+        // security as in production; migrations (none left) as the owner.
+        db.execute_unprepared(
+            "DO $$ BEGIN CREATE ROLE reunify_bench LOGIN IN ROLE reunify_app; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .await?;
+        let (scheme, rest) = database_url
+            .split_once("://")
+            .context("a postgres:// URL")?;
+        let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+        let app_url = format!("{scheme}://reunify_bench@{host}");
+        let server = Server::start(
+            binary,
+            app_url.clone(),
+            &[("REUNIFY_MIGRATION_DATABASE_URL", database_url)],
+        )
+        .await?;
+        (app_url, server)
+    } else {
+        let server = Server::start(binary, database_url.to_owned(), &[]).await?;
+        (database_url.to_owned(), server)
+    };
     let key = api::auth::keys::DevKey::load_or_create(&db)
         .await
         .map_err(|e| anyhow::anyhow!("dev key: {e:?}"))?;

@@ -289,40 +289,49 @@ fn database(given: Option<String>, dir: &tempfile::TempDir) -> (String, &'static
     (url, backend)
 }
 
-async fn live(args: LiveArgs) -> anyhow::Result<String> {
-    let dir = tempfile::tempdir()?;
-    let (url, backend) = database(args.database_url.clone(), &dir);
-    let server = Server::start(args.binary.clone(), url, &[]).await?;
-    let token = server.token("social_worker")?;
-    let cases: Vec<String> = server
-        .graphql(&token, "{ cases(first: 50) { nodes { id } } }", json!({}))
-        .await?["cases"]["nodes"]
-        .as_array()
-        .context("no cases")?
-        .iter()
-        .filter_map(|c| c["id"].as_str().map(str::to_owned))
-        .collect();
-    if cases.len() < args.writers {
-        bail!(
-            "the demo LA has {} cases; use at most that many writers",
-            cases.len()
-        );
+/// What [`fan_out`] measured.
+pub(crate) struct FanOut {
+    /// Server memory before the subscriptions opened, and with them open and idle, in KiB.
+    pub rss_before: u64,
+    pub rss_idle: u64,
+    /// Latency of each writer's mutations, sorted (ms).
+    pub mutation_ms: Vec<f64>,
+    /// Commit → subscriber latency of every (event, subscriber) pair, sorted (ms).
+    pub delivery_ms: Vec<f64>,
+    /// From the first write to the last write answered, and to the last delivery.
+    pub writes: Duration,
+    pub end_to_end: Duration,
+}
+
+/// Opens `subscribers` `caseEvents` subscriptions (one WebSocket each) with `token`, lets them go
+/// idle, then has `writers` clients make `events` case changes (`caseAssign`, each writer on a
+/// case of its own from `cases`) and waits until every subscriber has received every event.
+pub(crate) async fn fan_out(
+    server: Arc<Server>,
+    token: &str,
+    cases: &[String],
+    subscribers: usize,
+    events: usize,
+    writers: usize,
+) -> anyhow::Result<FanOut> {
+    if cases.len() < writers {
+        bail!("{} cases; use at most that many writers", cases.len());
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = server.rss_kib();
 
-    // Open the subscriptions, 50 at a time.
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(args.subscribers);
+    // Open the subscriptions.
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers.max(1));
     let mut subs = Vec::new();
-    for _ in 0..args.subscribers {
+    for _ in 0..subscribers {
         subs.push(tokio::spawn(subscriber(
             server.base.clone(),
-            token.clone(),
+            token.to_owned(),
             ready_tx.clone(),
-            args.events,
+            events,
         )));
     }
-    for _ in 0..args.subscribers {
+    for _ in 0..subscribers {
         ready_rx
             .recv()
             .await
@@ -334,15 +343,14 @@ async fn live(args: LiveArgs) -> anyhow::Result<String> {
 
     // The writers: each changes its own case, one event per mutation.
     let start = Instant::now();
-    let server = Arc::new(server);
-    let per_writer = args.events.div_ceil(args.writers);
-    let mut writers = Vec::new();
-    let mut left = args.events;
-    for (w, case) in cases.iter().take(args.writers).enumerate() {
+    let per_writer = events.div_ceil(writers);
+    let mut tasks = Vec::new();
+    let mut left = events;
+    for (w, case) in cases.iter().take(writers).enumerate() {
         let n = per_writer.min(left);
         left -= n;
-        let (server, token, case) = (server.clone(), token.clone(), case.clone());
-        writers.push(tokio::spawn(async move {
+        let (server, token, case) = (server.clone(), token.to_owned(), case.clone());
+        tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(n);
             for i in 0..n {
                 let t = Instant::now();
@@ -359,10 +367,10 @@ async fn live(args: LiveArgs) -> anyhow::Result<String> {
         }));
     }
     let mut mutation_ms = Vec::new();
-    for w in writers {
+    for w in tasks {
         mutation_ms.extend(w.await??);
     }
-    let writes_done = start.elapsed();
+    let writes = start.elapsed();
     let mut delivery_ms = Vec::new();
     let mut last_arrival = start;
     for s in subs {
@@ -372,10 +380,41 @@ async fn live(args: LiveArgs) -> anyhow::Result<String> {
         delivery_ms.extend(l);
         last_arrival = last_arrival.max(at);
     }
-    let end_to_end = last_arrival.duration_since(start);
     mutation_ms.sort_by(f64::total_cmp);
     delivery_ms.sort_by(f64::total_cmp);
-    let per_sub_kib = (rss_idle.saturating_sub(rss_before)) as f64 / args.subscribers as f64;
+    Ok(FanOut {
+        rss_before,
+        rss_idle,
+        mutation_ms,
+        delivery_ms,
+        writes,
+        end_to_end: last_arrival.duration_since(start),
+    })
+}
+
+async fn live(args: LiveArgs) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let (url, backend) = database(args.database_url.clone(), &dir);
+    let server = Server::start(args.binary.clone(), url, &[]).await?;
+    let token = server.token("social_worker")?;
+    let cases: Vec<String> = server
+        .graphql(&token, "{ cases(first: 50) { nodes { id } } }", json!({}))
+        .await?["cases"]["nodes"]
+        .as_array()
+        .context("no cases")?
+        .iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
+    let f = fan_out(
+        Arc::new(server),
+        &token,
+        &cases,
+        args.subscribers,
+        args.events,
+        args.writers,
+    )
+    .await?;
+    let per_sub_kib = (f.rss_idle.saturating_sub(f.rss_before)) as f64 / args.subscribers as f64;
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let table = format!(
         "| measure | value |\n|---|---|\n\
@@ -393,16 +432,16 @@ async fn live(args: LiveArgs) -> anyhow::Result<String> {
         subs = args.subscribers,
         events = args.events,
         writers = args.writers,
-        mps = args.events as f64 / writes_done.as_secs_f64(),
-        m50 = percentile(&mutation_ms, 0.5),
-        m99 = percentile(&mutation_ms, 0.99),
-        eps = args.events as f64 / end_to_end.as_secs_f64(),
-        dps = (args.events * args.subscribers) as f64 / end_to_end.as_secs_f64(),
-        d50 = percentile(&delivery_ms, 0.5),
-        d99 = percentile(&delivery_ms, 0.99),
-        dmax = delivery_ms.last().copied().unwrap_or(f64::NAN),
-        rb = rss_before as f64 / 1024.0,
-        ri = rss_idle as f64 / 1024.0,
+        mps = args.events as f64 / f.writes.as_secs_f64(),
+        m50 = percentile(&f.mutation_ms, 0.5),
+        m99 = percentile(&f.mutation_ms, 0.99),
+        eps = args.events as f64 / f.end_to_end.as_secs_f64(),
+        dps = (args.events * args.subscribers) as f64 / f.end_to_end.as_secs_f64(),
+        d50 = percentile(&f.delivery_ms, 0.5),
+        d99 = percentile(&f.delivery_ms, 0.99),
+        dmax = f.delivery_ms.last().copied().unwrap_or(f64::NAN),
+        rb = f.rss_before as f64 / 1024.0,
+        ri = f.rss_idle as f64 / 1024.0,
     );
     Ok(table)
 }

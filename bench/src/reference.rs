@@ -1,9 +1,10 @@
 //! Scenario `reference`: the reference operations of the performance issue on a seeded PostgreSQL
-//! database: `case(id)` with its full detail, pages of 10 and 50 cases with stage, latest
-//! classification and goals, an LA's aggregate dashboard, a goal review, a decision and a bulk
-//! import of 500 records — closed loop, and the reads also at a fixed arrival rate. Per operation:
-//! requests/s, p50/p95/p99 latency, the server's and the database's CPU time per request, SQL
-//! statements per request (from `/metrics`), and the server's peak memory.
+//! or SQLite database: `case(id)` with its full detail, pages of 10 and 50 cases with stage,
+//! latest classification and goals, an LA's aggregate dashboard, a goal review, a decision and a
+//! bulk import of 500 records — closed loop, and the reads also at a fixed arrival rate — and the
+//! fan-out of case changes to 1,000 subscriptions. Per operation: requests/s, p50/p95/p99
+//! latency, the server's and the database's CPU time per request, SQL statements per request
+//! (from `/metrics`), and the server's memory.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use api::assessments::loaders::{ChildViewsOf, FactorsOf};
 use api::children::loaders::{ChildKey, EpisodeKey};
 use api::goals::loaders::AgreementsOf;
-use api::loaders::{Keyed as _, batch_statement};
+use api::loaders::{Keyed as _, batch_statements};
 use api::outcomes::loaders::OutcomeOf;
 use api::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
 use api::support_plans::loaders::{ServicesOf, SupportPlanOf};
@@ -50,9 +51,16 @@ pub struct ReferenceArgs {
     /// time). Default: 60% of the closed loop's rate; a page of 50 always runs at that.
     #[arg(long)]
     rate: Option<f64>,
-    /// An empty PostgreSQL database (the schema owner's URL; it is migrated and seeded).
+    /// An empty PostgreSQL database (the schema owner's URL; it is migrated and seeded); a fresh
+    /// SQLite file when omitted.
     #[arg(long)]
-    database_url: String,
+    database_url: Option<String>,
+    /// Open subscriptions for the fan-out (one WebSocket each).
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Case changes made while they listen (each is one event to every subscriber).
+    #[arg(long, default_value_t = 100)]
+    events: usize,
     /// The server binary (build it with `cargo build --release`).
     #[arg(long, default_value = "target/release/reunify")]
     binary: PathBuf,
@@ -270,7 +278,7 @@ async fn ids(
 ) -> anyhow::Result<Vec<String>> {
     let ids: Vec<String> = db
         .query_all_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
+            db.get_database_backend(),
             sql.clone(),
         ))
         .await?
@@ -285,6 +293,8 @@ async fn ids(
 }
 
 pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let (url, backend) = crate::database(args.database_url.clone(), &dir);
     let Prepared {
         db,
         codes,
@@ -292,20 +302,13 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         key,
         app_url,
         ..
-    } = prepare(
-        &args.database_url,
-        args.las,
-        args.cases,
-        args.binary.clone(),
-        false,
-    )
-    .await?;
+    } = prepare(&url, args.las, args.cases, args.binary.clone(), false).await?;
     // The last LA: its rows come after every other LA's, so an index that does not lead with the
     // LA shows here as the data grows.
     let code = codes.last().context("no LA seeded")?.clone();
     let la: i64 = db
         .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
+            db.get_database_backend(),
             format!("SELECT id FROM local_authority WHERE dfe_code = '{code}'"),
         ))
         .await?
@@ -323,10 +326,11 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     let goals = ids(
         &db,
         format!(
-            "SELECT DISTINCT ON (g.case_id) g.id FROM goal g JOIN parental_agreement a ON a.id = g.agreement_id \
+            "SELECT MIN(g.id) FROM goal g JOIN parental_agreement a ON a.id = g.agreement_id \
              JOIN reunification_case c ON c.id = g.case_id WHERE g.la_id = {la} \
              AND a.status <> 'SUPERSEDED' AND c.status = 'ACTIVE' AND c.stage <> 'IDENTIFICATION' \
-             AND (g.latest_review_on IS NULL OR g.latest_review_on <= CURRENT_DATE) ORDER BY g.case_id, g.id"
+             AND (g.latest_review_on IS NULL OR g.latest_review_on <= CURRENT_DATE) \
+             GROUP BY g.case_id ORDER BY g.case_id"
         ),
         |id| api::ids::GoalId(id).to_global().to_string(),
     )
@@ -341,6 +345,9 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     )
     .await?;
     let plans = plans(&app_url, la, &db).await?;
+    let server = Arc::new(server);
+    // Active cases for the fan-out's writers (taken before the decisions change any).
+    let writers: Vec<String> = identifying.iter().take(4).cloned().collect();
     let worker = token(&key, &code, "team_manager")?;
     let analyst = token(&key, &code, "data_analyst")?;
     let (s, closed) = (args.seconds, Load::Closed(args.concurrency));
@@ -457,17 +464,37 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         .await?,
     );
 
+    // Fan-out: the subscriptions open last, on the data the runs above left.
+    let peak_before_fan_out = server.peak_rss_kib();
+    let fan = crate::fan_out(
+        server.clone(),
+        &worker,
+        &writers,
+        args.subscribers,
+        args.events,
+        writers.len(),
+    )
+    .await?;
+
+    let postgres = backend == "PostgreSQL";
     let mut out = String::new();
     writeln!(
         out,
-        "# reference: {} LA(s) × {} cases (PostgreSQL, `{}`)\n\n\
-         {:.0} s per operation; server, PostgreSQL and load generator share this machine's 2 CPUs. \
-         Server peak memory {:.0} MiB. Database CPU is every PostgreSQL process's.\n",
+        "# reference: {} LA(s) × {} cases ({backend}, `{}`)\n\n\
+         {:.0} s per operation; server, database and load generator share this machine's {} CPUs. \
+         Server peak memory {:.0} MiB before the fan-out, {:.0} MiB after. {}\n",
         codes.len(),
         args.cases,
         args.binary.display(),
         args.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        peak_before_fan_out as f64 / 1024.0,
         server.peak_rss_kib() as f64 / 1024.0,
+        if postgres {
+            "Database CPU is every PostgreSQL process's."
+        } else {
+            "SQLite runs inside the server: its CPU is in the server's."
+        },
     )?;
     writeln!(
         out,
@@ -477,7 +504,7 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     for m in &rows {
         writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} |",
+            "| {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {:.1} |",
             m.label,
             m.load,
             m.requests,
@@ -486,27 +513,56 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
             percentile(&m.ms, 0.95),
             percentile(&m.ms, 0.99),
             m.cpu_ms,
-            m.db_cpu_ms,
+            if postgres {
+                format!("{:.2}", m.db_cpu_ms)
+            } else {
+                "—".to_owned()
+            },
             m.statements,
         )?;
     }
+    let (subs, events) = (args.subscribers, args.events);
+    writeln!(
+        out,
+        "\n## Subscription fan-out\n\n\
+         | measure | value |\n|---|---|\n\
+         | open subscriptions (`caseEvents`, one WebSocket each) | {subs} |\n\
+         | server memory before them / with them open and idle / peak of the whole run | {:.1} / {:.1} / {:.1} MiB |\n\
+         | memory per idle subscription | {:.1} KiB |\n\
+         | case changes while they listen (`caseAssign`, {} writers) | {events}: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms |\n\
+         | deliveries/s (events × subscribers, first write to last delivery) | {:.0} |\n\
+         | commit → subscriber latency p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
+        fan.rss_before as f64 / 1024.0,
+        fan.rss_idle as f64 / 1024.0,
+        server.peak_rss_kib() as f64 / 1024.0,
+        fan.rss_idle.saturating_sub(fan.rss_before) as f64 / subs.max(1) as f64,
+        writers.len(),
+        events as f64 / fan.writes.as_secs_f64(),
+        percentile(&fan.mutation_ms, 0.5),
+        percentile(&fan.mutation_ms, 0.99),
+        (events * subs) as f64 / fan.end_to_end.as_secs_f64(),
+        percentile(&fan.delivery_ms, 0.5),
+        percentile(&fan.delivery_ms, 0.99),
+        fan.delivery_ms.last().copied().unwrap_or(f64::NAN),
+    )?;
     out.push_str(&plans);
     Ok(out)
 }
 
-/// `EXPLAIN (ANALYZE, BUFFERS)` of the reference reads' statements, as the server sends them (the
-/// loader's own statement builder), run as the server's role with the tenant set, so row-level
-/// security is in the plan.
+/// The plans of the reference reads' statements, as the server sends them (the loader's own
+/// statement builder): on PostgreSQL `EXPLAIN (ANALYZE, BUFFERS)` run as the server's role with the
+/// tenant set, so row-level security is in the plan; on SQLite `EXPLAIN QUERY PLAN`.
 async fn plans(
     app_url: &str,
     la: i64,
     owner: &sea_orm::DatabaseConnection,
 ) -> anyhow::Result<String> {
-    let pg = sea_orm::DbBackend::Postgres;
+    let backend = owner.get_database_backend();
+    let postgres = backend == sea_orm::DbBackend::Postgres;
     // The LA's first case with an agreement (so most branches have rows).
     let row = owner
         .query_one_raw(sea_orm::Statement::from_string(
-            pg,
+            backend,
             format!(
                 "SELECT c.id, c.child_id, c.episode_id FROM reunification_case c \
                  WHERE c.la_id = {la} AND EXISTS (SELECT 1 FROM parental_agreement a \
@@ -532,15 +588,18 @@ async fn plans(
     let statements = [
         (
             "`case(id)`: the case",
-            case::Entity::find()
-                .filter(case::Column::LaId.eq(la))
-                .filter(case::Column::Id.is_in([id]))
-                .order_by_asc(case::Column::Id)
-                .build(pg),
+            vec![
+                case::Entity::find()
+                    .filter(case::Column::LaId.eq(la))
+                    .filter(case::Column::Id.is_in([id]))
+                    .order_by_asc(case::Column::Id)
+                    .build(backend),
+            ],
         ),
         (
-            "`case(id)`: everything under the case, one statement",
-            batch_statement(
+            "`case(id)`: everything under the case",
+            batch_statements(
+                backend,
                 la,
                 &[
                     ChildKey(child).part(),
@@ -561,28 +620,31 @@ async fn plans(
         ),
         (
             "a page of 50 cases: the page (keyset on id)",
-            case::Entity::find()
-                .filter(case::Column::LaId.eq(la))
-                .order_by_asc(case::Column::Id)
-                .limit(51)
-                .build(pg),
+            vec![
+                case::Entity::find()
+                    .filter(case::Column::LaId.eq(la))
+                    .order_by_asc(case::Column::Id)
+                    .limit(51)
+                    .build(backend),
+            ],
         ),
         ("a page of 50 cases: its total count", {
             // As sea-orm's `count` writes it.
             let all = case::Entity::find()
                 .filter(case::Column::LaId.eq(la))
-                .build(pg);
-            sea_orm::Statement {
+                .build(backend);
+            vec![sea_orm::Statement {
                 sql: format!(
                     "SELECT COUNT(*) AS num_items FROM ({}) AS sub_query",
                     all.sql
                 ),
                 ..all
-            }
+            }]
         }),
         (
-            "a page of 50 cases: classifications and agreements of the 50, one statement",
-            batch_statement(
+            "a page of 50 cases: classifications and agreements of the 50",
+            batch_statements(
+                backend,
                 la,
                 &page
                     .iter()
@@ -591,23 +653,39 @@ async fn plans(
             ),
         ),
     ];
-    let db = sea_orm::Database::connect(app_url).await?;
-    let tx = api::db::begin_tenant(&db, la, Duration::from_secs(30)).await?;
-    let mut out = String::from(
-        "\n## Query plans\n\nAs the server's role (row-level security applies), tenant set, on \
-         the data as seeded, before the load.\n",
-    );
-    for (label, statement) in statements {
-        let explained = sea_orm::Statement {
-            sql: format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
-            ..statement
-        };
-        let lines: Vec<String> = tx
-            .query_all_raw(explained)
-            .await?
-            .iter()
-            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-            .collect();
+    let mut out = if postgres {
+        String::from(
+            "\n## Query plans\n\nAs the server's role (row-level security applies), tenant set, \
+             on the data as seeded, before the load; one statement per level of a query.\n",
+        )
+    } else {
+        String::from(
+            "\n## Query plans\n\n`EXPLAIN QUERY PLAN`, on the data as seeded, before the load; \
+             one statement per table on SQLite.\n",
+        )
+    };
+    let app = sea_orm::Database::connect(app_url).await?;
+    let tx = api::db::begin_tenant(&app, la, Duration::from_secs(30)).await?;
+    for (label, statements) in statements {
+        let mut lines = Vec::new();
+        for statement in statements {
+            let explained = sea_orm::Statement {
+                sql: if postgres {
+                    format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql)
+                } else {
+                    format!("EXPLAIN QUERY PLAN {}", statement.sql)
+                },
+                ..statement
+            };
+            // PostgreSQL's plan is one text column; SQLite's detail is the fourth.
+            let column = if postgres { 0 } else { 3 };
+            lines.extend(
+                tx.query_all_raw(explained)
+                    .await?
+                    .iter()
+                    .filter_map(|r| r.try_get_by_index::<String>(column).ok()),
+            );
+        }
         writeln!(out, "\n### {label}\n\n```\n{}\n```", lines.join("\n"))?;
     }
     Ok(out)

@@ -1,6 +1,6 @@
 //! Runs each root mutation field in a savepoint of the request's transaction and names it on the
 //! audit trail. A field that fails or returns `userErrors` is rolled back whole, with its audit
-//! rows and its events: a refused mutation changes nothing, and on PostgreSQL a failed statement
+//! rows (written or held) and its events: a refused mutation changes nothing, and on PostgreSQL a failed statement
 //! cannot poison the rest of the request.
 
 use std::sync::Arc;
@@ -53,11 +53,11 @@ impl Extension for MutationSavepointsExtension {
             return next.run(ctx, info).await;
         };
         actor.trail.set_operation(info.name);
-        let mark = actor.trail.events_mark();
+        let mark = actor.trail.mark();
         let savepoint = tx.begin().await.map_err(internal_server_error)?;
         let result = next.run(ctx, info).await;
         let outcome = if result.is_err() || has_user_errors(result.as_ref().unwrap_or(&None)) {
-            actor.trail.events_rollback(mark);
+            actor.trail.rollback(mark);
             savepoint.rollback().await
         } else {
             savepoint.commit().await

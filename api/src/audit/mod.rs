@@ -184,6 +184,17 @@ pub struct Trail {
     written: Mutex<HashSet<(String, i64)>>,
     events: Mutex<Vec<crate::events::PendingEvent>>,
     nudged: std::sync::atomic::AtomicBool,
+    /// Change rows held for [`flush`] (see [`Trail::defer_changes`]).
+    changes: Mutex<Vec<audit_event::ActiveModel>>,
+    deferred: std::sync::atomic::AtomicBool,
+}
+
+/// How far a request had got: its events and held change rows (see [`Trail::mark`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    /// Events caused so far.
+    pub events: usize,
+    changes: usize,
 }
 
 impl Trail {
@@ -225,15 +236,29 @@ impl Trail {
         self.nudged.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// How many events the request has caused so far (a mark to roll back to).
-    pub fn events_mark(&self) -> usize {
-        self.events.lock().map(|e| e.len()).unwrap_or_default()
+    /// Holds the request's change rows until [`flush`] writes them with its reads, in one
+    /// statement, instead of one `INSERT` per change. Only for a request whose transaction always
+    /// ends with [`flush`] before it commits (the GraphQL endpoint's).
+    pub fn defer_changes(&self) {
+        self.deferred
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Forgets the events caused since `mark` (their changes were rolled back).
-    pub fn events_rollback(&self, mark: usize) {
+    /// How far the request has got (a mark to roll back to).
+    pub fn mark(&self) -> Mark {
+        Mark {
+            events: self.events.lock().map(|e| e.len()).unwrap_or_default(),
+            changes: self.changes.lock().map(|c| c.len()).unwrap_or_default(),
+        }
+    }
+
+    /// Forgets the events and held change rows since `mark` (their changes were rolled back).
+    pub fn rollback(&self, mark: Mark) {
         if let Ok(mut e) = self.events.lock() {
-            e.truncate(mark);
+            e.truncate(mark.events);
+        }
+        if let Ok(mut c) = self.changes.lock() {
+            c.truncate(mark.changes);
         }
     }
 
@@ -389,16 +414,24 @@ pub async fn changed(
         });
     }
     let fields = (!fields.is_empty()).then(|| fields.join(","));
-    row(
+    let change = row(
         actor,
         &actor.trail.operation(),
         action,
         Outcome::Allowed,
         Some(&record),
         fields,
-    )
-    .insert(db)
-    .await?;
+    );
+    if actor
+        .trail
+        .deferred
+        .load(std::sync::atomic::Ordering::SeqCst)
+        && let Ok(mut held) = actor.trail.changes.lock()
+    {
+        held.push(change);
+        return Ok(());
+    }
+    change.insert(db).await?;
     Ok(())
 }
 
@@ -446,8 +479,9 @@ fn row(
     }
 }
 
-/// Writes the request's pending reads, refusals and misses: one row per record and outcome, none
-/// for a record the request itself changed (its change row says more).
+/// Writes the request's held change rows (see [`Trail::defer_changes`]) and its pending reads,
+/// refusals and misses: one row per record and outcome, none for a record the request itself
+/// changed (its change row says more).
 pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
     let pending = actor
         .trail
@@ -455,9 +489,12 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
         .lock()
         .map(|mut p| std::mem::take(&mut *p))
         .unwrap_or_default();
-    if pending.is_empty() {
-        return Ok(());
-    }
+    let changes = actor
+        .trail
+        .changes
+        .lock()
+        .map(|mut c| std::mem::take(&mut *c))
+        .unwrap_or_default();
     let written = actor
         .trail
         .written
@@ -465,7 +502,7 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
         .map(|w| w.clone())
         .unwrap_or_default();
     let mut seen = HashSet::new();
-    let rows: Vec<audit_event::ActiveModel> = pending
+    let reads = pending
         .into_iter()
         .filter(|e| {
             let key = e.record.as_ref().map(|r| (r.kind.clone(), r.id));
@@ -492,8 +529,8 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
                 e.record.as_ref(),
                 None,
             )
-        })
-        .collect();
+        });
+    let rows: Vec<audit_event::ActiveModel> = changes.into_iter().chain(reads).collect();
     for chunk in rows.chunks(500) {
         audit_event::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)

@@ -81,27 +81,42 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Option
             ..Default::default()
         })
         .collect();
-    let head = |db| {
-        case_event::Entity::find()
+    // On PostgreSQL the rows come back from the insert itself; on SQLite (no round trips to
+    // save) what is past the LA's last position before the insert is ours, as nobody else
+    // writes while the request holds the database's write lock.
+    let written = if postgres {
+        let mut written = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(500) {
+            written.extend(
+                case_event::Entity::insert_many(chunk.to_vec())
+                    .exec_with_returning(db)
+                    .await?,
+            );
+        }
+        written.sort_by_key(|e| e.id);
+        written
+    } else {
+        let before = case_event::Entity::find()
             .select_only()
             .column_as(case_event::Column::Id.max(), "last")
             .filter(case_event::Column::LaId.eq(actor.la_id))
             .into_tuple::<Option<i64>>()
             .one(db)
+            .await?
+            .flatten()
+            .unwrap_or(0);
+        for chunk in rows.chunks(500) {
+            case_event::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(db)
+                .await?;
+        }
+        case_event::Entity::find()
+            .filter(case_event::Column::LaId.eq(actor.la_id))
+            .filter(case_event::Column::Id.gt(before))
+            .order_by_asc(case_event::Column::Id)
+            .all(db)
+            .await?
     };
-    let before = head(db).await?.flatten().unwrap_or(0);
-    for chunk in rows.chunks(500) {
-        case_event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    // Under the LA's lock nobody else writes its events: what is past `before` is ours.
-    let written = case_event::Entity::find()
-        .filter(case_event::Column::LaId.eq(actor.la_id))
-        .filter(case_event::Column::Id.gt(before))
-        .order_by_asc(case_event::Column::Id)
-        .all(db)
-        .await?;
     crate::webhooks::service::enqueue(db, actor.la_id, &written).await?;
     let last = written.last().map(|e| e.id);
     if postgres && let Some(position) = last {

@@ -3,19 +3,18 @@
 //! aggregates read one narrow table instead of eleven and are never behind the records. `reunify
 //! migrate` builds the rows that are missing or were built with older definitions.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, Utc};
-use entities::{
-    care_episode, case_fact, checklist_item, child, decision, goal, goal_revision, local_authority,
-    outcome, reunification_case as case, risk_classification, stage_progress, support_service,
-};
+use entities::{care_episode, case_fact, local_authority, reunification_case as case};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait as _, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait as _, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::cases::loaders::CaseKey;
+use crate::children::loaders::{ChildKey, EpisodesOf};
 use crate::domain::dates::age_on;
 use crate::domain::{
     ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, GoalStatus, NeedLevel,
@@ -23,6 +22,11 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::events::PendingEvent;
+use crate::goals::loaders::{GoalsOfCase, RevisionsOfGoal};
+use crate::loaders::{Keyed as _, PartKey, fetch, rows_of};
+use crate::outcomes::loaders::OutcomeOf;
+use crate::stages::loaders::{ChecklistOf, ClassificationsOf, DecisionsOf, StagesOf};
+use crate::support_plans::loaders::ServicesOf;
 
 /// The version of the definitions below; rows built with an older one are rebuilt on migrate.
 /// 2: dates stored as day numbers, codes read straight into their types.
@@ -352,77 +356,54 @@ async fn build(
     la: i64,
     ids: &[i64],
 ) -> ApiResult<Vec<case_fact::ActiveModel>> {
-    macro_rules! of_cases {
-        ($table:ident) => {
-            $table::Entity::find()
-                .filter($table::Column::LaId.eq(la))
-                .filter($table::Column::CaseId.is_in(ids.iter().copied()))
-                .all(db)
-                .await?
-        };
-    }
-    let cases = case::Entity::find()
-        .filter(case::Column::LaId.eq(la))
-        .filter(case::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
+    // Two statements on PostgreSQL: the cases and everything under them, then their children,
+    // episodes and goal revisions.
+    let of_cases: Vec<PartKey> = ids
+        .iter()
+        .flat_map(|&id| {
+            [
+                CaseKey(id).part(),
+                OutcomeOf(id).part(),
+                StagesOf(id).part(),
+                DecisionsOf(id).part(),
+                ClassificationsOf(id).part(),
+                GoalsOfCase(id).part(),
+                ServicesOf(id).part(),
+                ChecklistOf(id).part(),
+            ]
+        })
+        .collect();
+    let first = fetch(db, la, &of_cases).await?;
+    let cases: Vec<&case::Model> = ids
+        .iter()
+        .flat_map(|&id| rows_of(&first, CaseKey(id)))
+        .collect();
     if cases.is_empty() {
         return Ok(Vec::new());
     }
-    let child_ids: BTreeSet<i64> = cases.iter().map(|c| c.child_id).collect();
-    let births: HashMap<i64, NaiveDate> = child::Entity::find()
-        .select_only()
-        .column(child::Column::Id)
-        .column(child::Column::DateOfBirth)
-        .filter(child::Column::LaId.eq(la))
-        .filter(child::Column::Id.is_in(child_ids.iter().copied()))
-        .into_tuple::<(i64, NaiveDate)>()
-        .all(db)
-        .await?
-        .into_iter()
+    let goals_of = |id| rows_of(&first, GoalsOfCase(id));
+    let children: BTreeSet<i64> = cases.iter().map(|c| c.child_id).collect();
+    let second: Vec<PartKey> = children
+        .iter()
+        .flat_map(|&child| [ChildKey(child).part(), EpisodesOf(child).part()])
+        .chain(
+            ids.iter()
+                .flat_map(|&id| goals_of(id).map(|g| RevisionsOfGoal(g.id).part())),
+        )
         .collect();
-    let episodes = care_episode::Entity::find()
-        .filter(care_episode::Column::LaId.eq(la))
-        .filter(care_episode::Column::ChildId.is_in(child_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let outcomes: HashMap<i64, outcome::Model> = of_cases!(outcome)
-        .into_iter()
-        .map(|o| (o.case_id, o))
-        .collect();
-    let stages = group(of_cases!(stage_progress), |s| s.case_id);
-    let decisions = group(of_cases!(decision), |d| d.case_id);
-    let classifications = group(of_cases!(risk_classification), |r| r.case_id);
-    let goals = of_cases!(goal);
-    // A goal's original target date: the one its first revision replaced.
-    let mut first_targets: HashMap<i64, NaiveDate> = HashMap::new();
-    if !goals.is_empty() {
-        let revisions = goal_revision::Entity::find()
-            .filter(goal_revision::Column::LaId.eq(la))
-            .filter(goal_revision::Column::GoalId.is_in(goals.iter().map(|g| g.id)))
-            .order_by_asc(goal_revision::Column::Id)
-            .all(db)
-            .await?;
-        for r in revisions {
-            first_targets
-                .entry(r.goal_id)
-                .or_insert(r.previous_target_date);
-        }
-    }
-    let goals = group(goals, |g| g.case_id);
-    let services = group(of_cases!(support_service), |s| s.case_id);
-    let checklist = group(of_cases!(checklist_item), |c| c.case_id);
+    let second = fetch(db, la, &second).await?;
     let now = Utc::now();
     let mut rows = Vec::with_capacity(cases.len());
     for c in cases {
+        let episodes: Vec<&care_episode::Model> =
+            rows_of(&second, EpisodesOf(c.child_id)).collect();
         let Some(episode) = episodes.iter().find(|e| e.id == c.episode_id) else {
             return Err(ApiError::internal("a case's episode is missing"));
         };
-        let birth = births
-            .get(&c.child_id)
-            .copied()
-            .unwrap_or(episode.started_on);
-        let out = outcomes.get(&c.id);
+        let birth = rows_of(&second, ChildKey(c.child_id))
+            .next()
+            .map_or(episode.started_on, |child| child.date_of_birth);
+        let out = rows_of(&first, OutcomeOf(c.id)).next();
         let return_on = out.and_then(|o| o.return_on);
         // A return home under SSDA903 is the episode ending E4A/E4B on the day the child went home.
         let exit_reason = match (return_on, episode.ended_on) {
@@ -439,7 +420,7 @@ async fn build(
                 .chain(out.and_then(|o| o.reentered_care_on))
                 .min()
         });
-        let stage_facts: Vec<StageFact> = take(&stages, c.id)
+        let stage_facts: Vec<StageFact> = rows_of(&first, StagesOf(c.id))
             .map(|s| {
                 Ok(StageFact(
                     Stage::from_db(&s.stage)?,
@@ -448,7 +429,7 @@ async fn build(
                 ))
             })
             .collect::<ApiResult<_>>()?;
-        let decision_facts: Vec<DecisionFact> = take(&decisions, c.id)
+        let decision_facts: Vec<DecisionFact> = rows_of(&first, DecisionsOf(c.id))
             .map(|d| {
                 Ok(DecisionFact(
                     DecisionKind::from_db(&d.kind)?,
@@ -458,28 +439,33 @@ async fn build(
                 ))
             })
             .collect::<ApiResult<_>>()?;
-        let classification_facts: Vec<ClassificationFact> = take(&classifications, c.id)
-            .filter_map(|r| {
-                r.agreed_on.map(|on| {
-                    Ok(ClassificationFact(
-                        ClassificationKind::from_db(&r.kind)?,
-                        r.level,
-                        on,
-                    ))
+        let classification_facts: Vec<ClassificationFact> =
+            rows_of(&first, ClassificationsOf(c.id))
+                .filter_map(|r| {
+                    r.agreed_on.map(|on| {
+                        Ok(ClassificationFact(
+                            ClassificationKind::from_db(&r.kind)?,
+                            r.level,
+                            on,
+                        ))
+                    })
                 })
-            })
-            .collect::<ApiResult<_>>()?;
-        let goal_facts: Vec<GoalFact> = take(&goals, c.id)
+                .collect::<ApiResult<_>>()?;
+        let goal_facts: Vec<GoalFact> = goals_of(c.id)
             .map(|g| {
+                // A goal's original target date: the one its first revision replaced.
+                let original = rows_of(&second, RevisionsOfGoal(g.id))
+                    .next()
+                    .map_or(g.target_date, |r| r.previous_target_date);
                 Ok(GoalFact(
-                    first_targets.get(&g.id).copied().unwrap_or(g.target_date),
+                    original,
                     g.target_date,
                     GoalStatus::from_db(&g.status)?,
                     g.sustained_since,
                 ))
             })
             .collect::<ApiResult<_>>()?;
-        let service_facts: Vec<ServiceFact> = take(&services, c.id)
+        let service_facts: Vec<ServiceFact> = rows_of(&first, ServicesOf(c.id))
             .map(|s| {
                 Ok(ServiceFact(
                     ServiceType::from_db(&s.service_type)?,
@@ -491,7 +477,7 @@ async fn build(
             })
             .collect::<ApiResult<_>>()?;
         let mut per_stage: Vec<ChecklistFact> = Vec::new();
-        for item in take(&checklist, c.id) {
+        for item in rows_of(&first, ChecklistOf(c.id)) {
             let done = i64::from(item.completed_on.is_some());
             let stage = Stage::from_db(&item.stage)?;
             match per_stage.iter_mut().find(|f| f.0 == stage) {
@@ -543,16 +529,4 @@ async fn build(
         });
     }
     Ok(rows)
-}
-
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
-    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
-    for row in rows {
-        map.entry(key(&row)).or_default().push(row);
-    }
-    map
-}
-
-fn take<T>(map: &HashMap<i64, Vec<T>>, case_id: i64) -> impl Iterator<Item = &T> {
-    map.get(&case_id).into_iter().flatten()
 }

@@ -29,7 +29,7 @@ pub async fn apply(
     prefix: &[String],
 ) -> ApiResult<ImportItemResult> {
     let (kind, external_id) = describe(&item);
-    let mark = actor.trail.events_mark();
+    let mark = actor.trail.mark();
     let outcome = match item {
         ImportItem::Child(input) => {
             let expected = input.expected_version;
@@ -71,7 +71,7 @@ pub async fn apply(
             result.version = Some(version);
         }
         Err(ApiError::User(errors)) => {
-            actor.trail.events_rollback(mark);
+            actor.trail.rollback(mark);
             result.user_errors = errors.into_iter().map(|e| under(e, prefix)).collect();
         }
         Err(fault) => return Err(fault),
