@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, open_case};
 
 #[tokio::test]
 async fn graphql_over_http_contract() {
@@ -166,4 +166,52 @@ async fn paging_arguments_are_checked() {
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn large_answers_are_gzipped_for_clients_that_ask_and_only_for_them() {
+    use std::io::Read as _;
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    for n in 0..12 {
+        open_case(&w, &format!("GZ{n}"), 40).await;
+    }
+    // A client that neither asks for nor decodes compression by itself.
+    let http = reqwest::Client::builder().no_gzip().build().unwrap();
+    let url = format!("{}/graphql", app.base);
+    let page = json!({ "query": "{ cases(first: 50) { nodes { id stage status team openedOn
+        child { laChildId dateOfBirth } stages { stage enteredOn } } } }" });
+    let post = |body: &Value, gzip: bool| {
+        let request = http.post(&url).bearer_auth(&w.token).json(body);
+        if gzip {
+            request.header("accept-encoding", "gzip")
+        } else {
+            request
+        }
+        .send()
+    };
+
+    let plain = post(&page, false).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain: Value = serde_json::from_slice(&plain.bytes().await.unwrap()).unwrap();
+    let size = plain.to_string().len();
+    assert!(size > 2048, "a page large enough to compress: {size} bytes");
+
+    let packed = post(&page, true).await.unwrap();
+    assert_eq!(packed.status(), 200);
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    let packed = packed.bytes().await.unwrap();
+    assert!(packed.len() * 3 < size, "{} of {size} bytes", packed.len());
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_end(&mut unpacked)
+        .unwrap();
+    let unpacked: Value = serde_json::from_slice(&unpacked).unwrap();
+    assert_eq!(unpacked["data"], plain["data"]);
+
+    // A small answer goes as it is, asked or not.
+    let small = post(&json!({ "query": "{ me { roles } }" }), true)
+        .await
+        .unwrap();
+    assert!(small.headers().get("content-encoding").is_none());
 }

@@ -60,6 +60,12 @@ pub async fn begin_tenant_read(
 
 /// Sets the tenant (and optionally the statement timeout) of the current transaction on
 /// PostgreSQL; does nothing on SQLite.
+///
+/// It also asks for generic plans of the transaction's prepared statements. Every statement the
+/// service sends is keyed by its LA and record ids, for which one plan is right whatever the
+/// values; left to choose, PostgreSQL kept planning them afresh on every execution (a fifth of its
+/// CPU under `goalReview` in `perf`), and forcing the generic plan took 17–23% off the database's
+/// CPU per request (bench/README.md).
 pub async fn set_tenant(
     txn: &impl ConnectionTrait,
     la_id: i64,
@@ -72,7 +78,7 @@ pub async fn set_tenant(
     let timeout = statement_timeout.map(|t| t.as_millis().to_string());
     txn.query_one_raw(Statement::from_sql_and_values(
         backend,
-        "SELECT set_config($1, $2, true), \
+        "SELECT set_config($1, $2, true), set_config('plan_cache_mode', 'force_generic_plan', true), \
          CASE WHEN $3::text IS NULL THEN NULL ELSE set_config('statement_timeout', $3, true) END",
         [
             TENANT_SETTING.into(),

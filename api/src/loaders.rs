@@ -61,6 +61,13 @@ pub struct Loaders {
 impl Loaders {
     /// Fresh loaders for one request.
     pub fn new(db: Arc<DatabaseTransaction>, la_id: i64) -> Self {
+        // On SQLite a request holds the one write lock from its start (see `db::begin_tenant`),
+        // so a batch's wait for more keys is every other request's wait too; and a statement
+        // costs no round trip there. A batch still takes every key asked for in the same turn.
+        let delay = match db.get_database_backend() {
+            DbBackend::Sqlite => std::time::Duration::ZERO,
+            _ => std::time::Duration::from_millis(1),
+        };
         // The cache lives for one request only, so one caller never sees rows loaded for another.
         Self {
             // A batch runs in a task of its own, inside the span of the field that asked first.
@@ -68,7 +75,8 @@ impl Loaders {
                 DbLoader { db, la_id },
                 |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
                 HashMapCache::default(),
-            ),
+            )
+            .delay(delay),
         }
     }
 }

@@ -581,7 +581,7 @@ pub const EVERY_AGGREGATE: &str = "query($g: [Dimension!]) { insight(groupBy: $g
         reentries { months rate }
         frameworkUse { stage share } } }";
 
-/// A seeded PostgreSQL database and the release server on it, bound by row-level security.
+/// A seeded database and the release server on it (on PostgreSQL bound by row-level security).
 pub struct Prepared {
     /// The schema owner's connection.
     pub db: DatabaseConnection,
@@ -609,6 +609,7 @@ pub async fn prepare(
     cases: usize,
     binary: PathBuf,
     rebuild_facts: bool,
+    env: &[(&str, &str)],
 ) -> anyhow::Result<Prepared> {
     let db = Database::connect(database_url).await?;
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
@@ -700,15 +701,12 @@ pub async fn prepare(
             .context("a postgres:// URL")?;
         let host = rest.split_once('@').map_or(rest, |(_, h)| h);
         let app_url = format!("{scheme}://reunify_bench@{host}");
-        let server = Server::start(
-            binary,
-            app_url.clone(),
-            &[("REUNIFY_MIGRATION_DATABASE_URL", database_url)],
-        )
-        .await?;
+        let mut env = env.to_vec();
+        env.push(("REUNIFY_MIGRATION_DATABASE_URL", database_url));
+        let server = Server::start(binary, app_url.clone(), &env).await?;
         (app_url, server)
     } else {
-        let server = Server::start(binary, database_url.to_owned(), &[]).await?;
+        let server = Server::start(binary, database_url.to_owned(), env).await?;
         (database_url.to_owned(), server)
     };
     let key = api::auth::keys::DevKey::load_or_create(&db)
@@ -758,6 +756,7 @@ pub async fn run(args: InsightArgs) -> anyhow::Result<String> {
         args.cases,
         args.binary.clone(),
         args.rebuild_facts,
+        &[],
     )
     .await?;
     let everything = EVERY_AGGREGATE;

@@ -61,6 +61,16 @@ pub struct ReferenceArgs {
     /// Case changes made while they listen (each is one event to every subscriber).
     #[arg(long, default_value_t = 100)]
     events: usize,
+    /// The server's database pool (`REUNIFY_DATABASE_POOL_SIZE`; the server's own default).
+    #[arg(long, default_value_t = 10)]
+    pool_size: u32,
+    /// Ask for gzip-compressed responses (`Accept-Encoding: gzip`).
+    #[arg(long)]
+    gzip: bool,
+    /// Run only the operations whose label contains this (`goalReview`, `page of 50`, ...);
+    /// `--subscribers 0` skips the fan-out.
+    #[arg(long)]
+    only: Option<String>,
     /// The server binary (build it with `cargo build --release`).
     #[arg(long, default_value = "target/release/reunify")]
     binary: PathBuf,
@@ -139,8 +149,18 @@ enum Load {
     Rate(f64),
 }
 
-/// Drives one operation for `seconds`, each request built by `body(i)`.
+impl std::fmt::Display for Load {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Load::Closed(c) => write!(f, "closed loop, {c} clients"),
+            Load::Rate(r) => write!(f, "fixed rate, {r:.0}/s"),
+        }
+    }
+}
+
+/// Drives one operation for `seconds` through `http`, each request built by `body(i)`.
 async fn drive(
+    http: &reqwest::Client,
     server: &Server,
     token: &str,
     label: &str,
@@ -149,14 +169,18 @@ async fn drive(
     body: impl Fn(usize) -> Value + Send + Sync + 'static,
 ) -> anyhow::Result<Measured> {
     let body = Arc::new(body);
-    let http = reqwest::Client::new();
     let url = format!("{}/graphql", server.base);
     // Warm up: a few, unmeasured (the measured requests are numbered after them).
     const WARM: usize = 4;
     for i in 0..WARM {
-        send(&http, &url, token, &body(i)).await?;
+        send(http, &url, token, &body(i)).await?;
     }
     let statements = counter(server, "reunify_sql_statements_total").await?;
+    // When each run starts, to line up with the database's log (checkpoints, autovacuum).
+    eprintln!(
+        "{} {label}, {load}",
+        chrono::Utc::now().format("%H:%M:%S%.3f")
+    );
     let (cpu, db_cpu) = (server.cpu_seconds(), database_cpu_seconds());
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
@@ -210,10 +234,7 @@ async fn drive(
     ms.sort_by(f64::total_cmp);
     Ok(Measured {
         label: label.to_owned(),
-        load: match load {
-            Load::Closed(c) => format!("closed loop, {c} clients"),
-            Load::Rate(r) => format!("fixed rate, {r:.0}/s"),
-        },
+        load: load.to_string(),
         requests: ms.len(),
         seconds: elapsed,
         ms,
@@ -302,7 +323,16 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         key,
         app_url,
         ..
-    } = prepare(&url, args.las, args.cases, args.binary.clone(), false).await?;
+    } = prepare(
+        &url,
+        args.las,
+        args.cases,
+        args.binary.clone(),
+        false,
+        &[("REUNIFY_DATABASE_POOL_SIZE", &args.pool_size.to_string())],
+    )
+    .await?;
+    let http = reqwest::Client::builder().gzip(args.gzip).build()?;
     // The last LA: its rows come after every other LA's, so an index that does not lead with the
     // LA shows here as the data grows.
     let code = codes.last().context("no LA seeded")?.clone();
@@ -357,60 +387,60 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         move |i| json!({ "query": CASE_DETAIL, "variables": { "id": pick(i) } })
     };
     let page = |n: usize| move |_| json!({ "query": PAGE, "variables": { "n": n } });
+    // Fan-out first, while the server is fresh, so its memory with the subscriptions open is not
+    // mixed with what the other operations leave behind.
+    let fan = if args.subscribers > 0 {
+        Some(
+            crate::fan_out(
+                server.clone(),
+                &worker,
+                &writers,
+                args.subscribers,
+                args.events,
+                writers.len(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let wanted = |label: &str| args.only.as_deref().is_none_or(|o| label.contains(o));
     let mut rows = Vec::new();
-    let closed_case = drive(
-        &server,
-        &worker,
-        "`case(id)`, full detail",
-        closed,
-        s,
-        case_detail.clone(),
-    )
-    .await?;
-    let closed_page = drive(&server, &worker, "a page of 50 cases", closed, s, page(50)).await?;
-    // At a fixed rate: `--rate` for `case(id)` when given, else 60% of what the closed loop
-    // reached (a busy but sustainable load), so the latency is not a queue's.
+    // Closed loop, then at a fixed rate: `--rate` for `case(id)` when given, else 60% of what the
+    // closed loop reached (a busy but sustainable load), so the latency is not a queue's.
     let sustainable = |m: &Measured| Load::Rate((0.6 * m.requests as f64 / m.seconds).max(1.0));
-    let case_rate = args
-        .rate
-        .map_or_else(|| sustainable(&closed_case), Load::Rate);
-    let page_rate = sustainable(&closed_page);
-    rows.push(closed_case);
-    rows.push(closed_page);
-    rows.push(
-        drive(
+    const CASE: &str = "`case(id)`, full detail";
+    if wanted(CASE) {
+        let looped = drive(
+            &http,
             &server,
             &worker,
-            "`case(id)`, full detail",
-            case_rate,
-            s,
-            case_detail,
-        )
-        .await?,
-    );
-    rows.push(
-        drive(
-            &server,
-            &worker,
-            "a page of 50 cases",
-            page_rate,
-            s,
-            page(50),
-        )
-        .await?,
-    );
-    rows.push(drive(&server, &worker, "a page of 10 cases", closed, s, page(10)).await?);
-    rows.push(
-        drive(
-            &server,
-            &analyst,
-            "aggregate dashboard (`insight`, every aggregate)",
+            CASE,
             closed,
             s,
-            |_| json!({ "query": EVERY_AGGREGATE, "variables": { "g": [] } }),
+            case_detail.clone(),
         )
-        .await?,
-    );
+        .await?;
+        let rate = args.rate.map_or_else(|| sustainable(&looped), Load::Rate);
+        rows.push(looped);
+        rows.push(drive(&http, &server, &worker, CASE, rate, s, case_detail).await?);
+    }
+    const PAGE_50: &str = "a page of 50 cases";
+    if wanted(PAGE_50) {
+        let looped = drive(&http, &server, &worker, PAGE_50, closed, s, page(50)).await?;
+        let rate = sustainable(&looped);
+        rows.push(looped);
+        rows.push(drive(&http, &server, &worker, PAGE_50, rate, s, page(50)).await?);
+    }
+    const PAGE_10: &str = "a page of 10 cases";
+    if wanted(PAGE_10) {
+        rows.push(drive(&http, &server, &worker, PAGE_10, closed, s, page(10)).await?);
+    }
+    const DASHBOARD: &str = "aggregate dashboard (`insight`, every aggregate)";
+    if wanted(DASHBOARD) {
+        let every = |_| json!({ "query": EVERY_AGGREGATE, "variables": { "g": [] } });
+        rows.push(drive(&http, &server, &analyst, DASHBOARD, closed, s, every).await?);
+    }
     // A mutation's client works on records of its own (request i of client c has i ≡ c modulo
     // the clients): two writes to one record at once would rightly be a CONFLICT for one of them.
     let own = |mut ids: Vec<String>| -> anyhow::Result<_> {
@@ -420,61 +450,31 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         }
         Ok(move |i: usize| ids[i % ids.len()].clone())
     };
-    let goal = own(goals)?;
-    rows.push(
-        drive(
-            &server,
-            &worker,
-            "goal review (`goalReview`)",
-            closed,
-            s,
-            move |i| json!({ "query": GOAL_REVIEW, "variables": { "goal": goal(i) } }),
-        )
-        .await?,
-    );
-    let deciding = own(identifying)?;
-    rows.push(
-        drive(
-            &server,
-            &worker,
-            "decision (`decisionRecord`, D1 deferred)",
-            closed,
-            s,
-            move |i| json!({ "query": DECISION, "variables": { "case": deciding(i) } }),
-        )
-        .await?,
-    );
+    const REVIEW: &str = "goal review (`goalReview`)";
+    if wanted(REVIEW) {
+        let goal = own(goals)?;
+        let review = move |i| json!({ "query": GOAL_REVIEW, "variables": { "goal": goal(i) } });
+        rows.push(drive(&http, &server, &worker, REVIEW, closed, s, review).await?);
+    }
+    const DECIDE: &str = "decision (`decisionRecord`, D1 deferred)";
+    if wanted(DECIDE) {
+        let case = own(identifying)?;
+        let decide = move |i| json!({ "query": DECISION, "variables": { "case": case(i) } });
+        rows.push(drive(&http, &server, &worker, DECIDE, closed, s, decide).await?);
+    }
     // Two clients at a time: each request is 500 records in one transaction. New records on every
     // run (a database seeded by an earlier run is reused), within the 20 characters of an LA child ID.
-    let run = chrono::Utc::now().timestamp() % 1_000_000;
-    rows.push(
-        drive(
-            &server,
-            &worker,
-            "bulk import of 500 records (`bulkImport`)",
-            Load::Closed(2),
-            s,
-            move |i| {
-                let items: Vec<Value> = (0..500)
-                    .map(move |j| crate::import::record(&format!("B{run}x{i}x"), j))
-                    .collect();
-                json!({ "query": BULK_IMPORT, "variables": { "input": { "items": items } } })
-            },
-        )
-        .await?,
-    );
-
-    // Fan-out: the subscriptions open last, on the data the runs above left.
-    let peak_before_fan_out = server.peak_rss_kib();
-    let fan = crate::fan_out(
-        server.clone(),
-        &worker,
-        &writers,
-        args.subscribers,
-        args.events,
-        writers.len(),
-    )
-    .await?;
+    const IMPORT: &str = "bulk import of 500 records (`bulkImport`)";
+    if wanted(IMPORT) {
+        let run = chrono::Utc::now().timestamp() % 1_000_000;
+        let import = move |i| {
+            let items: Vec<Value> = (0..500)
+                .map(move |j| crate::import::record(&format!("B{run}x{i}x"), j))
+                .collect();
+            json!({ "query": BULK_IMPORT, "variables": { "input": { "items": items } } })
+        };
+        rows.push(drive(&http, &server, &worker, IMPORT, Load::Closed(2), s, import).await?);
+    }
 
     let postgres = backend == "PostgreSQL";
     let mut out = String::new();
@@ -482,18 +482,24 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         out,
         "# reference: {} LA(s) × {} cases ({backend}, `{}`)\n\n\
          {:.0} s per operation; server, database and load generator share this machine's {} CPUs. \
-         Server peak memory {:.0} MiB before the fan-out, {:.0} MiB after. {}\n",
+         Server peak memory {:.0} MiB. {} Pool of {} \
+         connections; responses {}.\n",
         codes.len(),
         args.cases,
         args.binary.display(),
         args.seconds,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        peak_before_fan_out as f64 / 1024.0,
         server.peak_rss_kib() as f64 / 1024.0,
         if postgres {
             "Database CPU is every PostgreSQL process's."
         } else {
             "SQLite runs inside the server: its CPU is in the server's."
+        },
+        args.pool_size,
+        if args.gzip {
+            "gzip-compressed (`Accept-Encoding: gzip`)"
+        } else {
+            "uncompressed"
         },
     )?;
     writeln!(
@@ -522,29 +528,30 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         )?;
     }
     let (subs, events) = (args.subscribers, args.events);
-    writeln!(
-        out,
-        "\n## Subscription fan-out\n\n\
+    if let Some(fan) = &fan {
+        writeln!(
+            out,
+            "\n## Subscription fan-out (run first, on the fresh server)\n\n\
          | measure | value |\n|---|---|\n\
          | open subscriptions (`caseEvents`, one WebSocket each) | {subs} |\n\
-         | server memory before them / with them open and idle / peak of the whole run | {:.1} / {:.1} / {:.1} MiB |\n\
+         | server memory before them / with them open and idle | {:.1} / {:.1} MiB |\n\
          | memory per idle subscription | {:.1} KiB |\n\
          | case changes while they listen (`caseAssign`, {} writers) | {events}: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms |\n\
          | deliveries/s (events × subscribers, first write to last delivery) | {:.0} |\n\
          | commit → subscriber latency p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
-        fan.rss_before as f64 / 1024.0,
-        fan.rss_idle as f64 / 1024.0,
-        server.peak_rss_kib() as f64 / 1024.0,
-        fan.rss_idle.saturating_sub(fan.rss_before) as f64 / subs.max(1) as f64,
-        writers.len(),
-        events as f64 / fan.writes.as_secs_f64(),
-        percentile(&fan.mutation_ms, 0.5),
-        percentile(&fan.mutation_ms, 0.99),
-        (events * subs) as f64 / fan.end_to_end.as_secs_f64(),
-        percentile(&fan.delivery_ms, 0.5),
-        percentile(&fan.delivery_ms, 0.99),
-        fan.delivery_ms.last().copied().unwrap_or(f64::NAN),
-    )?;
+            fan.rss_before as f64 / 1024.0,
+            fan.rss_idle as f64 / 1024.0,
+            fan.rss_idle.saturating_sub(fan.rss_before) as f64 / subs.max(1) as f64,
+            writers.len(),
+            events as f64 / fan.writes.as_secs_f64(),
+            percentile(&fan.mutation_ms, 0.5),
+            percentile(&fan.mutation_ms, 0.99),
+            (events * subs) as f64 / fan.end_to_end.as_secs_f64(),
+            percentile(&fan.delivery_ms, 0.5),
+            percentile(&fan.delivery_ms, 0.99),
+            fan.delivery_ms.last().copied().unwrap_or(f64::NAN),
+        )?;
+    }
     out.push_str(&plans);
     Ok(out)
 }
@@ -665,7 +672,8 @@ async fn plans(
         )
     };
     let app = sea_orm::Database::connect(app_url).await?;
-    let tx = api::db::begin_tenant(&app, la, Duration::from_secs(30)).await?;
+    // A read transaction (on SQLite a deferred one, so the server's writers never wait for it).
+    let tx = api::db::begin_tenant_read(&app, la, Duration::from_secs(30)).await?;
     for (label, statements) in statements {
         let mut lines = Vec::new();
         for statement in statements {
@@ -688,5 +696,7 @@ async fn plans(
         }
         writeln!(out, "\n### {label}\n\n```\n{}\n```", lines.join("\n"))?;
     }
+    tx.rollback().await?;
+    app.close().await?;
     Ok(out)
 }
