@@ -264,10 +264,7 @@ impl Trail {
 
     /// Takes the events still to be stored.
     pub fn take_events(&self) -> Vec<crate::events::PendingEvent> {
-        self.events
-            .lock()
-            .map(|mut e| std::mem::take(&mut *e))
-            .unwrap_or_default()
+        take(&self.events)
     }
 
     /// Notes that a record was returned to the caller by `operation`.
@@ -299,6 +296,13 @@ impl Trail {
             record: Some(record),
         });
     }
+}
+
+/// Empties a list of the trail, returning what it held.
+fn take<T>(list: &Mutex<Vec<T>>) -> Vec<T> {
+    list.lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default()
 }
 
 /// Stamp columns, never reported as changed fields.
@@ -483,18 +487,8 @@ fn row(
 /// refusals and misses: one row per record and outcome, none for a record the request itself
 /// changed (its change row says more).
 pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
-    let pending = actor
-        .trail
-        .pending
-        .lock()
-        .map(|mut p| std::mem::take(&mut *p))
-        .unwrap_or_default();
-    let changes = actor
-        .trail
-        .changes
-        .lock()
-        .map(|mut c| std::mem::take(&mut *c))
-        .unwrap_or_default();
+    let pending = take(&actor.trail.pending);
+    let changes = take(&actor.trail.changes);
     let written = actor
         .trail
         .written
