@@ -64,8 +64,8 @@ pub async fn begin_tenant_read(
 /// It also asks for generic plans of the transaction's prepared statements. Every statement the
 /// service sends is keyed by its LA and record ids, for which one plan is right whatever the
 /// values; left to choose, PostgreSQL kept planning them afresh on every execution (a fifth of its
-/// CPU under `goalReview` in `perf`), and forcing the generic plan took 17–23% off the database's
-/// CPU per request (bench/README.md).
+/// CPU under `goalReview` in `perf`), and forcing the generic plan took 22–25% off the database's
+/// CPU per mutation and 10–17% per `case(id)` (bench/README.md).
 pub async fn set_tenant(
     txn: &impl ConnectionTrait,
     la_id: i64,
