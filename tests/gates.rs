@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{TestApp, classify, complete_required, days_ago, decide, open_case};
+use crate::support::{TestApp, classify, complete_required, days_ago, decide, open_case, sign_off};
 
 const CASE: &str = "case { stage status version }";
 
@@ -118,6 +118,7 @@ async fn decisions_wait_for_their_stage_checklist_and_classification() {
             .contains("current version")
     );
 
+    sign_off(&m, &f.case, 0).await;
     let p = decide(&w, &f.case, "D2", "YES", json!({})).await;
     assert_eq!(p["case"]["stage"], "GOALS_AND_SERVICES");
     // Stage 2 ends only with an agreed parental agreement that has a goal.
@@ -241,6 +242,7 @@ async fn classification_gate_holds_until_agreed() {
     decide(&w, &f.case, "D1", "YES", json!({})).await;
     classify(&w, &m, &f.case, "RC1", "LOW", 0).await;
     complete_required(&w, &f.case).await;
+    sign_off(&m, &f.case, 0).await;
     let p = decide(&w, &f.case, "D2", "YES", json!({})).await;
     assert_eq!(p["case"]["stage"], "GOALS_AND_SERVICES");
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, classify, complete_required, days_ago, decide, open_case};
+use crate::support::{TestApp, classify, complete_required, days_ago, decide, open_case, sign_off};
 
 const FULL: &str = "query($id: ID!) { case(id: $id) {
   id stage status returnType riskLevel attemptNumber nextReviewOn version
@@ -27,8 +27,9 @@ const FULL: &str = "query($id: ID!) { case(id: $id) {
 async fn a_case_goes_from_identification_to_closure() {
     let app = TestApp::spawn().await;
     let (w, m, o) = (app.worker(), app.manager(), app.officer());
-    // Looked after for 60 days: D3 will need a nominated officer's approval.
-    let f = open_case(&w, "HAPPY1", 60).await;
+    // Looked after for 400 days: D3 will need a nominated officer's approval; the goals will hold
+    // green for the LA's 12 weeks, and support will run six months after the return.
+    let f = open_case(&w, "HAPPY1", 400).await;
     let mother = w
         .must(
             "householdMemberAdd",
@@ -40,37 +41,48 @@ async fn a_case_goes_from_identification_to_closure() {
 
     // Stage 0 → D1.
     complete_required(&w, &f.case).await;
-    assert_eq!(
-        decide(&w, &f.case, "D1", "YES", json!({})).await["case"]["stage"],
-        "ASSESSMENT"
-    );
+    let d1 = decide(
+        &w,
+        &f.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(390) }),
+    )
+    .await;
+    assert_eq!(d1["case"]["stage"], "ASSESSMENT");
 
-    // Stage 1: the child's views, risk and protective factors, RC1, D2.
-    w.must("childViewRecord", "childView { id }", json!({ "caseId": f.case, "recordedOn": days_ago(1), "inOwnWords": true, "content": "Synthetic words." })).await;
+    // Stage 1: the child's views, risk and protective factors, RC1, sign-off, D2.
+    w.must("childViewRecord", "childView { id }", json!({ "caseId": f.case, "recordedOn": days_ago(388), "inOwnWords": true, "content": "Synthetic words." })).await;
     w.must(
         "assessmentFactorRecord",
         "factor { id }",
-        json!({ "caseId": f.case, "householdMemberId": mother, "kind": "RISK", "category": "ALCOHOL_MISUSE", "status": "CURRENT", "evidence": "Synthetic.", "recordedOn": days_ago(1) }),
+        json!({ "caseId": f.case, "householdMemberId": mother, "kind": "RISK", "category": "ALCOHOL_MISUSE", "status": "CURRENT", "evidence": "Synthetic.", "recordedOn": days_ago(388) }),
     )
     .await;
     w.must(
         "assessmentFactorRecord",
         "factor { id }",
-        json!({ "caseId": f.case, "householdMemberId": mother, "kind": "PROTECTIVE", "category": "ENGAGEMENT_WITH_SERVICES", "evidence": "Synthetic.", "recordedOn": days_ago(1) }),
+        json!({ "caseId": f.case, "householdMemberId": mother, "kind": "PROTECTIVE", "category": "ENGAGEMENT_WITH_SERVICES", "evidence": "Synthetic.", "recordedOn": days_ago(388) }),
     )
     .await;
     complete_required(&w, &f.case).await;
-    classify(&w, &m, &f.case, "RC1", "MEDIUM", 0).await;
-    assert_eq!(
-        decide(&w, &f.case, "D2", "YES", json!({})).await["case"]["stage"],
-        "GOALS_AND_SERVICES"
-    );
+    classify(&w, &m, &f.case, "RC1", "MEDIUM", 385).await;
+    sign_off(&m, &f.case, 385).await;
+    let d2 = decide(
+        &w,
+        &f.case,
+        "D2",
+        "YES",
+        json!({ "decidedOn": days_ago(380) }),
+    )
+    .await;
+    assert_eq!(d2["case"]["stage"], "GOALS_AND_SERVICES");
 
-    // Stage 2: agreement, goal, review, services, support plan.
+    // Stage 2: agreement accepted by the mother, goal, reviews green for 12 weeks, services, plan.
     let agreement = w
         .must(
             "agreementCreate",
-            "agreement { id number status }",
+            "agreement { id number status parties { id } }",
             json!({ "caseId": f.case, "parties": [{ "householdMemberId": mother, "strengths": "Synthetic.", "concerns": "Synthetic." }] }),
         )
         .await["agreement"]
@@ -85,17 +97,31 @@ async fn a_case_goes_from_identification_to_closure() {
         )
         .await["goal"]["id"]
         .clone();
+    w.refused(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": agreement["id"], "agreedOn": days_ago(370) }),
+        "ACCEPTANCE_REQUIRED",
+    )
+    .await;
+    w.must(
+        "agreementPartyAccept",
+        "party { acceptedOn }",
+        json!({ "partyId": agreement["parties"][0]["id"], "acceptedOn": days_ago(370) }),
+    )
+    .await;
     w.must(
         "agreementAgree",
         "agreement { status }",
-        json!({ "agreementId": agreement["id"], "agreedOn": days_ago(0) }),
+        json!({ "agreementId": agreement["id"], "agreedOn": days_ago(370) }),
     )
     .await;
-    w.must("goalReview", "goal { latestRating sustainedSince }", json!({ "goalId": goal, "rating": "GREEN", "note": "Synthetic.", "evidence": "Synthetic.", "reviewedOn": days_ago(0) })).await;
+    w.must("goalReview", "goal { latestRating sustainedSince }", json!({ "goalId": goal, "rating": "GREEN", "note": "Synthetic.", "evidence": "Synthetic.", "reviewedOn": days_ago(360) })).await;
+    w.must("goalReview", "goal { latestRating sustainedSince }", json!({ "goalId": goal, "rating": "GREEN", "note": "Synthetic.", "evidence": "Synthetic.", "reviewedOn": days_ago(275) })).await;
     w.must(
         "serviceAdd",
         "service { id }",
-        json!({ "caseId": f.case, "serviceType": "DRUG_AND_ALCOHOL", "provider": "Synthetic provider", "needLevel": "HIGH", "startsOn": days_ago(5), "status": "ACTIVE" }),
+        json!({ "caseId": f.case, "serviceType": "DRUG_AND_ALCOHOL", "provider": "Synthetic provider", "needLevel": "HIGH", "startsOn": days_ago(300), "status": "ACTIVE" }),
     )
     .await;
     w.must("supportPlanUpdate", "supportPlan { id }", json!({ "caseId": f.case, "contingencyPlan": "Synthetic plan.", "trustedAdult": "Synthetic adult" })).await;
@@ -103,19 +129,19 @@ async fn a_case_goes_from_identification_to_closure() {
     w.must(
         "goalsStageComplete",
         "case { stage }",
-        json!({ "caseId": f.case }),
+        json!({ "caseId": f.case, "completedOn": days_ago(270) }),
     )
     .await;
 
     // Stage 3: RC2, D3 awaiting approval; the return waits for it.
-    classify(&w, &m, &f.case, "RC2", "LOW", 0).await;
+    classify(&w, &m, &f.case, "RC2", "LOW", 265).await;
     complete_required(&w, &f.case).await;
     let d3 = decide(
         &w,
         &f.case,
         "D3",
         "YES",
-        json!({ "plannedReturnOn": days_ago(0) }),
+        json!({ "decidedOn": days_ago(260), "plannedReturnOn": days_ago(250) }),
     )
     .await;
     assert_eq!(d3["decision"]["approvalStatus"], "PENDING");
@@ -123,7 +149,7 @@ async fn a_case_goes_from_identification_to_closure() {
     w.refused(
         "returnRecord",
         "case { stage }",
-        json!({ "caseId": f.case, "returnedOn": days_ago(0) }),
+        json!({ "caseId": f.case, "returnedOn": days_ago(250) }),
         "DECISION_REQUIRED",
     )
     .await;
@@ -144,7 +170,7 @@ async fn a_case_goes_from_identification_to_closure() {
     o.must(
         "decisionApprove",
         "decision { approvalStatus }",
-        json!({ "decisionId": d3["decision"]["id"] }),
+        json!({ "decisionId": d3["decision"]["id"], "approvedOn": days_ago(259) }),
     )
     .await;
     o.refused(
@@ -160,14 +186,14 @@ async fn a_case_goes_from_identification_to_closure() {
         .must(
             "returnRecord",
             "case { stage returnType }",
-            json!({ "caseId": f.case, "returnedOn": days_ago(0) }),
+            json!({ "caseId": f.case, "returnedOn": days_ago(250) }),
         )
         .await;
     assert_eq!(ret["case"]["stage"], "RETURN_AND_SUPPORT");
     assert_eq!(ret["case"]["returnType"], "PLANNED");
-    w.must("visitRecord", "visit { id }", json!({ "caseId": f.case, "visitedOn": days_ago(0), "childSeen": true, "childSeenAlone": true, "observations": "Synthetic." })).await;
-    w.must("reviewRecord", "review { id }", json!({ "caseId": f.case, "kind": "PLAN", "heldOn": days_ago(0), "decisions": "Synthetic.", "nextReviewOn": days_ago(-28) })).await;
-    classify(&w, &m, &f.case, "RC3", "LOW", 0).await;
+    w.must("visitRecord", "visit { id }", json!({ "caseId": f.case, "visitedOn": days_ago(240), "childSeen": true, "childSeenAlone": true, "observations": "Synthetic." })).await;
+    w.must("reviewRecord", "review { id }", json!({ "caseId": f.case, "kind": "PLAN", "heldOn": days_ago(230), "decisions": "Synthetic.", "nextReviewOn": days_ago(-28) })).await;
+    classify(&w, &m, &f.case, "RC3", "LOW", 50).await;
     complete_required(&w, &f.case).await;
     let closed = w
         .must("caseClose", "case { status }", json!({ "caseId": f.case, "reason": "STABLE_AT_HOME", "rationale": "Synthetic.", "maltreatmentAfterReturn": "NO" }))
@@ -206,7 +232,7 @@ async fn a_case_goes_from_identification_to_closure() {
     assert_eq!(c["agreement"]["goals"][0]["latestRating"], "GREEN");
     assert_eq!(
         c["agreement"]["goals"][0]["sustainedSince"],
-        json!(days_ago(0))
+        json!(days_ago(360))
     );
     assert_eq!(c["services"][0]["needLevel"], "HIGH");
     assert_eq!(c["supportPlan"]["trustedAdult"], "Synthetic adult");
@@ -214,13 +240,13 @@ async fn a_case_goes_from_identification_to_closure() {
     assert_eq!(c["nextReviewOn"], json!(days_ago(-28)));
     assert_eq!(c["outcome"]["closureReason"], "STABLE_AT_HOME");
     assert_eq!(c["outcome"]["returnType"], "PLANNED");
-    assert_eq!(c["outcome"]["returnedOn"], json!(days_ago(0)));
+    assert_eq!(c["outcome"]["returnedOn"], json!(days_ago(250)));
 
     // Follow-up is recorded after closure, but not before its time has come.
     w.refused(
         "outcomeFollowUp",
         "outcome { id }",
-        json!({ "caseId": f.case, "homeAt3Months": true }),
+        json!({ "caseId": f.case, "homeAt12Months": true }),
         "INVALID_DATE",
     )
     .await;
@@ -265,6 +291,7 @@ async fn high_risk_must_be_sustained_lower_before_return_decision() {
     .await;
     complete_required(&w, &f.case).await;
     classify(&w, &m, &f.case, "RC1", "HIGH", 270).await;
+    sign_off(&m, &f.case, 270).await;
     decide(
         &w,
         &f.case,
@@ -277,23 +304,30 @@ async fn high_risk_must_be_sustained_lower_before_return_decision() {
         .must("agreementCreate", "agreement { id }", json!({ "caseId": f.case, "parties": [{ "householdMemberId": mother, "strengths": "S.", "concerns": "C." }] }))
         .await["agreement"]["id"]
         .clone();
-    w.must(
-        "goalAdd",
-        "goal { id }",
-        json!({ "agreementId": agreement, "description": "G.", "steps": "S.", "responsible": "Mother", "supportOffered": "S.", "targetDate": days_ago(-30) }),
-    )
-    .await;
+    let goal = w
+        .must(
+            "goalAdd",
+            "goal { id }",
+            json!({ "agreementId": agreement, "description": "G.", "steps": "S.", "responsible": "Mother", "supportOffered": "S.", "targetDate": days_ago(-30) }),
+        )
+        .await["goal"]["id"]
+        .clone();
     w.must(
         "agreementAgree",
         "agreement { status }",
-        json!({ "agreementId": agreement }),
+        json!({ "agreementId": agreement, "withoutAcceptanceReason": "Synthetic: mother agreed in the meeting; signature to follow." }),
     )
     .await;
+    // Green since 130 days ago: sustained for the LA's 12 weeks, but not for the 6 months the
+    // sustained-risk policy asks after a High.
+    for ago in [130, 40] {
+        w.must("goalReview", "goal { id }", json!({ "goalId": goal, "rating": "GREEN", "reviewedOn": days_ago(ago), "note": "N.", "evidence": "E." })).await;
+    }
     complete_required(&w, &f.case).await;
     w.must(
         "goalsStageComplete",
         "case { stage }",
-        json!({ "caseId": f.case }),
+        json!({ "caseId": f.case, "completedOn": days_ago(35) }),
     )
     .await;
     // RC2 is Medium only since 30 days ago: not sustained for 6 months.

@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Caller, TestApp, classify, complete_required, days_ago, decide, open_case};
+use crate::support::{
+    Caller, TestApp, classify, complete_required, days_ago, decide, open_case, sign_off,
+};
 
 const RETURNS: &str = "query($f: InsightFilter, $g: [Dimension!]) {
   insight(filter: $f, groupBy: $g) {
@@ -240,6 +242,14 @@ async fn worklist(c: &Caller, filter: Value) -> Vec<(String, String, String)> {
 async fn worklists_put_the_most_overdue_first() {
     let app = TestApp::spawn().await;
     let (w, m, o) = (app.worker(), app.manager(), app.officer());
+    // This LA counts a goal green at its latest review as sustained (the setting's floor).
+    app.caller("201", &["la_admin"])
+        .must(
+            "localAuthoritySettingsUpdate",
+            "localAuthority { goalSustainedWeeks }",
+            json!({ "goalSustainedWeeks": 0 }),
+        )
+        .await;
     // A: its review was due three days ago.
     let a = open_case(&w, "WORK1", 100).await;
     w.must("reviewRecord", "review { id }", json!({ "caseId": a.case, "kind": "LOOKED_AFTER", "heldOn": days_ago(30), "decisions": "Synthetic.", "nextReviewOn": days_ago(3) })).await;
@@ -258,13 +268,14 @@ async fn worklists_put_the_most_overdue_first() {
     decide(&w, &c.case, "D1", "YES", json!({})).await;
     complete_required(&w, &c.case).await;
     classify(&w, &m, &c.case, "RC1", "MEDIUM", 0).await;
+    sign_off(&m, &c.case, 0).await;
     decide(&w, &c.case, "D2", "YES", json!({})).await;
     let agreement = w.must("agreementCreate", "agreement { id }", json!({ "caseId": c.case, "parties": [{ "householdMemberId": mother, "strengths": "Synthetic.", "concerns": "Synthetic." }] })).await["agreement"]["id"].clone();
     let goal = w.must("goalAdd", "goal { id }", json!({ "agreementId": agreement, "householdMemberId": mother, "description": "Synthetic goal.", "steps": "Synthetic.", "responsible": "Mother", "supportOffered": "Synthetic.", "targetDate": days_ago(-5) })).await["goal"]["id"].clone();
     w.must(
         "agreementAgree",
         "agreement { status }",
-        json!({ "agreementId": agreement, "agreedOn": days_ago(0) }),
+        json!({ "agreementId": agreement, "agreedOn": days_ago(0) , "withoutAcceptanceReason": "Synthetic: acceptance to follow." }),
     )
     .await;
     w.must("goalReview", "goal { id }", json!({ "goalId": goal, "rating": "GREEN", "note": "Synthetic.", "evidence": "Synthetic.", "reviewedOn": days_ago(0) })).await;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, complete_required, decide, open_case};
+use crate::support::{TestApp, complete_required, decide, open_case, sign_off};
 
 const DETAIL: &str =
     "query($id: ID!) { case(id: $id) { id version child { id householdMembers { id } }
@@ -216,6 +216,7 @@ async fn agreement_goals_services_and_visits_are_isolated_too() {
     decide(&w, &f.case, "D1", "YES", json!({})).await;
     crate::support::classify(&w, &m, &f.case, "RC1", "LOW", 0).await;
     complete_required(&w, &f.case).await;
+    sign_off(&m, &f.case, 0).await;
     decide(&w, &f.case, "D2", "YES", json!({})).await;
     let agreement = w
         .must("agreementCreate", "agreement { id parties { id } }", json!({ "caseId": f.case, "parties": [{ "householdMemberId": mother, "strengths": "S.", "concerns": "C." }] }))

@@ -21,6 +21,7 @@ mod idempotency;
 mod insight;
 mod isolation;
 mod issuers;
+mod judgement;
 mod limits;
 mod listing;
 mod live;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Caller, TestApp, days_ago};
+use crate::support::{Caller, TestApp, days_ago, sign_off};
 
 const CREATE: &str = "mutation($input: ChildCreateInput!) { childCreate(input: $input) { child { id } userErrors { field message code } } }";
 
@@ -330,6 +330,7 @@ async fn bad_input_to_stage_work_is_refused() {
     decide(&w, &f.case, "D1", "YES", json!({})).await;
     classify(&w, &m, &f.case, "RC1", "LOW", 0).await;
     complete_required(&w, &f.case).await;
+    sign_off(&m, &f.case, 0).await;
     decide(&w, &f.case, "D2", "YES", json!({})).await;
     w.refused(
         "agreementCreate",
@@ -390,7 +391,7 @@ async fn bad_input_to_stage_work_is_refused() {
     w.must(
         "agreementAgree",
         "agreement { status }",
-        json!({ "agreementId": a }),
+        json!({ "agreementId": a , "withoutAcceptanceReason": "Synthetic: acceptance to follow." }),
     )
     .await;
     let v2 = w
@@ -407,7 +408,7 @@ async fn bad_input_to_stage_work_is_refused() {
     w.must(
         "agreementAgree",
         "agreement { status }",
-        json!({ "agreementId": v2["id"] }),
+        json!({ "agreementId": v2["id"] , "withoutAcceptanceReason": "Synthetic: acceptance to follow." }),
     )
     .await;
     let all = w.ok("query($id: ID!) { case(id: $id) { agreement { number } agreements { number status } } }", json!({ "id": f.case })).await;

@@ -88,6 +88,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", crate::schema::sdl());
             Ok(())
         }
+        Command::Rules => {
+            print!("{}", crate::framework::table::markdown());
+            Ok(())
+        }
         Command::Token(args) => {
             if config.mode != Mode::Development {
                 anyhow::bail!("`token` is available in development mode only (REUNIFY_MODE)");

@@ -27,6 +27,8 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) and exit.
     Schema,
+    /// Print the framework's rules as a Markdown table (stage, action, needs, refusal code, who).
+    Rules,
     /// Development only: print a signed bearer token.
     Token(TokenArgs),
     /// Load the small, fully synthetic demo local authority (DfE code 999).

@@ -42,6 +42,17 @@ pub enum UserErrorCode {
     AlreadyRecorded,
     /// A closure needs outcome details that are missing (for example the re-entry date).
     OutcomeRequired,
+    /// The goals are not all reviewed and met, or green for the LA's sustained period.
+    GoalsNotSustained,
+    /// D2 needs the team manager's sign-off of the Return Home Assessment first.
+    SignOffRequired,
+    /// Four eyes: the caller recorded or proposed this, so another person must approve or agree it.
+    FourEyes,
+    /// A party with parental responsibility has not accepted the agreement, and no reason to
+    /// proceed without their acceptance is given.
+    AcceptanceRequired,
+    /// Support after the return has not covered the LA's support months.
+    SupportIncomplete,
 }
 
 /// A business-rule or validation failure, shown to the caller in `userErrors`.

@@ -16,6 +16,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod framework;
 pub mod goals;
 pub mod idempotency;
 pub mod ids;

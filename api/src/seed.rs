@@ -16,8 +16,8 @@ use crate::domain::{
 };
 use crate::goals::service as goals;
 use crate::ids::{
-    AgreementId, CaseId, ChecklistItemId, ChildId, ClassificationId, DecisionId, EpisodeId, GoalId,
-    HouseholdMemberId,
+    AgreementId, AgreementPartyId, CaseId, ChecklistItemId, ChildId, ClassificationId, DecisionId,
+    EpisodeId, GoalId, HouseholdMemberId,
 };
 use crate::stages::service::{
     self as stages, CloseCase, ProposeClassification, RecordDecision, RecordReturn,
@@ -95,26 +95,27 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
             "demo LA {DEMO_LA} already holds {existing} children; nothing to do"
         ));
     }
-    let actor_id = tenancy::ensure_actor(
-        db,
-        la.id,
-        "demo-seed",
-        "client",
-        &["social_worker".to_owned()],
-    )
-    .await
-    .map_err(err)?;
-    let actor = Actor::system(
-        la.id,
-        actor_id,
-        "demo-seed",
-        vec![
-            Role::SocialWorker,
-            Role::TeamManager,
-            Role::NominatedOfficer,
-        ],
-        &["cases:read", "cases:write"],
-    );
+    // Three people, as the framework's four eyes need: a social worker does the work, a team
+    // manager agrees and signs off, a nominated officer approves.
+    let mut people = Vec::new();
+    for (subject, role) in [
+        ("demo-worker", Role::SocialWorker),
+        ("demo-manager", Role::TeamManager),
+        ("demo-officer", Role::NominatedOfficer),
+    ] {
+        let id = tenancy::ensure_actor(db, la.id, subject, "user", &[role.as_claim().to_owned()])
+            .await
+            .map_err(err)?;
+        people.push(Actor::system(
+            la.id,
+            id,
+            subject,
+            vec![role],
+            &["cases:read", "cases:write"],
+        ));
+    }
+    let [actor, manager, officer] =
+        <[Actor; 3]>::try_from(people).map_err(|_| anyhow::anyhow!("demo people missing"))?;
     let today = cases::today();
     let targets = [
         Target::Identification,
@@ -205,6 +206,8 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
         let demo = Demo {
             db,
             actor: &actor,
+            manager: &manager,
+            officer: &officer,
             case: CaseId(case.id),
             parent,
         };
@@ -234,6 +237,8 @@ enum Target {
 struct Demo<'a> {
     db: &'a DatabaseTransaction,
     actor: &'a Actor,
+    manager: &'a Actor,
+    officer: &'a Actor,
     case: CaseId,
     parent: HouseholdMemberId,
 }
@@ -295,9 +300,15 @@ impl Demo<'_> {
         let c = stages::propose_classification(self.db, self.actor, cmd)
             .await
             .map_err(err)?;
-        stages::agree_classification(self.db, self.actor, ClassificationId(c.id), Some(on), None)
-            .await
-            .map_err(err)?;
+        stages::agree_classification(
+            self.db,
+            self.manager,
+            ClassificationId(c.id),
+            Some(on),
+            None,
+        )
+        .await
+        .map_err(err)?;
         Ok(())
     }
 
@@ -322,18 +333,38 @@ impl Demo<'_> {
         let goal = goals::add_goal(self.db, self.actor, goal)
             .await
             .map_err(err)?;
+        let party = entities::agreement_party::Entity::find()
+            .filter(entities::agreement_party::Column::AgreementId.eq(agreement.id))
+            .one(self.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo party missing"))?;
+        goals::accept_party(
+            self.db,
+            self.actor,
+            AgreementPartyId(party.id),
+            Some(on),
+            None,
+        )
+        .await
+        .map_err(err)?;
         goals::agree_agreement(
             self.db,
             self.actor,
             AgreementId(agreement.id),
             Some(on),
             None,
+            None,
         )
         .await
         .map_err(err)?;
+        self.review(goal.id, Rating::Green, on).await?;
+        Ok(())
+    }
+
+    async fn review(&self, goal: i64, rating: Rating, on: NaiveDate) -> anyhow::Result<()> {
         let review = goals::ReviewGoal {
-            goal: GoalId(goal.id),
-            rating: Rating::Green,
+            goal: GoalId(goal),
+            rating,
             note: "Synthetic review.".to_owned(),
             evidence: "Synthetic evidence.".to_owned(),
             reviewed_on: Some(on),
@@ -341,6 +372,10 @@ impl Demo<'_> {
         goals::review_goal(self.db, self.actor, review)
             .await
             .map_err(err)?;
+        Ok(())
+    }
+
+    async fn services(&self, on: NaiveDate) -> anyhow::Result<()> {
         let service = support::NewService {
             case_id: self.case,
             service_type: ServiceType::ParentingSupport,
@@ -365,7 +400,7 @@ impl Demo<'_> {
 
     /// Takes the case forward to `target`, a step every few weeks from `on`.
     async fn advance(&self, target: Target, mut on: NaiveDate) -> anyhow::Result<()> {
-        let step = Duration::days(21);
+        let step = Duration::days(14);
         match target {
             Target::Identification => return Ok(()),
             Target::NotPursued => {
@@ -397,14 +432,25 @@ impl Demo<'_> {
         on += step;
         self.checklist(Stage::Assessment, on).await?;
         self.classify(ClassificationKind::Rc1, on).await?;
+        stages::sign_off_assessment(self.db, self.manager, self.case, Some(on), None)
+            .await
+            .map_err(err)?;
         self.decide(self.actor, DecisionKind::D2, DecisionOutcome::Yes, on)
             .await?;
         on += step;
         self.goals_and_services(on).await?;
+        self.services(on).await?;
         if target == Target::Goals {
             return Ok(());
         }
-        on += step;
+        // Green since the agreement, held for the LA's sustained period.
+        let goal = entities::goal::Entity::find()
+            .filter(entities::goal::Column::CaseId.eq(self.case.0))
+            .one(self.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo goal missing"))?;
+        on += Duration::weeks(12);
+        self.review(goal.id, Rating::Green, on).await?;
         self.checklist(Stage::GoalsAndServices, on).await?;
         stages::complete_goals_stage(self.db, self.actor, self.case, Some(on), None)
             .await
@@ -412,11 +458,7 @@ impl Demo<'_> {
         self.classify(ClassificationKind::Rc2, on).await?;
         self.checklist(Stage::ReturnDecision, on).await?;
         // A social worker records D3; a nominated officer approves it (or has yet to).
-        let worker = Actor {
-            roles: vec![Role::SocialWorker],
-            ..self.actor.clone()
-        };
-        self.decide(&worker, DecisionKind::D3, DecisionOutcome::Yes, on)
+        self.decide(self.actor, DecisionKind::D3, DecisionOutcome::Yes, on)
             .await?;
         if target == Target::AwaitingApproval {
             return Ok(());
@@ -427,7 +469,7 @@ impl Demo<'_> {
             .one(self.db)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo D3 missing"))?;
-        stages::approve_decision(self.db, self.actor, DecisionId(d3.id), Some(on), None)
+        stages::approve_decision(self.db, self.officer, DecisionId(d3.id), Some(on), None)
             .await
             .map_err(err)?;
         on += Duration::days(7);
@@ -464,7 +506,7 @@ impl Demo<'_> {
                 .map_err(err)?;
             return Ok(());
         }
-        on += Duration::days(180);
+        on += Duration::days(190);
         self.classify(ClassificationKind::Rc3, on).await?;
         self.checklist(Stage::ReturnAndSupport, on).await?;
         let close = CloseCase {
@@ -475,6 +517,7 @@ impl Demo<'_> {
             reentered_care_on: None,
             alternative_plan: None,
             maltreatment: Some(YesNoUnknown::No),
+            override_reason: None,
             expected_version: None,
         };
         stages::close_case(self.db, self.actor, close)

@@ -13,6 +13,7 @@ pub struct Model {
     pub number: i32,
     pub status: String,
     pub agreed_on: Option<Date>,
+    pub without_acceptance_reason: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

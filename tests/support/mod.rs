@@ -417,6 +417,17 @@ pub async fn classify(
         .await;
 }
 
+/// A team manager signs off the Return Home Assessment (D2 needs it).
+pub async fn sign_off(manager: &Caller, case: &str, days_ago_on: i64) {
+    manager
+        .must(
+            "assessmentSignOff",
+            "stage { signedOffOn }",
+            json!({ "caseId": case, "signedOffOn": days_ago(days_ago_on) }),
+        )
+        .await;
+}
+
 /// Records a decision that must succeed.
 pub async fn decide(c: &Caller, case: &str, kind: &str, outcome: &str, extra: Value) -> Value {
     let mut input = json!({ "caseId": case, "kind": kind, "outcome": outcome, "rationale": "Synthetic test rationale." });

@@ -185,7 +185,7 @@ pub async fn load_active(
     expected_version: Option<i32>,
 ) -> ApiResult<case::Model> {
     let case = load_for_change(db, actor, id, expected_version).await?;
-    crate::stages::transitions::require_active(CaseStatus::from_db(&case.status)?)?;
+    crate::framework::process::require_active(CaseStatus::from_db(&case.status)?)?;
     Ok(case)
 }
 

@@ -2,7 +2,6 @@
 
 pub mod loaders;
 pub mod resolvers;
-pub mod rules;
 pub mod service;
 pub mod types;
 

@@ -45,6 +45,10 @@ pub struct AgreementAgreeInput {
     pub agreement_id: ID,
     /// Date it comes into force (not before the case opened or the version in force was agreed); defaults to today.
     pub agreed_on: Option<Date>,
+    /// Why the agreement comes into force without the acceptance of every party with parental
+    /// responsibility (1–20,000 characters); without it, each must have accepted
+    /// (`agreementPartyAccept`) or the answer is `ACCEPTANCE_REQUIRED`.
+    pub without_acceptance_reason: Option<String>,
     /// The version of the agreement the caller last saw; a stale one is a `CONFLICT`.
     pub expected_version: Option<i32>,
 }
@@ -167,7 +171,8 @@ impl GoalsMutation {
         .await
     }
 
-    /// Brings a draft into force; the version in force before it is superseded. Needs a goal.
+    /// Brings a draft into force; the version in force before it is superseded. Needs a goal, and
+    /// the acceptance of every party with parental responsibility or `withoutAcceptanceReason`.
     async fn agreement_agree(
         &self,
         ctx: &Context<'_>,
@@ -180,6 +185,7 @@ impl GoalsMutation {
                 ctx.writer()?,
                 id,
                 input.agreed_on.map(|d| d.0),
+                input.without_acceptance_reason,
                 input.expected_version,
             )
             .await?;

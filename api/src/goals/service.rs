@@ -7,15 +7,16 @@ use entities::{
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::rules;
 use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
 use crate::db::Db;
 use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, text};
 use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
+use crate::framework::goals as rules;
+use crate::framework::process::require_stage_at_least;
+use crate::framework::snapshot;
 use crate::ids::{AgreementId, AgreementPartyId, CaseId, GoalId, HouseholdMemberId};
-use crate::stages::transitions::require_stage_at_least;
 use crate::stamp::Stamped as _;
 
 /// Loads a case for agreement work: active and at stage 2 or later.
@@ -194,6 +195,7 @@ pub async fn create_agreement(
         number: Set(previous.as_ref().map_or(1, |p| p.number + 1)),
         status: Set(AgreementStatus::Draft.as_str().to_owned()),
         agreed_on: Set(None),
+        without_acceptance_reason: Set(None),
         ..Default::default()
     }
     .created(actor)
@@ -276,63 +278,33 @@ async fn copy_history(
     Ok(())
 }
 
-/// Agrees a draft: it comes into force and the version in force before it is superseded.
+/// Agrees a draft: it comes into force and the version in force before it is superseded. Every
+/// party with parental responsibility has accepted it, or `without_acceptance` says why not.
 pub async fn agree_agreement(
     db: &impl Db,
     actor: &Actor,
     id: AgreementId,
     agreed_on: Option<NaiveDate>,
+    without_acceptance: Option<String>,
     expected_version: Option<i32>,
 ) -> ApiResult<parental_agreement::Model> {
-    let on = not_future(agreed_on.unwrap_or_else(cases::today), "agreedOn")?;
+    let on = agreed_on.unwrap_or_else(cases::today);
+    let without_acceptance = without_acceptance
+        .as_deref()
+        .map(|r| text(r, "withoutAcceptanceReason", 20_000))
+        .transpose()?;
     let txn = db.begin().await?;
     let agreement = get_agreement(&txn, actor, id).await?;
     ApiError::check_version(expected_version, agreement.version)?;
-    let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
-    if agreement.status != AgreementStatus::Draft.as_str() {
-        return Err(ApiError::user(
-            UserErrorCode::AlreadyRecorded,
-            &["agreementId"],
-            "only a draft can be agreed",
-        ));
-    }
-    if on < case.opened_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["agreedOn"],
-            "the agreement cannot precede the case",
-        ));
-    }
-    let goals = goal::Entity::find()
-        .filter(goal::Column::LaId.eq(actor.la_id))
-        .filter(goal::Column::AgreementId.eq(agreement.id))
-        .all(&txn)
-        .await?;
-    if goals.is_empty() {
-        return Err(ApiError::user(
-            UserErrorCode::AgreementRequired,
-            &["agreementId"],
-            "an agreement needs at least one goal",
-        ));
-    }
-    let in_force = parental_agreement::Entity::find()
-        .filter(parental_agreement::Column::LaId.eq(actor.la_id))
-        .filter(parental_agreement::Column::CaseId.eq(case.id))
-        .filter(parental_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
-        .all(&txn)
-        .await?;
-    if let Some(since) = in_force.iter().filter_map(|a| a.agreed_on).max()
-        && on < since
+    let s = snapshot::for_change(&txn, actor, CaseId(agreement.case_id), None).await?;
+    crate::framework::agreement::agree(&s, &agreement, on, without_acceptance.as_deref())?;
+    for old in s
+        .agreements
+        .iter()
+        .filter(|a| a.status == AgreementStatus::Active.as_str())
     {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["agreedOn"],
-            format!("the version in force was agreed on {since}; a new one cannot precede it"),
-        ));
-    }
-    for old in in_force {
         let version = old.version;
-        let mut am = parental_agreement::ActiveModel::from(old).changed(actor, version);
+        let mut am = parental_agreement::ActiveModel::from(old.clone()).changed(actor, version);
         am.status = Set(AgreementStatus::Superseded.as_str().to_owned());
         am.update_by(&txn, actor).await?;
     }
@@ -340,8 +312,9 @@ pub async fn agree_agreement(
     let mut am = parental_agreement::ActiveModel::from(agreement).changed(actor, version);
     am.status = Set(AgreementStatus::Active.as_str().to_owned());
     am.agreed_on = Set(Some(on));
+    am.without_acceptance_reason = Set(without_acceptance);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -570,6 +543,7 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
     }
     let case = agreement_case(&txn, actor, CaseId(g.case_id)).await?;
     require_current(&txn, actor, &g).await?;
+    rules::check_status_change(&g, cmd.status)?;
     if let Some(d) = cmd.new_target_date
         && d < case.opened_on
     {

@@ -3,7 +3,6 @@
 pub mod loaders;
 pub mod resolvers;
 pub mod service;
-pub mod transitions;
 pub mod types;
 
 pub use resolvers::StagesMutation;

@@ -215,6 +215,9 @@ pub struct CaseCloseInput {
     pub alternative_plan: Option<String>,
     /// Whether the child was maltreated after the return.
     pub maltreatment_after_return: Option<YesNoUnknown>,
+    /// STABLE_AT_HOME only, by a team manager or nominated officer: why the case closes as stable
+    /// without an agreed RC3 or support covering the LA's support months (recorded on the closure).
+    pub override_reason: Option<String>,
     /// The case version the caller last saw.
     pub expected_version: Option<i32>,
 }
@@ -419,6 +422,7 @@ impl StagesMutation {
                 reentered_care_on: input.reentered_care_on.map(|d| d.0),
                 alternative_plan: input.alternative_plan,
                 maltreatment: input.maltreatment_after_return,
+                override_reason: input.override_reason,
                 expected_version: input.expected_version,
             };
             Ok(CaseChangePayload::ok(Case(

@@ -1,28 +1,30 @@
-//! The process rules: stage entry with its checklist, decisions D1–D3 and their gates, approvals,
-//! risk classifications, the return home and closure. Every change to a case goes through
+//! The process, written: stage entry with its checklist, decisions D1–D3, approvals, risk
+//! classifications, the return home and closure. Each loads the case's snapshot, asks the rules
+//! in [`crate::framework`], then writes; every change to a case goes through
 //! [`cases::save_case`](crate::cases::service::save_case) so concurrent changes conflict.
 
 use chrono::{NaiveDate, Utc};
 use entities::{
-    care_episode, checklist_item, decision, goal, parental_agreement, reunification_case as case,
-    risk_classification, stage_progress,
+    care_episode, checklist_item, decision, reunification_case as case, risk_classification,
+    stage_progress,
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::transitions::{self, Next};
 use crate::audit::AuditedWrite as _;
 use crate::auth::{Actor, Role};
-use crate::cases::service::{self as cases, not_future};
+use crate::cases::service as cases;
 use crate::db::Db;
-use crate::domain::reference::PERMANENCE_PLAN;
 use crate::domain::text;
 use crate::domain::{
-    AgreementStatus, ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind,
-    DecisionOutcome, ReturnType, RiskLevel, Stage, YesNoUnknown, dates,
+    ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome,
+    RiskLevel, Stage, YesNoUnknown,
 };
-use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
+use crate::error::{ApiError, ApiResult, OptionExt};
+use crate::framework::closure::{self, Close};
+use crate::framework::decisions::{self, Decide};
+use crate::framework::process::Next;
+use crate::framework::roles::{self, Act};
+use crate::framework::{checklist, goals, risk, snapshot};
 use crate::ids::{CaseId, ChecklistItemId, ClassificationId, DecisionId};
 use crate::outcomes::service as outcomes;
 use crate::stamp::Stamped as _;
@@ -90,64 +92,6 @@ async fn finish_stages(
     Ok(())
 }
 
-/// Fails with `CHECKLIST_INCOMPLETE` naming the required actions of `stage` not yet completed.
-async fn require_checklist(
-    txn: &impl ConnectionTrait,
-    case_id: i64,
-    stage: Stage,
-) -> ApiResult<()> {
-    let missing: Vec<String> = checklist_item::Entity::find()
-        .filter(checklist_item::Column::CaseId.eq(case_id))
-        .filter(checklist_item::Column::Stage.eq(stage.as_str()))
-        .filter(checklist_item::Column::Required.eq(true))
-        .filter(checklist_item::Column::CompletedOn.is_null())
-        .order_by_asc(checklist_item::Column::Position)
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|i| i.key)
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::user(
-            UserErrorCode::ChecklistIncomplete,
-            &["caseId"],
-            format!(
-                "required practice actions of this stage are not completed: {}",
-                missing.join(", ")
-            ),
-        ))
-    }
-}
-
-fn stage(c: &case::Model) -> ApiResult<Stage> {
-    Stage::from_db(&c.stage)
-}
-
-fn alternative_plan(plan: Option<&str>) -> ApiResult<String> {
-    let Some(plan) = plan else {
-        return Err(ApiError::user(
-            UserErrorCode::AlternativePlanRequired,
-            &["alternativePlan"],
-            "not pursuing reunification needs the alternative permanence plan",
-        ));
-    };
-    match PERMANENCE_PLAN.find(plan) {
-        Some(row) if row.get("birth_family") != "return" => Ok(plan.to_owned()),
-        Some(_) => Err(ApiError::user(
-            UserErrorCode::InvalidCode,
-            &["alternativePlan"],
-            "the alternative plan cannot be a return to the birth family",
-        )),
-        None => Err(ApiError::user(
-            UserErrorCode::InvalidCode,
-            &["alternativePlan"],
-            format!("{plan} is not a known permanence plan"),
-        )),
-    }
-}
-
 // ----- checklist -----
 
 /// Marks a checklist item completed (or not completed).
@@ -163,15 +107,16 @@ pub async fn complete_item(
     if let Some(n) = &note {
         text(n, "note", 5000)?;
     }
-    let on = not_future(completed_on.unwrap_or_else(cases::today), "completedOn")?;
+    let on = completed_on.unwrap_or_else(cases::today);
     let item = checklist_item::Entity::find_by_id(id.0)
         .filter(checklist_item::Column::LaId.eq(actor.la_id))
         .one(db)
         .await?
         .or_user_not_found(&["itemId"], "checklist item")?;
     ApiError::check_version(expected_version, item.version)?;
-    let case = cases::load_active(db, actor, CaseId(item.case_id), None).await?;
     let txn = db.begin().await?;
+    let s = snapshot::for_change(&txn, actor, CaseId(item.case_id), None).await?;
+    checklist::complete(&s, &item, completed, on)?;
     let version = item.version;
     let mut am: checklist_item::ActiveModel = item.into();
     am.completed_on = Set(completed.then_some(on));
@@ -181,7 +126,7 @@ pub async fn complete_item(
     }
     let am = am.changed(actor, version);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -209,35 +154,6 @@ pub struct RecordDecision {
     pub expected_version: Option<i32>,
 }
 
-/// Whether risk has stayed Medium or Low long enough (the LA's sustained-risk policy) by `on`.
-pub fn risk_sustained(agreed: &[(NaiveDate, RiskLevel)], months: u32, on: NaiveDate) -> bool {
-    let high = |l: &RiskLevel| *l >= RiskLevel::High;
-    if !agreed.iter().any(|(_, l)| high(l)) {
-        return true;
-    }
-    let mut sorted = agreed.to_vec();
-    sorted.sort();
-    let Some(last_high) = sorted.iter().rposition(|(_, l)| high(l)) else {
-        return true;
-    };
-    match sorted.get(last_high + 1) {
-        Some((since, _)) => dates::add_months(*since, months) <= on,
-        None => false,
-    }
-}
-
-async fn agreed_classifications(
-    txn: &impl ConnectionTrait,
-    case_id: i64,
-) -> ApiResult<Vec<risk_classification::Model>> {
-    Ok(risk_classification::Entity::find()
-        .filter(risk_classification::Column::CaseId.eq(case_id))
-        .filter(risk_classification::Column::AgreedOn.is_not_null())
-        .order_by_asc(risk_classification::Column::ClassifiedOn)
-        .all(txn)
-        .await?)
-}
-
 /// Records D1, D2 or D3 and moves the case on as the framework says.
 pub async fn record_decision(
     db: &impl Db,
@@ -245,106 +161,21 @@ pub async fn record_decision(
     cmd: RecordDecision,
 ) -> ApiResult<(decision::Model, case::Model)> {
     text(&cmd.rationale, "rationale", 20_000)?;
-    let next = transitions::after_decision(cmd.kind, cmd.outcome)?;
-    let decided_on = not_future(cmd.decided_on.unwrap_or_else(cases::today), "decidedOn")?;
+    let decided_on = cmd.decided_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, cmd.case_id, cmd.expected_version).await?;
-    let expected_stage = transitions::stage_of_decision(cmd.kind).or_not_found()?;
-    transitions::require_stage(stage(&case)?, expected_stage, cmd.kind.as_str())?;
-    if decided_on < case.opened_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["decidedOn"],
-            "the decision cannot precede the case",
-        ));
-    }
-    let plan = match next {
-        Next::CloseNotPursued => Some(alternative_plan(cmd.alternative_plan.as_deref())?),
-        _ => None,
-    };
-    if cmd.planned_return_on.is_some()
-        && !(cmd.kind == DecisionKind::D3 && cmd.outcome == DecisionOutcome::Yes)
-    {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["plannedReturnOn"],
-            "only a D3 = yes has a planned return date",
-        ));
-    }
-    if let Some(rc) = transitions::classification_before(cmd.kind) {
-        let agreed = agreed_classifications(&txn, case.id).await?;
-        if !agreed.iter().any(|c| c.kind == rc.as_str()) {
-            return Err(ApiError::user(
-                UserErrorCode::RiskClassificationRequired,
-                &["caseId"],
-                format!(
-                    "{} needs an agreed {} first",
-                    cmd.kind.as_str(),
-                    rc.as_str()
-                ),
-            ));
-        }
-    }
-    let mut approval = ApprovalStatus::NotRequired;
-    if cmd.outcome == DecisionOutcome::Yes {
-        require_checklist(&txn, case.id, expected_stage).await?;
-    }
-    if cmd.kind == DecisionKind::D3 && cmd.outcome == DecisionOutcome::Yes {
-        let earlier = decision::Entity::find()
-            .filter(decision::Column::CaseId.eq(case.id))
-            .filter(decision::Column::Kind.eq(DecisionKind::D3.as_str()))
-            .filter(decision::Column::Outcome.eq(DecisionOutcome::Yes.as_str()))
-            .count(&txn)
-            .await?;
-        if earlier > 0 {
-            return Err(ApiError::user(
-                UserErrorCode::AlreadyRecorded,
-                &["kind"],
-                "D3 = yes is already recorded; record the return, or a D3 = no to change course",
-            ));
-        }
-        if let Some(planned) = cmd.planned_return_on
-            && planned < decided_on
-        {
-            return Err(ApiError::user(
-                UserErrorCode::InvalidDate,
-                &["plannedReturnOn"],
-                "the planned return precedes the decision",
-            ));
-        }
-        let la = tenancy::get(&txn, actor.la_id).await?;
-        let settings = tenancy::settings(&la);
-        if let Some(months) = settings.sustained_risk_months {
-            let agreed = agreed_classifications(&txn, case.id).await?;
-            let levels: Vec<(NaiveDate, RiskLevel)> = agreed
-                .iter()
-                .map(|c| Ok((c.classified_on, RiskLevel::from_rank(c.level)?)))
-                .collect::<ApiResult<_>>()?;
-            if !risk_sustained(&levels, months, decided_on) {
-                return Err(ApiError::user(
-                    UserErrorCode::RiskNotSustained,
-                    &["outcome"],
-                    format!(
-                        "the child was classified High or above; risk must have stayed Medium or Low for {months} months before D3 = yes"
-                    ),
-                ));
-            }
-        }
-        let episode = care_episode::Entity::find_by_id(case.episode_id)
-            .one(&txn)
-            .await?
-            .or_not_found()?;
-        if dates::working_days_between(episode.started_on, decided_on)
-            >= settings.d3_approval_working_days
-        {
-            approval = if actor.has_role(Role::NominatedOfficer) {
-                ApprovalStatus::Approved
-            } else {
-                ApprovalStatus::Pending
-            };
-        }
-    }
-    let approved = approval == ApprovalStatus::Approved;
+    let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
+    let plan = decisions::record(
+        &s,
+        actor.into(),
+        &Decide {
+            kind: cmd.kind,
+            outcome: cmd.outcome,
+            decided_on,
+            planned_return_on: cmd.planned_return_on,
+            alternative_plan: cmd.alternative_plan.as_deref(),
+        },
+    )?;
+    let case = &s.case;
     let recorded = decision::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
@@ -353,21 +184,20 @@ pub async fn record_decision(
         rationale: Set(cmd.rationale.trim().to_owned()),
         decided_on: Set(decided_on),
         decided_by: Set(Some(actor.actor_id)),
-        approval_status: Set(approval.as_str().to_owned()),
-        approved_by: Set(approved.then_some(actor.actor_id)),
-        approver_role: Set((approval != ApprovalStatus::NotRequired)
-            .then(|| Role::NominatedOfficer.as_claim().to_owned())),
-        approved_on: Set(approved.then_some(decided_on)),
+        approval_status: Set(plan.approval.as_str().to_owned()),
+        approved_by: Set(None),
+        approver_role: Set(plan.approver.map(|r| r.as_claim().to_owned())),
+        approved_on: Set(None),
         planned_return_on: Set(cmd.planned_return_on),
-        alternative_plan: Set(plan.clone()),
+        alternative_plan: Set(plan.alternative_plan.clone()),
         ..Default::default()
     }
     .created(actor)
     .insert_by(&txn, actor)
     .await?;
-    let saved = match next {
+    let saved = match plan.next {
         Next::Enter(stage) => {
-            let saved = cases::save_case(&txn, actor, &case, |am| {
+            let saved = cases::save_case(&txn, actor, case, |am| {
                 am.stage = Set(stage.as_str().to_owned())
             })
             .await?;
@@ -378,22 +208,22 @@ pub async fn record_decision(
             close_in(
                 &txn,
                 actor,
-                &case,
+                case,
                 ClosureReason::NotPursued,
                 decided_on,
-                plan,
+                plan.alternative_plan,
                 None,
                 None,
             )
             .await?
         }
-        Next::Stay => cases::save_case(&txn, actor, &case, |_| {}).await?,
+        Next::Stay => cases::save_case(&txn, actor, case, |_| {}).await?,
     };
     txn.commit().await?;
     Ok((recorded, saved))
 }
 
-/// Approves a decision awaiting approval (D3 by a nominated officer).
+/// Approves a decision awaiting approval (D3 by a nominated officer other than its recorder).
 pub async fn approve_decision(
     db: &impl Db,
     actor: &Actor,
@@ -401,7 +231,7 @@ pub async fn approve_decision(
     approved_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<decision::Model> {
-    let on = not_future(approved_on.unwrap_or_else(cases::today), "approvedOn")?;
+    let on = approved_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
     let found = decision::Entity::find_by_id(id.0)
         .filter(decision::Column::LaId.eq(actor.la_id))
@@ -409,31 +239,8 @@ pub async fn approve_decision(
         .await?
         .or_user_not_found(&["decisionId"], "decision")?;
     ApiError::check_version(expected_version, found.version)?;
-    if found.approval_status != ApprovalStatus::Pending.as_str() {
-        return Err(ApiError::user(
-            UserErrorCode::ApprovalRequired,
-            &["decisionId"],
-            "this decision is not awaiting approval",
-        ));
-    }
-    let role = found
-        .approver_role
-        .as_deref()
-        .and_then(Role::from_claim)
-        .unwrap_or(Role::NominatedOfficer);
-    if !actor.has_role(role) {
-        return Err(ApiError::Forbidden(
-            "only the approving role may approve this decision",
-        ));
-    }
-    if on < found.decided_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["approvedOn"],
-            "approval cannot precede the decision",
-        ));
-    }
-    let case = cases::load_active(&txn, actor, CaseId(found.case_id), None).await?;
+    let s = snapshot::for_change(&txn, actor, CaseId(found.case_id), None).await?;
+    decisions::approve(&s, actor.into(), &found, on)?;
     let version = found.version;
     let mut am: decision::ActiveModel = found.into();
     am.approval_status = Set(ApprovalStatus::Approved.as_str().to_owned());
@@ -441,7 +248,7 @@ pub async fn approve_decision(
     am.approved_on = Set(Some(on));
     let am = am.changed(actor, version);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -470,28 +277,13 @@ pub async fn propose_classification(
     cmd: ProposeClassification,
 ) -> ApiResult<risk_classification::Model> {
     text(&cmd.rationale, "rationale", 20_000)?;
-    let on = not_future(
-        cmd.classified_on.unwrap_or_else(cases::today),
-        "classifiedOn",
-    )?;
+    let on = cmd.classified_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
-    transitions::require_stage(
-        stage(&case)?,
-        transitions::stage_of_classification(cmd.kind),
-        cmd.kind.as_str(),
-    )?;
-    let agreed = agreed_classifications(&txn, case.id).await?;
-    if agreed.iter().any(|c| c.kind == cmd.kind.as_str()) {
-        return Err(ApiError::user(
-            UserErrorCode::AlreadyRecorded,
-            &["kind"],
-            format!("{} is already agreed", cmd.kind.as_str()),
-        ));
-    }
+    let s = snapshot::for_change(&txn, actor, cmd.case_id, None).await?;
+    risk::propose(&s, actor.into(), cmd.kind, on)?;
     let saved = risk_classification::ActiveModel {
         la_id: Set(actor.la_id),
-        case_id: Set(case.id),
+        case_id: Set(s.case.id),
         kind: Set(cmd.kind.as_str().to_owned()),
         level: Set(cmd.level.rank()),
         rationale: Set(cmd.rationale.trim().to_owned()),
@@ -504,13 +296,13 @@ pub async fn propose_classification(
     .created(actor)
     .insert_by(&txn, actor)
     .await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
 }
 
 /// A team manager (or nominated officer) signs off the Return Home Assessment: the case is in
-/// ASSESSMENT and the stage's required practice actions are done. Once only.
+/// ASSESSMENT and the stage's required practice actions are done. Once only; D2 needs it.
 pub async fn sign_off_assessment(
     db: &impl Db,
     actor: &Actor,
@@ -518,53 +310,23 @@ pub async fn sign_off_assessment(
     signed_off_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<stage_progress::Model> {
-    if !actor.has_role(Role::TeamManager) && !actor.has_role(Role::NominatedOfficer) {
-        return Err(ApiError::Forbidden(
-            "only a team manager may sign off an assessment",
-        ));
-    }
-    let on = not_future(signed_off_on.unwrap_or_else(cases::today), "signedOffOn")?;
+    roles::require(Act::SignOffAssessment, &actor.roles)?;
+    let on = signed_off_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, case_id, expected_version).await?;
-    if stage(&case)? != Stage::Assessment {
-        return Err(ApiError::user(
-            UserErrorCode::WrongStage,
-            &["caseId"],
-            "the assessment is signed off while the case is in ASSESSMENT",
-        ));
-    }
-    require_checklist(&txn, case.id, Stage::Assessment).await?;
-    let progress = stage_progress::Entity::find()
-        .filter(stage_progress::Column::LaId.eq(actor.la_id))
-        .filter(stage_progress::Column::CaseId.eq(case.id))
-        .filter(stage_progress::Column::Stage.eq(Stage::Assessment.as_str()))
-        .one(&txn)
-        .await?
-        .or_not_found()?;
-    if progress.signed_off_on.is_some() {
-        return Err(ApiError::user(
-            UserErrorCode::AlreadyRecorded,
-            &["caseId"],
-            "the assessment is already signed off",
-        ));
-    }
-    if on < progress.entered_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["signedOffOn"],
-            "the sign-off cannot precede the assessment",
-        ));
-    }
+    let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
+    decisions::sign_off(&s, actor.into(), on)?;
+    let progress = s.stage_row(Stage::Assessment).cloned().or_not_found()?;
     let mut am: stage_progress::ActiveModel = progress.into();
     am.signed_off_by = Set(Some(actor.actor_id));
     am.signed_off_on = Set(Some(on));
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
     txn.commit().await?;
     Ok(saved)
 }
 
-/// A team manager (or nominated officer) agrees a proposed classification; the case takes its level.
+/// A team manager (or nominated officer) other than its proposer agrees a proposed
+/// classification; the case takes its level.
 pub async fn agree_classification(
     db: &impl Db,
     actor: &Actor,
@@ -572,12 +334,8 @@ pub async fn agree_classification(
     agreed_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<(risk_classification::Model, case::Model)> {
-    if !actor.has_role(Role::TeamManager) && !actor.has_role(Role::NominatedOfficer) {
-        return Err(ApiError::Forbidden(
-            "only a team manager may agree a risk classification",
-        ));
-    }
-    let on = not_future(agreed_on.unwrap_or_else(cases::today), "agreedOn")?;
+    roles::require(Act::AgreeClassification, &actor.roles)?;
+    let on = agreed_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
     let found = risk_classification::Entity::find_by_id(id.0)
         .filter(risk_classification::Column::LaId.eq(actor.la_id))
@@ -585,22 +343,8 @@ pub async fn agree_classification(
         .await?
         .or_user_not_found(&["classificationId"], "risk classification")?;
     ApiError::check_version(expected_version, found.version)?;
-    let case = cases::load_active(&txn, actor, CaseId(found.case_id), None).await?;
-    let agreed = agreed_classifications(&txn, case.id).await?;
-    if agreed.iter().any(|c| c.kind == found.kind) {
-        return Err(ApiError::user(
-            UserErrorCode::AlreadyRecorded,
-            &["classificationId"],
-            format!("{} is already agreed", found.kind),
-        ));
-    }
-    if on < found.classified_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["agreedOn"],
-            "agreement cannot precede the classification",
-        ));
-    }
+    let s = snapshot::for_change(&txn, actor, CaseId(found.case_id), None).await?;
+    risk::agree(&s, actor.into(), &found, on)?;
     let level = found.level;
     let version = found.version;
     let mut am: risk_classification::ActiveModel = found.into();
@@ -608,14 +352,16 @@ pub async fn agree_classification(
     am.agreed_on = Set(Some(on));
     let am = am.changed(actor, version);
     let saved = am.update_by(&txn, actor).await?;
-    let case = cases::save_case(&txn, actor, &case, |am| am.risk_level = Set(Some(level))).await?;
+    let case =
+        cases::save_case(&txn, actor, &s.case, |am| am.risk_level = Set(Some(level))).await?;
     txn.commit().await?;
     Ok((saved, case))
 }
 
 // ----- stage 2 → 3 -----
 
-/// Ends stage 2 (goals, agreement and services), which ends with goals met rather than a decision.
+/// Ends stage 2 (goals, agreement and services), which ends with goals met and sustained rather
+/// than a decision.
 pub async fn complete_goals_stage(
     db: &impl Db,
     actor: &Actor,
@@ -623,41 +369,15 @@ pub async fn complete_goals_stage(
     completed_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<case::Model> {
-    let on = not_future(completed_on.unwrap_or_else(cases::today), "completedOn")?;
+    let on = completed_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, case_id, expected_version).await?;
-    transitions::require_stage(
-        stage(&case)?,
-        Stage::GoalsAndServices,
-        "completing goals and services",
-    )?;
-    let agreement = parental_agreement::Entity::find()
-        .filter(parental_agreement::Column::CaseId.eq(case.id))
-        .filter(parental_agreement::Column::Status.eq(AgreementStatus::Active.as_str()))
-        .one(&txn)
-        .await?;
-    let goals = match &agreement {
-        Some(a) => {
-            goal::Entity::find()
-                .filter(goal::Column::AgreementId.eq(a.id))
-                .count(&txn)
-                .await?
-        }
-        None => 0,
-    };
-    if goals == 0 {
-        return Err(ApiError::user(
-            UserErrorCode::AgreementRequired,
-            &["caseId"],
-            "an agreed parental agreement with at least one goal is needed first",
-        ));
-    }
-    require_checklist(&txn, case.id, Stage::GoalsAndServices).await?;
-    let saved = cases::save_case(&txn, actor, &case, |am| {
+    let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
+    goals::complete_stage(&s, on)?;
+    let saved = cases::save_case(&txn, actor, &s.case, |am| {
         am.stage = Set(Stage::ReturnDecision.as_str().to_owned())
     })
     .await?;
-    start_stage(&txn, actor, case.id, Stage::ReturnDecision, on).await?;
+    start_stage(&txn, actor, s.case.id, Stage::ReturnDecision, on).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -686,66 +406,11 @@ pub async fn record_return(
     actor: &Actor,
     cmd: RecordReturn,
 ) -> ApiResult<case::Model> {
-    let on = not_future(cmd.returned_on, "returnedOn")?;
+    let on = cmd.returned_on;
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, cmd.case_id, cmd.expected_version).await?;
-    let current = stage(&case)?;
-    if current == Stage::ReturnAndSupport {
-        return Err(ApiError::user(
-            UserErrorCode::AlreadyRecorded,
-            &["caseId"],
-            "the return home is already recorded",
-        ));
-    }
-    if on < case.opened_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["returnedOn"],
-            "the return cannot precede the case",
-        ));
-    }
-    if !cmd.unplanned {
-        transitions::require_stage(current, Stage::ReturnDecision, "a planned return")?;
-        let d3 = decision::Entity::find()
-            .filter(decision::Column::CaseId.eq(case.id))
-            .filter(decision::Column::Kind.eq(DecisionKind::D3.as_str()))
-            .filter(decision::Column::Outcome.eq(DecisionOutcome::Yes.as_str()))
-            .one(&txn)
-            .await?;
-        match d3 {
-            None => {
-                return Err(ApiError::user(
-                    UserErrorCode::DecisionRequired,
-                    &["caseId"],
-                    "a planned return needs D3 = yes; record an unplanned return if the child went home without one",
-                ));
-            }
-            Some(d) if d.approval_status == ApprovalStatus::Pending.as_str() => {
-                return Err(ApiError::user(
-                    UserErrorCode::DecisionRequired,
-                    &["caseId"],
-                    "D3 is awaiting nominated-officer approval",
-                ));
-            }
-            Some(d) if on < d.decided_on => {
-                return Err(ApiError::user(
-                    UserErrorCode::InvalidDate,
-                    &["returnedOn"],
-                    "the return cannot precede D3",
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    let return_type = if cmd.unplanned {
-        ReturnType::Unplanned
-    } else {
-        ReturnType::Planned
-    };
-    let episode = care_episode::Entity::find_by_id(case.episode_id)
-        .one(&txn)
-        .await?
-        .or_not_found()?;
+    let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
+    let return_type = closure::record_return(&s, on, cmd.unplanned)?;
+    let episode = s.episode()?.clone();
     if cmd.ends_care {
         let reason = if cmd.unplanned { "E4B" } else { "E4A" };
         crate::children::service::end_episode(&txn, actor, episode, on, reason).await?;
@@ -756,13 +421,13 @@ pub async fn record_return(
         let am = am.changed(actor, version);
         am.update_by(&txn, actor).await?;
     }
-    let saved = cases::save_case(&txn, actor, &case, |am| {
+    let saved = cases::save_case(&txn, actor, &s.case, |am| {
         am.stage = Set(Stage::ReturnAndSupport.as_str().to_owned());
         am.return_type = Set(Some(return_type.as_str().to_owned()));
     })
     .await?;
-    start_stage(&txn, actor, case.id, Stage::ReturnAndSupport, on).await?;
-    outcomes::upsert(&txn, actor, case.id, |am| {
+    start_stage(&txn, actor, s.case.id, Stage::ReturnAndSupport, on).await?;
+    outcomes::upsert(&txn, actor, s.case.id, |am| {
         am.return_on = Set(Some(on));
         am.return_type = Set(Some(return_type.as_str().to_owned()));
     })
@@ -790,6 +455,8 @@ pub struct CloseCase {
     pub alternative_plan: Option<String>,
     /// Whether the child was maltreated after the return.
     pub maltreatment: Option<YesNoUnknown>,
+    /// A team manager's reason to close as stable without RC3 or the full support.
+    pub override_reason: Option<String>,
     /// The case version the caller last saw.
     pub expected_version: Option<i32>,
 }
@@ -797,70 +464,52 @@ pub struct CloseCase {
 /// Closes a case with its outcome.
 pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResult<case::Model> {
     text(&cmd.rationale, "rationale", 20_000)?;
-    let on = not_future(cmd.closed_on.unwrap_or_else(cases::today), "closedOn")?;
+    let override_reason = cmd
+        .override_reason
+        .as_deref()
+        .map(|r| text(r, "overrideReason", 20_000))
+        .transpose()?;
+    let on = cmd.closed_on.unwrap_or_else(cases::today);
     let txn = db.begin().await?;
-    let case = cases::load_active(&txn, actor, cmd.case_id, cmd.expected_version).await?;
-    if on < case.opened_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["closedOn"],
-            "the closure cannot precede the case",
-        ));
-    }
-    let current = stage(&case)?;
-    let returned = current == Stage::ReturnAndSupport;
-    let mut plan = None;
-    match cmd.reason {
-        ClosureReason::NotPursued => {
-            if returned {
-                return Err(ApiError::user(
-                    UserErrorCode::WrongStage,
-                    &["reason"],
-                    "the child has already returned home",
-                ));
-            }
-            plan = Some(alternative_plan(cmd.alternative_plan.as_deref())?);
-        }
-        ClosureReason::StableAtHome => {
-            transitions::require_stage(
-                current,
-                Stage::ReturnAndSupport,
-                "closing as stable at home",
-            )?;
-            require_checklist(&txn, case.id, Stage::ReturnAndSupport).await?;
-        }
-        ClosureReason::BrokeDown => {
-            transitions::require_stage(current, Stage::ReturnAndSupport, "closing as broken down")?;
-            if cmd.reentered_care_on.is_none() {
-                return Err(ApiError::user(
-                    UserErrorCode::OutcomeRequired,
-                    &["reenteredCareOn"],
-                    "a breakdown needs the date the child re-entered care",
-                ));
-            }
-        }
-        ClosureReason::Reached18 | ClosureReason::MovedLa | ClosureReason::Other => {}
-    }
-    if let Some(d) = cmd.reentered_care_on {
-        not_future(d, "reenteredCareOn")?;
-        if !returned {
-            return Err(ApiError::user(
-                UserErrorCode::Invalid,
-                &["reenteredCareOn"],
-                "only a child who went home can re-enter care",
-            ));
-        }
-    }
+    let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
+    let plan = closure::close(
+        &s,
+        actor.into(),
+        &Close {
+            reason: cmd.reason,
+            closed_on: on,
+            rationale: Some(cmd.rationale.as_str()),
+            reentered_care_on: cmd.reentered_care_on,
+            alternative_plan: cmd.alternative_plan.as_deref(),
+            override_reason: override_reason.as_deref(),
+        },
+    )?;
+    // A team manager's override is the closure's approval, with its reason.
+    let rationale = match &override_reason {
+        Some(reason) => format!("{}\n\nOverride: {reason}", cmd.rationale.trim()),
+        None => cmd.rationale.trim().to_owned(),
+    };
     decision::ActiveModel {
         la_id: Set(actor.la_id),
-        case_id: Set(case.id),
+        case_id: Set(s.case.id),
         kind: Set(DecisionKind::Closure.as_str().to_owned()),
         outcome: Set(DecisionOutcome::Yes.as_str().to_owned()),
-        rationale: Set(cmd.rationale.trim().to_owned()),
+        rationale: Set(rationale),
         decided_on: Set(on),
         decided_by: Set(Some(actor.actor_id)),
-        approval_status: Set(ApprovalStatus::NotRequired.as_str().to_owned()),
-        alternative_plan: Set(plan.clone()),
+        approval_status: Set(if plan.overridden {
+            ApprovalStatus::Approved
+        } else {
+            ApprovalStatus::NotRequired
+        }
+        .as_str()
+        .to_owned()),
+        approved_by: Set(plan.overridden.then_some(actor.actor_id)),
+        approver_role: Set(plan
+            .overridden
+            .then(|| Role::TeamManager.as_claim().to_owned())),
+        approved_on: Set(plan.overridden.then_some(on)),
+        alternative_plan: Set(plan.alternative_plan.clone()),
         ..Default::default()
     }
     .created(actor)
@@ -869,10 +518,10 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
     let saved = close_in(
         &txn,
         actor,
-        &case,
+        &s.case,
         cmd.reason,
         on,
-        plan,
+        plan.alternative_plan,
         cmd.reentered_care_on,
         cmd.maltreatment,
     )
@@ -916,30 +565,4 @@ async fn close_in(
         }
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-
-    #[test]
-    fn sustained_risk_policy() {
-        let low_only = [(d(2025, 1, 1), RiskLevel::Medium)];
-        assert!(risk_sustained(&low_only, 6, d(2025, 1, 2)));
-        let high_then_medium = [
-            (d(2025, 1, 1), RiskLevel::High),
-            (d(2025, 3, 1), RiskLevel::Medium),
-        ];
-        assert!(!risk_sustained(&high_then_medium, 6, d(2025, 8, 31)));
-        assert!(risk_sustained(&high_then_medium, 6, d(2025, 9, 1)));
-        let still_high = [
-            (d(2025, 1, 1), RiskLevel::Medium),
-            (d(2025, 3, 1), RiskLevel::VeryHigh),
-        ];
-        assert!(!risk_sustained(&still_high, 6, d(2026, 3, 1)));
-    }
 }

@@ -50,10 +50,13 @@ pub struct LocalAuthoritySettingsUpdateInput {
     /// True turns the sustained-risk policy off.
     #[graphql(default = false)]
     pub clear_sustained_risk_policy: bool,
-    /// Working days looked after from which D3 = yes needs nominated-officer approval (0–260).
+    /// Working days looked after from which D3 = yes needs nominated-officer approval (0–20: an
+    /// LA may lower the statutory 20, never raise it).
     pub d3_approval_working_days: Option<i64>,
     /// Months of support after a return home the LA requires (6–24).
     pub support_months: Option<u32>,
+    /// Weeks a goal must have held green (or be met) before stage 2 ends and before D3 = yes (0–52).
+    pub goal_sustained_weeks: Option<u32>,
     /// The LA's unit costs for the savings calculator; replaces the previous ones whole (omit a
     /// cost to use the published one).
     pub unit_costs: Option<UnitCostsInput>,
@@ -131,6 +134,7 @@ impl TenancyMutation {
                 },
                 d3_approval_working_days: input.d3_approval_working_days,
                 support_months: input.support_months,
+                goal_sustained_weeks: input.goal_sustained_weeks,
                 unit_costs: input.unit_costs.map(|c| service::UnitCosts {
                     reentry: c.reentry,
                     high_need_support: c.high_need_support,

@@ -26,6 +26,8 @@ pub struct LaSettings {
     /// Months of support after a return home the LA requires (the framework's minimum is 6;
     /// many LAs require 12): worklists flag support ending sooner.
     pub support_months: u32,
+    /// Weeks a goal must have held green (or be met) before stage 2 ends and before D3 = yes.
+    pub goal_sustained_weeks: u32,
     /// The LA's own unit costs for the savings calculator (pounds); the published set's where
     /// absent.
     pub unit_costs: UnitCosts,
@@ -53,6 +55,7 @@ impl Default for LaSettings {
             sustained_risk_months: None,
             d3_approval_working_days: 20,
             support_months: 6,
+            goal_sustained_weeks: 12,
             unit_costs: UnitCosts::default(),
         }
     }
@@ -223,6 +226,8 @@ pub struct SettingsChange {
     pub d3_approval_working_days: Option<i64>,
     /// New months of support required after a return.
     pub support_months: Option<u32>,
+    /// New weeks a goal must have held green.
+    pub goal_sustained_weeks: Option<u32>,
     /// New unit costs (replacing the old ones whole).
     pub unit_costs: Option<UnitCosts>,
 }
@@ -268,14 +273,18 @@ pub async fn update_settings(
         s.sustained_risk_months = months;
     }
     if let Some(days) = change.d3_approval_working_days {
-        if !(0..=260).contains(&days) {
+        crate::framework::decisions::check_d3_threshold(days)?;
+        s.d3_approval_working_days = days;
+    }
+    if let Some(weeks) = change.goal_sustained_weeks {
+        if weeks > 52 {
             return Err(ApiError::user(
                 UserErrorCode::Invalid,
-                &["d3ApprovalWorkingDays"],
-                "between 0 and 260 working days",
+                &["goalSustainedWeeks"],
+                "between 0 and 52 weeks",
             ));
         }
-        s.d3_approval_working_days = days;
+        s.goal_sustained_weeks = weeks;
     }
     if let Some(months) = change.support_months {
         if !(6..=24).contains(&months) {

@@ -32,7 +32,7 @@ impl LocalAuthority {
     async fn risk_level_labels(&self) -> Vec<String> {
         super::service::settings(&self.0).risk_level_labels.to_vec()
     }
-    /// Working days looked after from which D3 = yes needs nominated-officer approval (20 by default).
+    /// Working days looked after from which D3 = yes needs nominated-officer approval (20 by default, the statutory most).
     async fn d3_approval_working_days(&self) -> i64 {
         super::service::settings(&self.0).d3_approval_working_days
     }
@@ -44,6 +44,11 @@ impl LocalAuthority {
     /// support ending sooner.
     async fn support_months(&self) -> u32 {
         super::service::settings(&self.0).support_months
+    }
+    /// Weeks a goal must have held green (or be met) before stage 2 ends and before D3 = yes (12
+    /// by default).
+    async fn goal_sustained_weeks(&self) -> u32 {
+        super::service::settings(&self.0).goal_sustained_weeks
     }
     /// The LA's unit costs for the savings calculator, in pounds (null: the published figure).
     async fn unit_costs(&self) -> UnitCosts {

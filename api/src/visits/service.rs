@@ -22,13 +22,7 @@ async fn active_case(
     field: &str,
 ) -> ApiResult<case::Model> {
     let case = cases::load_active(txn, actor, id, None).await?;
-    if on < case.opened_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &[field],
-            "the date precedes the case",
-        ));
-    }
+    crate::framework::process::date_within(on, case.opened_on, cases::today(), field, "the case")?;
     Ok(case)
 }
 

@@ -1,8 +1,36 @@
-//! The framework's state machine as pure functions: which decision belongs to which stage, and
-//! where each outcome leads.
+//! The framework's state machine: which decision and classification belong to which stage, where
+//! each outcome leads, and the bounds every recorded date keeps.
+
+use chrono::NaiveDate;
 
 use crate::domain::{CaseStatus, ClassificationKind, DecisionKind, DecisionOutcome, Stage};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
+
+/// A date given for a record: not in the future, and not before `earliest` (the day the stage
+/// or case it belongs to began, named by `what`).
+pub fn date_within(
+    on: NaiveDate,
+    earliest: NaiveDate,
+    today: NaiveDate,
+    field: &str,
+    what: &str,
+) -> ApiResult<NaiveDate> {
+    if on > today {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &[field],
+            "the date is in the future",
+        ));
+    }
+    if on < earliest {
+        return Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &[field],
+            format!("the date cannot precede {what}, on {earliest}"),
+        ));
+    }
+    Ok(on)
+}
 
 /// Where a recorded decision takes the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +170,26 @@ mod tests {
         );
         assert!(after_decision(DecisionKind::D3, DecisionOutcome::Deferred).is_err());
         assert!(after_decision(DecisionKind::Closure, DecisionOutcome::Yes).is_err());
+    }
+
+    #[test]
+    fn dates_are_bounded() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+        // (on, earliest, today, ok)
+        let table = [
+            (d(10), d(1), d(20), true),
+            (d(1), d(1), d(20), true),
+            (d(20), d(1), d(20), true),
+            (d(21), d(1), d(20), false),
+            (d(1), d(2), d(20), false),
+        ];
+        for (on, earliest, today, ok) in table {
+            let r = date_within(on, earliest, today, "decidedOn", "the stage");
+            assert_eq!(r.is_ok(), ok, "{on} within {earliest}..={today}");
+            if let Err(ApiError::User(e)) = r {
+                assert_eq!(e[0].code, UserErrorCode::InvalidDate);
+            }
+        }
     }
 
     #[test]

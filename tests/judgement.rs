@@ -1,0 +1,446 @@
+//! The framework's judgement over HTTP: each gate on what the records say refuses with its code
+//! and changes nothing (the case's version, its decisions and classifications stay as they were).
+
+use serde_json::{Value, json};
+
+use crate::support::{
+    Caller, Fixture, TestApp, classify, complete_required, days_ago, decide, open_case, sign_off,
+};
+
+const CASE: &str = "case { stage status version }";
+
+/// What a refused mutation must leave as it was.
+async fn state(app: &TestApp, w: &Caller, case: &str) -> Value {
+    let c = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { version stage status
+                decisions { kind approvalStatus } riskClassifications { kind agreed }
+                agreement { status } stages { stage signedOffOn checklist { key completed } } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    json!({
+        "case": c["case"],
+        "decisions": app.scalar("SELECT COUNT(*) FROM decision").await,
+        "classifications": app.scalar("SELECT COUNT(*) FROM risk_classification").await,
+        "events": app.scalar("SELECT COUNT(*) FROM case_event").await,
+    })
+}
+
+/// A case in GOALS_AND_SERVICES since `ago` days, with a mother and a draft agreement holding one
+/// goal; returns the fixture, the agreement, its one party and the goal.
+async fn in_stage_2(app: &TestApp, id: &str, ago: i64) -> (Fixture, Value, Value, Value) {
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, id, ago + 20).await;
+    let mother = w.must("householdMemberAdd", "householdMember { id }", json!({ "childId": f.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true })).await["householdMember"]["id"].clone();
+    complete_required(&w, &f.case).await;
+    decide(
+        &w,
+        &f.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(ago + 10) }),
+    )
+    .await;
+    complete_required(&w, &f.case).await;
+    classify(&w, &m, &f.case, "RC1", "MEDIUM", ago + 5).await;
+    sign_off(&m, &f.case, ago + 5).await;
+    decide(
+        &w,
+        &f.case,
+        "D2",
+        "YES",
+        json!({ "decidedOn": days_ago(ago) }),
+    )
+    .await;
+    let a = w.must("agreementCreate", "agreement { id parties { id } }", json!({ "caseId": f.case, "parties": [{ "householdMemberId": mother, "strengths": "S.", "concerns": "C." }] })).await["agreement"].clone();
+    let goal = w.must("goalAdd", "goal { id }", json!({ "agreementId": a["id"], "householdMemberId": mother, "description": "G.", "steps": "S.", "responsible": "Mother", "supportOffered": "S.", "targetDate": days_ago(-30) })).await["goal"]["id"].clone();
+    (f, a["id"].clone(), a["parties"][0]["id"].clone(), goal)
+}
+
+async fn review(w: &Caller, goal: &Value, rating: &str, ago: i64) {
+    w.must("goalReview", "goal { id }", json!({ "goalId": goal, "rating": rating, "reviewedOn": days_ago(ago), "note": "N.", "evidence": "E." })).await;
+}
+
+#[tokio::test]
+async fn goals_must_be_met_and_sustained_and_the_agreement_accepted() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let (f, agreement, party, goal) = in_stage_2(&app, "J1", 200).await;
+    // Agreement: the mother has parental responsibility and has not accepted it.
+    let before = state(&app, &w, &f.case).await;
+    w.refused(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": agreement, "agreedOn": days_ago(190) }),
+        "ACCEPTANCE_REQUIRED",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    w.must(
+        "agreementPartyAccept",
+        "party { acceptedOn }",
+        json!({ "partyId": party, "acceptedOn": days_ago(190) }),
+    )
+    .await;
+    w.must(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": agreement, "agreedOn": days_ago(190) }),
+    )
+    .await;
+    complete_required(&w, &f.case).await;
+    let complete = json!({ "caseId": f.case });
+
+    // Not reviewed; then amber; then green for only 30 days: each refused, nothing changes.
+    for step in [None, Some(("AMBER", 120)), Some(("GREEN", 30))] {
+        if let Some((rating, ago)) = step {
+            review(&w, &goal, rating, ago).await;
+        }
+        let before = state(&app, &w, &f.case).await;
+        let p = w
+            .refused(
+                "goalsStageComplete",
+                CASE,
+                complete.clone(),
+                "GOALS_NOT_SUSTAINED",
+            )
+            .await;
+        assert!(
+            p["userErrors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("12 weeks"),
+            "{p:#}"
+        );
+        assert_eq!(state(&app, &w, &f.case).await, before);
+    }
+    // A goal is not MET without a green review: after an amber, goalRevise to MET is refused.
+    review(&w, &goal, "AMBER", 20).await;
+    let revise = json!({ "goalId": goal, "reason": "Synthetic.", "status": "MET" });
+    w.refused(
+        "goalRevise",
+        "goal { status }",
+        revise.clone(),
+        "GOALS_NOT_SUSTAINED",
+    )
+    .await;
+    // Green again, then MET by revision: the gate opens.
+    review(&w, &goal, "GREEN", 10).await;
+    let g = w.must("goalRevise", "goal { status }", revise).await;
+    assert_eq!(g["goal"]["status"], "MET");
+    let p = w.must("goalsStageComplete", CASE, complete).await;
+    assert_eq!(p["case"]["stage"], "RETURN_DECISION");
+}
+
+#[tokio::test]
+async fn green_for_the_las_weeks_opens_stage_3_and_d3() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    // This LA asks for 8 weeks.
+    app.caller("201", &["la_admin"])
+        .must(
+            "localAuthoritySettingsUpdate",
+            "localAuthority { goalSustainedWeeks }",
+            json!({ "goalSustainedWeeks": 8 }),
+        )
+        .await;
+    let (f, agreement, _, goal) = in_stage_2(&app, "J2", 100).await;
+    w.must("agreementAgree", "agreement { status }", json!({ "agreementId": agreement, "agreedOn": days_ago(95), "withoutAcceptanceReason": "Synthetic." })).await;
+    complete_required(&w, &f.case).await;
+    review(&w, &goal, "GREEN", 60).await;
+    // 60 days is past 8 weeks on the stage's last day, not on a day 10 days earlier.
+    w.refused(
+        "goalsStageComplete",
+        CASE,
+        json!({ "caseId": f.case, "completedOn": days_ago(10) }),
+        "GOALS_NOT_SUSTAINED",
+    )
+    .await;
+    w.must(
+        "goalsStageComplete",
+        CASE,
+        json!({ "caseId": f.case, "completedOn": days_ago(2) }),
+    )
+    .await;
+    classify(&w, &m, &f.case, "RC2", "LOW", 1).await;
+    complete_required(&w, &f.case).await;
+    // A red review since: D3 = yes is refused, D3 = no is not judged on the goals.
+    review(&w, &goal, "RED", 0).await;
+    let before = state(&app, &w, &f.case).await;
+    w.refused(
+        "decisionRecord",
+        CASE,
+        json!({ "caseId": f.case, "kind": "D3", "outcome": "YES", "rationale": "R." }),
+        "GOALS_NOT_SUSTAINED",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+}
+
+#[tokio::test]
+async fn d2_waits_for_the_sign_off_and_dates_stay_in_their_stage() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, "J3", 60).await;
+    complete_required(&w, &f.case).await;
+    // A decision cannot precede the stage it closes (entered when the case opened, 59 days ago).
+    let d1 = |on: String| json!({ "caseId": f.case, "kind": "D1", "outcome": "YES", "rationale": "R.", "decidedOn": on });
+    w.refused("decisionRecord", CASE, d1(days_ago(70)), "INVALID_DATE")
+        .await;
+    w.refused("decisionRecord", CASE, d1(days_ago(-1)), "INVALID_DATE")
+        .await;
+    w.must("decisionRecord", CASE, d1(days_ago(50))).await;
+    complete_required(&w, &f.case).await;
+    // A classification cannot precede its stage (entered 50 days ago); a visit not the case.
+    let before = state(&app, &w, &f.case).await;
+    w.refused("riskClassificationPropose", "classification { id }", json!({ "caseId": f.case, "kind": "RC1", "level": "LOW", "rationale": "R.", "classifiedOn": days_ago(55) }), "INVALID_DATE").await;
+    w.refused("visitRecord", "visit { id }", json!({ "caseId": f.case, "visitedOn": days_ago(61), "childSeen": true, "childSeenAlone": false }), "INVALID_DATE").await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    classify(&w, &m, &f.case, "RC1", "LOW", 40).await;
+    // D2 (yes or no) waits for the team manager's sign-off.
+    let d2 = |outcome: &str| json!({ "caseId": f.case, "kind": "D2", "outcome": outcome, "rationale": "R.", "alternativePlan": (outcome == "NO").then_some("LTRELFR") });
+    let before = state(&app, &w, &f.case).await;
+    for outcome in ["YES", "NO"] {
+        w.refused("decisionRecord", CASE, d2(outcome), "SIGN_OFF_REQUIRED")
+            .await;
+    }
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    sign_off(&m, &f.case, 10).await;
+    // ... and cannot be dated before it.
+    let mut early = d2("YES");
+    early["decidedOn"] = json!(days_ago(20));
+    w.refused("decisionRecord", CASE, early, "INVALID_DATE")
+        .await;
+    let p = w.must("decisionRecord", CASE, d2("YES")).await;
+    assert_eq!(p["case"]["stage"], "GOALS_AND_SERVICES");
+    // A required action of the completed assessment stays done.
+    let items = w.ok("query($id: ID!) { case(id: $id) { stages { stage checklist { id required completed } } } }", json!({ "id": f.case })).await;
+    let done = items["case"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "ASSESSMENT")
+        .unwrap()["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["required"] == true)
+        .unwrap()["id"]
+        .clone();
+    let before = state(&app, &w, &f.case).await;
+    w.refused(
+        "checklistItemComplete",
+        "item { id }",
+        json!({ "itemId": done, "completed": false }),
+        "WRONG_STAGE",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+}
+
+#[tokio::test]
+async fn four_eyes_and_who_records_decisions() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let m = app.manager();
+    let both = app.caller("201", &["social_worker", "team_manager"]);
+    let officer = app.officer();
+    let other_officer = app.caller("201", &["nominated_officer", "iro"]);
+    let family = app.caller("201", &["family_support"]);
+    let f = open_case(&w, "J4", 200).await;
+    complete_required(&w, &f.case).await;
+    // A family-support worker does not record decisions: FORBIDDEN, nothing recorded.
+    let before = state(&app, &w, &f.case).await;
+    let body = family.gql("mutation($i: DecisionRecordInput!) { decisionRecord(input: $i) { userErrors { code } } }", json!({ "i": { "caseId": f.case, "kind": "D1", "outcome": "YES", "rationale": "R." } })).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body:#}"
+    );
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    decide(
+        &w,
+        &f.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(190) }),
+    )
+    .await;
+    // A manager who proposed a classification does not agree it, whatever roles they hold.
+    let rc1 = both.must("riskClassificationPropose", "classification { id }", json!({ "caseId": f.case, "kind": "RC1", "level": "LOW", "rationale": "R.", "classifiedOn": days_ago(180) })).await["classification"]["id"].clone();
+    let before = state(&app, &w, &f.case).await;
+    both.refused(
+        "riskClassificationAgree",
+        "classification { agreed }",
+        json!({ "classificationId": rc1 }),
+        "FOUR_EYES",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    m.must(
+        "riskClassificationAgree",
+        "classification { agreed }",
+        json!({ "classificationId": rc1, "agreedOn": days_ago(180) }),
+    )
+    .await;
+    complete_required(&w, &f.case).await;
+    sign_off(&m, &f.case, 175).await;
+    decide(
+        &w,
+        &f.case,
+        "D2",
+        "YES",
+        json!({ "decidedOn": days_ago(170) }),
+    )
+    .await;
+    let mother = w.must("householdMemberAdd", "householdMember { id }", json!({ "childId": f.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true })).await["householdMember"]["id"].clone();
+    let a = w.must("agreementCreate", "agreement { id }", json!({ "caseId": f.case, "parties": [{ "householdMemberId": mother, "strengths": "S.", "concerns": "C." }] })).await["agreement"]["id"].clone();
+    let goal = w.must("goalAdd", "goal { id }", json!({ "agreementId": a, "description": "G.", "steps": "S.", "responsible": "Mother", "supportOffered": "S.", "targetDate": days_ago(-30) })).await["goal"]["id"].clone();
+    w.must("agreementAgree", "agreement { status }", json!({ "agreementId": a, "agreedOn": days_ago(165), "withoutAcceptanceReason": "Synthetic." })).await;
+    review(&w, &goal, "GREEN", 160).await;
+    complete_required(&w, &f.case).await;
+    w.must(
+        "goalsStageComplete",
+        CASE,
+        json!({ "caseId": f.case, "completedOn": days_ago(60) }),
+    )
+    .await;
+    classify(&w, &m, &f.case, "RC2", "LOW", 50).await;
+    complete_required(&w, &f.case).await;
+    // A nominated officer who records D3 still needs another to approve it.
+    let d3 = decide(
+        &officer,
+        &f.case,
+        "D3",
+        "YES",
+        json!({ "decidedOn": days_ago(40) }),
+    )
+    .await;
+    assert_eq!(d3["decision"]["approvalStatus"], "PENDING");
+    let approve = json!({ "decisionId": d3["decision"]["id"] });
+    let before = state(&app, &w, &f.case).await;
+    officer
+        .refused(
+            "decisionApprove",
+            "decision { approvalStatus }",
+            approve.clone(),
+            "FOUR_EYES",
+        )
+        .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    let p = other_officer
+        .must("decisionApprove", "decision { approvalStatus }", approve)
+        .await;
+    assert_eq!(p["decision"]["approvalStatus"], "APPROVED");
+}
+
+#[tokio::test]
+async fn the_d3_threshold_may_be_lowered_never_raised() {
+    let app = TestApp::spawn().await;
+    let admin = app.caller("201", &["la_admin"]);
+    let q = "localAuthority { d3ApprovalWorkingDays }";
+    admin
+        .refused(
+            "localAuthoritySettingsUpdate",
+            q,
+            json!({ "d3ApprovalWorkingDays": 21 }),
+            "INVALID",
+        )
+        .await;
+    let p = admin
+        .must(
+            "localAuthoritySettingsUpdate",
+            q,
+            json!({ "d3ApprovalWorkingDays": 5 }),
+        )
+        .await;
+    assert_eq!(p["localAuthority"]["d3ApprovalWorkingDays"], 5);
+    admin
+        .refused(
+            "localAuthoritySettingsUpdate",
+            "localAuthority { goalSustainedWeeks }",
+            json!({ "goalSustainedWeeks": 53 }),
+            "INVALID",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn closing_checks_what_the_records_say() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    // Home (unplanned) 100 days ago, with a service running since then.
+    let f = open_case(&w, "J6", 300).await;
+    w.must(
+        "returnRecord",
+        CASE,
+        json!({ "caseId": f.case, "returnedOn": days_ago(100), "unplanned": true }),
+    )
+    .await;
+    w.must("serviceAdd", "service { id }", json!({ "caseId": f.case, "serviceType": "PARENTING_SUPPORT", "provider": "P.", "needLevel": "HIGH", "startsOn": days_ago(100), "status": "ACTIVE" })).await;
+    complete_required(&w, &f.case).await;
+    let close =
+        |reason: &str| json!({ "caseId": f.case, "reason": reason, "rationale": "Synthetic." });
+    let before = state(&app, &w, &f.case).await;
+    // No RC3 yet; then RC3 but 100 days of support, not 6 months.
+    w.refused(
+        "caseClose",
+        CASE,
+        close("STABLE_AT_HOME"),
+        "RISK_CLASSIFICATION_REQUIRED",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    classify(&w, &m, &f.case, "RC3", "LOW", 5).await;
+    let before = state(&app, &w, &f.case).await;
+    w.refused(
+        "caseClose",
+        CASE,
+        close("STABLE_AT_HOME"),
+        "SUPPORT_INCOMPLETE",
+    )
+    .await;
+    // The child is not 18; a re-entry cannot precede the return.
+    w.refused("caseClose", CASE, close("REACHED_18"), "INVALID_DATE")
+        .await;
+    let mut broke = close("BROKE_DOWN");
+    broke["reenteredCareOn"] = json!(days_ago(101));
+    w.refused("caseClose", CASE, broke, "INVALID_DATE").await;
+    // A social worker's override is not theirs to give.
+    let mut overridden = close("STABLE_AT_HOME");
+    overridden["overrideReason"] = json!("Synthetic: support continues under the school's plan.");
+    let body = w
+        .gql(
+            "mutation($i: CaseCloseInput!) { caseClose(input: $i) { userErrors { code } } }",
+            json!({ "i": overridden }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body:#}"
+    );
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    // A team manager's is, and the closure records it.
+    let p = m.must("caseClose", CASE, overridden).await;
+    assert_eq!(p["case"]["status"], "CLOSED");
+    let d = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { decisions { kind approvalStatus rationale } } }",
+            json!({ "id": f.case }),
+        )
+        .await;
+    let closure = d["case"]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "CLOSURE")
+        .unwrap()
+        .clone();
+    assert_eq!(closure["approvalStatus"], "APPROVED");
+    assert!(
+        closure["rationale"]
+            .as_str()
+            .unwrap()
+            .contains("Override: Synthetic: support continues")
+    );
+}
