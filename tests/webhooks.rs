@@ -153,21 +153,32 @@ async fn deliveries_are_signed_in_order_per_case_retried_logged_and_replayable()
     // Two failures were retried.
     assert_eq!(receiver.received.lock().unwrap().len(), total + 2);
 
-    // The delivery log shows every delivery, one of them after three attempts.
-    let log = admin
-        .ok(
-            "query($id: ID!) { webhookDeliveries(webhookId: $id, first: 100) { totalCount nodes { id status attempts lastStatus eventPosition } } }",
-            json!({ "id": hook["id"] }),
-        )
-        .await["webhookDeliveries"]
-        .clone();
-    assert_eq!(log["totalCount"], total);
-    let nodes = log["nodes"].as_array().unwrap();
-    assert!(
-        nodes
+    // The delivery log shows every delivery, one of them after three attempts. The sender
+    // records a delivery after the receiver has answered, so the last may lag its arrival.
+    let delivered = |log: &Value| {
+        log["nodes"]
+            .as_array()
+            .unwrap()
             .iter()
             .all(|d| d["status"] == "DELIVERED" && d["lastStatus"] == 200)
-    );
+    };
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = admin
+            .ok(
+                "query($id: ID!) { webhookDeliveries(webhookId: $id, first: 100) { totalCount nodes { id status attempts lastStatus eventPosition } } }",
+                json!({ "id": hook["id"] }),
+            )
+            .await["webhookDeliveries"]
+            .clone();
+        if delivered(&log) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(log["totalCount"], total);
+    assert!(delivered(&log), "{log:#}");
+    let nodes = log["nodes"].as_array().unwrap();
     let attempts: i64 = nodes.iter().map(|d| d["attempts"].as_i64().unwrap()).sum();
     assert_eq!(attempts as usize, total + 2);
 

@@ -254,7 +254,7 @@ impl Demo<'_> {
             stages::complete_item(
                 self.db,
                 self.actor,
-                ChecklistItemId(item.id),
+                stages::ItemRef::Id(ChecklistItemId(item.id)),
                 true,
                 Some(on),
                 None,

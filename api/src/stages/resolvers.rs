@@ -3,13 +3,17 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
-use super::service::{self, CloseCase, ProposeClassification, RecordDecision, RecordReturn};
+use super::service::{
+    self, CloseCase, ItemRef, ProposeClassification, RecordDecision, RecordReturn,
+};
 use super::types::{CaseStage, ChecklistItem, Decision, RiskClassification};
 use crate::cases::types::Case;
 use crate::context::ContextExt;
 use crate::domain::{
-    ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome, RiskLevel, YesNoUnknown,
+    ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome, RiskLevel, Stage,
+    YesNoUnknown,
 };
+use crate::error::{ApiError, UserErrorCode};
 use crate::ids::{CaseId, ChecklistItemId, ClassificationId, DecisionId};
 use crate::payload::run;
 use crate::scalars::Date;
@@ -17,8 +21,15 @@ use crate::scalars::Date;
 /// Input of `checklistItemComplete`.
 #[derive(InputObject)]
 pub struct ChecklistItemCompleteInput {
-    /// The checklist item.
-    pub item_id: ID,
+    /// The checklist item; or give `caseId` and `key` instead (no need to read the item's ID
+    /// again after each stage change).
+    pub item_id: Option<ID>,
+    /// With `key`: the case whose item it is.
+    pub case_id: Option<ID>,
+    /// With `caseId` and `key`: the stage of the item; defaults to the case's current stage.
+    pub stage: Option<Stage>,
+    /// With `caseId`: the item's key in the LA's checklist template.
+    pub key: Option<String>,
     /// True to mark it done (default), false to mark it not done.
     #[graphql(default = true)]
     pub completed: bool,
@@ -235,11 +246,27 @@ impl StagesMutation {
         input: ChecklistItemCompleteInput,
     ) -> Result<ChecklistItemCompletePayload> {
         run(async {
-            let id = ChecklistItemId::from_input(&input.item_id, &["itemId"])?;
+            let item = match (&input.item_id, &input.case_id, &input.key) {
+                (Some(id), None, None) if input.stage.is_none() => {
+                    ItemRef::Id(ChecklistItemId::from_input(id, &["itemId"])?)
+                }
+                (None, Some(case), Some(key)) => ItemRef::Key {
+                    case: CaseId::from_input(case, &["caseId"])?,
+                    stage: input.stage,
+                    key: key.clone(),
+                },
+                _ => {
+                    return Err(ApiError::user(
+                        UserErrorCode::Invalid,
+                        &[],
+                        "give itemId, or caseId and key (and optionally stage)",
+                    ));
+                }
+            };
             let item = service::complete_item(
                 ctx.db()?,
                 ctx.writer()?,
-                id,
+                item,
                 input.completed,
                 input.completed_on.map(|d| d.0),
                 input.note,

@@ -94,11 +94,27 @@ async fn finish_stages(
 
 // ----- checklist -----
 
+/// Which checklist item: by its ID, or by its case, stage (the current one by default) and key.
+#[derive(Debug, Clone)]
+pub enum ItemRef {
+    /// The item's ID.
+    Id(ChecklistItemId),
+    /// The case's item of a stage with a template key.
+    Key {
+        /// The case.
+        case: CaseId,
+        /// The stage; the case's current one when `None`.
+        stage: Option<Stage>,
+        /// The template key.
+        key: String,
+    },
+}
+
 /// Marks a checklist item completed (or not completed).
 pub async fn complete_item(
     db: &impl Db,
     actor: &Actor,
-    id: ChecklistItemId,
+    item: ItemRef,
     completed: bool,
     completed_on: Option<NaiveDate>,
     note: Option<String>,
@@ -108,14 +124,32 @@ pub async fn complete_item(
         text(n, "note", 5000)?;
     }
     let on = completed_on.unwrap_or_else(cases::today);
-    let item = checklist_item::Entity::find_by_id(id.0)
-        .filter(checklist_item::Column::LaId.eq(actor.la_id))
-        .one(db)
-        .await?
-        .or_user_not_found(&["itemId"], "checklist item")?;
-    ApiError::check_version(expected_version, item.version)?;
     let txn = db.begin().await?;
-    let s = snapshot::for_change(&txn, actor, CaseId(item.case_id), None).await?;
+    let (s, item) = match item {
+        ItemRef::Id(id) => {
+            let item = checklist_item::Entity::find_by_id(id.0)
+                .filter(checklist_item::Column::LaId.eq(actor.la_id))
+                .one(&txn)
+                .await?
+                .or_user_not_found(&["itemId"], "checklist item")?;
+            let s = snapshot::for_change(&txn, actor, CaseId(item.case_id), None).await?;
+            (s, item)
+        }
+        ItemRef::Key { case, stage, key } => {
+            let s = snapshot::for_change(&txn, actor, case, None).await?;
+            let stage = match stage {
+                Some(stage) => stage,
+                None => s.stage()?,
+            };
+            let item = s
+                .checklist_of(stage)
+                .find(|i| i.key == key)
+                .cloned()
+                .or_user_not_found(&["key"], "checklist item of this stage with this key")?;
+            (s, item)
+        }
+    };
+    ApiError::check_version(expected_version, item.version)?;
     checklist::complete(&s, &item, completed, on)?;
     let version = item.version;
     let mut am: checklist_item::ActiveModel = item.into();
