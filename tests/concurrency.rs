@@ -128,7 +128,7 @@ async fn a_stale_expected_version_changes_nothing() {
             "query($id: ID!) { case(id: $id) { stages { checklist { id version completedOn } } } }",
             json!({ "id": f.case }),
         )
-        .await["case"]["stages"][0]["checklist"][0]
+        .await["case"]["stages"][0]["checklist"][1]
         .clone();
     let version = item["version"].as_i64().unwrap();
     let p = w

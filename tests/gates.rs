@@ -16,13 +16,17 @@ async fn decisions_wait_for_their_stage_checklist_and_classification() {
     // D2 in IDENTIFICATION: wrong stage. D1 = yes with the checklist open: incomplete.
     w.refused("decisionRecord", CASE, d("D2", "YES"), "WRONG_STAGE")
         .await;
-    w.refused(
-        "decisionRecord",
-        CASE,
-        d("D1", "YES"),
-        "CHECKLIST_INCOMPLETE",
-    )
-    .await;
+    // Stage 0's required action is proven by the case's opening: nobody ticks it.
+    let opened = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { stages { checklist { key completed evidenced derivedFrom } } } }",
+            json!({ "id": f.case }),
+        )
+        .await;
+    let item = &opened["case"]["stages"][0]["checklist"][0];
+    assert_eq!(item["key"], "return_considered");
+    assert_eq!(item["derivedFrom"], "CASE_OPENED");
+    assert_eq!(item["evidenced"], true);
     // A "no" needs the alternative permanence plan, which cannot be a return home.
     w.refused(
         "decisionRecord",

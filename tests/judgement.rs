@@ -444,3 +444,90 @@ async fn closing_checks_what_the_records_say() {
             .contains("Override: Synthetic: support continues")
     );
 }
+
+#[tokio::test]
+async fn records_complete_the_actions_they_prove() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = open_case(&w, "J7", 30).await;
+    complete_required(&w, &f.case).await;
+    decide(&w, &f.case, "D1", "YES", json!({})).await;
+    const ITEMS: &str = "query($id: ID!) { case(id: $id) { stages { stage evidencedCompleteness
+        checklist { id key completed evidenced evidence derivedFrom completedBy { id } } } } }";
+    let item = |data: &Value, key: &str| {
+        data["case"]["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["checklist"].as_array().unwrap().clone())
+            .find(|i| i["key"] == key)
+            .unwrap()
+    };
+    let data = w.ok(ITEMS, json!({ "id": f.case })).await;
+    let views = item(&data, "childs_views_recorded");
+    assert_eq!(views["derivedFrom"], "CHILD_VIEWS");
+    assert_eq!(views["completed"], false);
+    // Nobody ticks it by hand, and the refusal changes nothing.
+    let before = state(&app, &w, &f.case).await;
+    w.refused(
+        "checklistItemComplete",
+        "item { id }",
+        json!({ "itemId": views["id"] }),
+        "DERIVED_FROM_RECORD",
+    )
+    .await;
+    w.refused(
+        "checklistItemComplete",
+        "item { id }",
+        json!({ "caseId": f.case, "key": "childs_views_recorded" }),
+        "DERIVED_FROM_RECORD",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    // The child's views, recorded, complete it, with the record as evidence and no one's tick.
+    let view = w.must("childViewRecord", "childView { id }", json!({ "caseId": f.case, "recordedOn": days_ago(2), "inOwnWords": true, "content": "Synthetic." })).await;
+    assert!(view["childView"]["id"].is_string());
+    let data = w.ok(ITEMS, json!({ "id": f.case })).await;
+    let views = item(&data, "childs_views_recorded");
+    assert_eq!(views["completed"], true);
+    assert_eq!(views["evidenced"], true);
+    assert!(
+        views["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("child_view "),
+        "{views}"
+    );
+    assert_eq!(views["completedBy"], Value::Null);
+    // The household: a mother assessed proves both household actions; a new partner, not yet
+    // assessed, reopens "every household member assessed" while the stage is open.
+    let mother = w.must("householdMemberAdd", "householdMember { id }", json!({ "childId": f.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true })).await["householdMember"]["id"].clone();
+    w.must("assessmentFactorRecord", "factor { id }", json!({ "caseId": f.case, "householdMemberId": mother, "kind": "PROTECTIVE", "category": "ENGAGEMENT_WITH_SERVICES", "evidence": "Synthetic." })).await;
+    let data = w.ok(ITEMS, json!({ "id": f.case })).await;
+    assert_eq!(item(&data, "parents_assessed")["completed"], true);
+    assert_eq!(item(&data, "household_assessed")["completed"], true);
+    w.must("householdMemberAdd", "householdMember { id }", json!({ "childId": f.child, "relationship": "STEP_PARENT", "hasParentalResponsibility": false, "livesWithChild": true })).await;
+    let data = w.ok(ITEMS, json!({ "id": f.case })).await;
+    assert_eq!(item(&data, "parents_assessed")["completed"], true);
+    assert_eq!(item(&data, "household_assessed")["completed"], false);
+    // The assessment's share completed by records, and the data team's split of it.
+    let assessment = data["case"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "ASSESSMENT")
+        .unwrap()
+        .clone();
+    let evidenced = assessment["evidencedCompleteness"].as_f64().unwrap();
+    assert!(evidenced > 0.0 && evidenced < 1.0, "{assessment}");
+    let used = m.ok("{ insight { frameworkUse { stage completed { value } evidenced { value } selfReported { value } } } }", json!({})).await;
+    let rows = used["insight"]["frameworkUse"].as_array().unwrap();
+    let identification = rows
+        .iter()
+        .find(|r| r["stage"] == "IDENTIFICATION")
+        .unwrap();
+    assert_eq!(identification["evidenced"]["value"], 1, "{used}");
+    assert_eq!(identification["selfReported"]["value"], 0, "{used}");
+    let stage1 = rows.iter().find(|r| r["stage"] == "ASSESSMENT").unwrap();
+    assert_eq!(stage1["evidenced"]["value"], 2, "{used}");
+}

@@ -53,6 +53,8 @@ pub enum UserErrorCode {
     AcceptanceRequired,
     /// Support after the return has not covered the LA's support months.
     SupportIncomplete,
+    /// This practice action is completed by the record that proves it, not by hand.
+    DerivedFromRecord,
 }
 
 /// A business-rule or validation failure, shown to the caller in `userErrors`.

@@ -250,7 +250,11 @@ impl Demo<'_> {
             .filter(entities::checklist_item::Column::Stage.eq(stage.as_str()))
             .all(self.db)
             .await?;
-        for item in items.into_iter().filter(|i| i.required) {
+        // Derived actions complete themselves from the records; only the rest are ticked.
+        for item in items
+            .into_iter()
+            .filter(|i| i.required && i.derived_from.is_none())
+        {
             stages::complete_item(
                 self.db,
                 self.actor,
@@ -309,6 +313,44 @@ impl Demo<'_> {
         )
         .await
         .map_err(err)?;
+        Ok(())
+    }
+
+    /// The Return Home Assessment's records: the child's views, and a factor for every member
+    /// of the household.
+    async fn assess(&self, on: NaiveDate) -> anyhow::Result<()> {
+        crate::assessments::service::record_view(
+            self.db,
+            self.actor,
+            self.case,
+            Some(on),
+            true,
+            "Synthetic: the child's own words.",
+        )
+        .await
+        .map_err(err)?;
+        let case = entities::reunification_case::Entity::find_by_id(self.case.0)
+            .one(self.db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo case missing"))?;
+        let members = entities::household_member::Entity::find()
+            .filter(entities::household_member::Column::ChildId.eq(case.child_id))
+            .all(self.db)
+            .await?;
+        for m in members {
+            let factor = crate::assessments::service::NewFactor {
+                case_id: self.case,
+                member: Some(HouseholdMemberId(m.id)),
+                kind: crate::domain::FactorKind::Protective,
+                category: crate::domain::FactorCategory::EngagementWithServices,
+                status: None,
+                evidence: "Synthetic evidence.".to_owned(),
+                recorded_on: Some(on),
+            };
+            crate::assessments::service::record_factor(self.db, self.actor, factor)
+                .await
+                .map_err(err)?;
+        }
         Ok(())
     }
 
@@ -430,6 +472,7 @@ impl Demo<'_> {
             return Ok(());
         }
         on += step;
+        self.assess(on).await?;
         self.checklist(Stage::Assessment, on).await?;
         self.classify(ClassificationKind::Rc1, on).await?;
         stages::sign_off_assessment(self.db, self.manager, self.case, Some(on), None)

@@ -19,6 +19,8 @@ pub struct Model {
     pub completed_by: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
+    pub derived_from: Option<String>,
+    pub evidence: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -15,6 +15,7 @@ pub struct Model {
     pub required: bool,
     pub position: i32,
     pub active: bool,
+    pub derived_from: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

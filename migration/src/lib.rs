@@ -14,6 +14,7 @@ mod m20261201_000001_case_fact_body;
 mod m20261202_000001_create_idempotency_key;
 mod m20261203_000001_la_keyset_indexes;
 mod m20261204_000001_agreement_without_acceptance;
+mod m20261204_000002_derived_checklist;
 pub mod rls;
 mod tables;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_create_idempotency_key::Migration),
             Box::new(m20261203_000001_la_keyset_indexes::Migration),
             Box::new(m20261204_000001_agreement_without_acceptance::Migration),
+            Box::new(m20261204_000002_derived_checklist::Migration),
         ]
     }
 }

@@ -364,11 +364,15 @@ pub async fn open_case(c: &Caller, id: &str, started_days_ago: i64) -> Fixture {
     }
 }
 
-/// Completes every required checklist item of the case's current stage.
+/// Completes every required checklist item of the case's current stage: ticks the ones workers
+/// tick, and makes the record that proves each derived one (the child's views, a parent and the
+/// household assessed, a service, the support plan) where the case lacks it. Agreements and
+/// support after a return are the test's own to make.
 pub async fn complete_required(c: &Caller, case: &str) {
     let data = c
         .ok(
-            "query($id: ID!) { case(id: $id) { stage stages { stage checklist { id required completed } } } }",
+            "query($id: ID!) { case(id: $id) { stage child { id householdMembers { id hasParentalResponsibility } }
+               stages { stage checklist { id required completed derivedFrom } } } }",
             json!({ "id": case }),
         )
         .await;
@@ -378,15 +382,55 @@ pub async fn complete_required(c: &Caller, case: &str) {
             continue;
         }
         for item in s["checklist"].as_array().unwrap() {
-            if item["required"] == json!(true) && item["completed"] == json!(false) {
-                c.must(
-                    "checklistItemComplete",
-                    "item { id }",
-                    json!({ "itemId": item["id"] }),
-                )
-                .await;
+            if item["required"] != json!(true) || item["completed"] == json!(true) {
+                continue;
+            }
+            match item["derivedFrom"].as_str() {
+                None => {
+                    c.must(
+                        "checklistItemComplete",
+                        "item { id }",
+                        json!({ "itemId": item["id"] }),
+                    )
+                    .await;
+                }
+                Some(kind) => prove(c, case, &data["case"]["child"], kind).await,
             }
         }
+    }
+}
+
+/// Makes the record that proves a derived checklist action.
+async fn prove(c: &Caller, case: &str, child: &Value, kind: &str) {
+    match kind {
+        "CHILD_VIEWS" => {
+            c.must(
+                "childViewRecord",
+                "childView { id }",
+                json!({ "caseId": case, "inOwnWords": true, "content": "Synthetic words." }),
+            )
+            .await;
+        }
+        "PARENTS_ASSESSED" | "HOUSEHOLD_ASSESSED" => {
+            let mut members: Vec<Value> = child["householdMembers"].as_array().unwrap().clone();
+            if !members
+                .iter()
+                .any(|m| m["hasParentalResponsibility"] == json!(true))
+            {
+                let m = c.must("householdMemberAdd", "householdMember { id hasParentalResponsibility }", json!({ "childId": child["id"], "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true })).await;
+                members.push(m["householdMember"].clone());
+            }
+            for m in members {
+                c.must("assessmentFactorRecord", "factor { id }", json!({ "caseId": case, "householdMemberId": m["id"], "kind": "PROTECTIVE", "category": "ENGAGEMENT_WITH_SERVICES", "evidence": "Synthetic." })).await;
+            }
+        }
+        "SERVICES_IN_PLACE" => {
+            c.must("serviceAdd", "service { id }", json!({ "caseId": case, "serviceType": "PARENTING_SUPPORT", "provider": "Synthetic provider", "needLevel": "MEDIUM", "startsOn": days_ago(0), "status": "ACTIVE" })).await;
+        }
+        "CONTINGENCY_PLAN" | "TRUSTED_ADULT" => {
+            c.must("supportPlanUpdate", "supportPlan { id }", json!({ "caseId": case, "contingencyPlan": "Synthetic plan.", "trustedAdult": "Synthetic adult" })).await;
+        }
+        _ => {}
     }
 }
 

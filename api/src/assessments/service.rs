@@ -95,6 +95,7 @@ pub async fn record_factor(
     .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -124,6 +125,7 @@ pub async fn record_view(
     .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }

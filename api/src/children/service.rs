@@ -414,7 +414,7 @@ pub async fn add_member(
     get_child(db, actor, cmd.child_id)
         .await?
         .or_user_not_found(&["childId"], "child")?;
-    household_member::ActiveModel {
+    let member = household_member::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(cmd.child_id.0),
         relationship: Set(cmd.relationship.as_str().to_owned()),
@@ -425,7 +425,10 @@ pub async fn add_member(
     }
     .created(actor)
     .insert_by(db, actor)
-    .await
+    .await?;
+    // A new member is not yet assessed: the household's derived actions follow.
+    crate::stages::service::sync_derived_of_child(db, actor, cmd.child_id.0).await?;
+    Ok(member)
 }
 
 /// An episode's own fields, as given.

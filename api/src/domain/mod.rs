@@ -333,6 +333,39 @@ db_enum! {
 }
 
 db_enum! {
+    /// The record that proves a checklist action: an item derived from it completes itself when
+    /// the record exists, and cannot be ticked by hand.
+    pub enum Evidence {
+        /// The case was opened: a return home is being considered.
+        CaseOpened => "CASE_OPENED",
+        /// The child's wishes and feelings are recorded (a child view).
+        ChildViews => "CHILD_VIEWS",
+        /// Each household member with parental responsibility has an assessment factor.
+        ParentsAssessed => "PARENTS_ASSESSED",
+        /// Every household member has an assessment factor.
+        HouseholdAssessed => "HOUSEHOLD_ASSESSED",
+        /// A parental agreement with a goal is in force.
+        AgreementInForce => "AGREEMENT_IN_FORCE",
+        /// A service is running or has run.
+        ServicesInPlace => "SERVICES_IN_PLACE",
+        /// Every goal of the agreement in force has been reviewed.
+        GoalsReviewed => "GOALS_REVIEWED",
+        /// The support plan has a contingency plan.
+        ContingencyPlan => "CONTINGENCY_PLAN",
+        /// The support plan names a trusted adult for the child.
+        TrustedAdult => "TRUSTED_ADULT",
+        /// A looked-after review (chaired by the IRO) has been held.
+        LookedAfterReview => "LOOKED_AFTER_REVIEW",
+        /// After the return, services cover the LA's support months.
+        SupportPackage => "SUPPORT_PACKAGE",
+        /// After the return, a visit saw the child alone.
+        ChildSeenAlone => "CHILD_SEEN_ALONE",
+        /// After the return, a plan review has been held.
+        PlanReviewed => "PLAN_REVIEWED",
+    }
+}
+
+db_enum! {
     /// A red/amber/green progress rating.
     pub enum Rating {
         /// Not met; serious concern.

@@ -31,9 +31,9 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         stage: "any",
-        action: "`checklistItemComplete`",
-        needs: "an active case; a required action of a stage the case has left stays done",
-        codes: &["CASE_CLOSED", "WRONG_STAGE"],
+        action: "`checklistItemComplete` (by `itemId`, or by `caseId`, `stage` and `key`)",
+        needs: "an active case; an action a record proves (`derivedFrom`: the child's views, parents and household assessed, agreement in force, services, goals reviewed, contingency plan, trusted adult, a looked-after review, support package, child seen alone, plan reviewed, the case opened) completes itself from that record and is not ticked by hand; a required action of a stage the case has left stays done",
+        codes: &["CASE_CLOSED", "DERIVED_FROM_RECORD", "WRONG_STAGE"],
         who: None,
     },
     Rule {

@@ -899,6 +899,10 @@ pub struct FrameworkUse {
     pub actions: Count,
     /// Of those, completed.
     pub completed: Count,
+    /// Of the completed, those a record proves (derived actions completed by their record).
+    pub evidenced: Count,
+    /// Of the completed, those ticked by hand (self-reported).
+    pub self_reported: Count,
     /// `completed / actions`.
     pub share: Option<f64>,
 }
@@ -906,30 +910,35 @@ pub struct FrameworkUse {
 /// Cases open at any time in the period (as [`cases`]): the share of each stage's checklist of
 /// practice actions completed, over every case that reached the stage.
 pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<FrameworkUse>> {
-    let mut g: Groups<'_, '_, BTreeMap<Stage, [i64; 3]>> = Groups::new(q);
+    let mut g: Groups<'_, '_, BTreeMap<Stage, [i64; 4]>> = Groups::new(q);
     for f in selected(q, facts) {
         let open = q.open_in_period(f);
         if !open {
             continue;
         }
         let acc = g.map.entry(q.key(f, f.opened_on)).or_default();
-        for ChecklistFact(stage, done, total) in &f.checklist {
+        for ChecklistFact(stage, done, total, evidenced) in &f.checklist {
             let n = acc.entry(*stage).or_default();
             n[0] += 1;
             n[1] += *total;
             n[2] += *done;
+            n[3] += *evidenced;
         }
     }
     Ok(g.finish(|key, acc| {
         acc.into_iter()
-            .map(|(stage, [cases, actions, completed])| FrameworkUse {
-                key: key.clone(),
-                stage,
-                cases: p.count(cases),
-                actions: p.count(actions),
-                completed: p.count(completed),
-                share: p.rate(completed, actions),
-            })
+            .map(
+                |(stage, [cases, actions, completed, evidenced])| FrameworkUse {
+                    key: key.clone(),
+                    stage,
+                    cases: p.count(cases),
+                    actions: p.count(actions),
+                    completed: p.count(completed),
+                    evidenced: p.count(evidenced),
+                    self_reported: p.count(completed - evidenced),
+                    share: p.rate(completed, actions),
+                },
+            )
             .collect()
     }))
 }

@@ -31,7 +31,8 @@ use crate::support_plans::loaders::ServicesOf;
 /// The version of the definitions below; rows built with an older one are rebuilt on migrate.
 /// 2: dates stored as day numbers, codes read straight into their types.
 /// 3: the facts in one JSON body.
-pub const DEFINITION: i32 = 3;
+/// 4: checklists count the actions a record completed apart from those ticked by hand.
+pub const DEFINITION: i32 = 4;
 
 /// The records whose changes can change a case's facts (visits, views, factors and the like
 /// cannot).
@@ -166,9 +167,9 @@ pub struct ServiceFact(
     pub ServiceStatus,
 );
 
-/// A stage's checklist: `(stage, items completed, items)`.
+/// A stage's checklist: `(stage, items completed, items, of the completed: by a record)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChecklistFact(pub Stage, pub i64, pub i64);
+pub struct ChecklistFact(pub Stage, pub i64, pub i64, #[serde(default)] pub i64);
 
 /// What the aggregates know about one case, stored as the JSON `body` of its `case_fact` row
 /// (one column to read per case: the cross-LA figures read every LA's rows).
@@ -479,13 +480,15 @@ async fn build(
         let mut per_stage: Vec<ChecklistFact> = Vec::new();
         for item in rows_of(&first, ChecklistOf(c.id)) {
             let done = i64::from(item.completed_on.is_some());
+            let evidenced = i64::from(item.completed_on.is_some() && item.evidence.is_some());
             let stage = Stage::from_db(&item.stage)?;
             match per_stage.iter_mut().find(|f| f.0 == stage) {
                 Some(f) => {
                     f.1 += done;
                     f.2 += 1;
+                    f.3 += evidenced;
                 }
-                None => per_stage.push(ChecklistFact(stage, done, 1)),
+                None => per_stage.push(ChecklistFact(stage, done, 1, evidenced)),
             }
         }
         let facts = CaseFacts {

@@ -63,11 +63,58 @@ pub async fn start_stage(
             completed_on: Set(None),
             completed_by: Set(None),
             note: Set(None),
+            derived_from: Set(item.derived_from),
+            evidence: Set(None),
             ..Default::default()
         }
         .created(actor)
         .insert_by(txn, actor)
         .await?;
+    }
+    sync_derived(txn, actor, case_id).await
+}
+
+/// Brings the case's derived checklist items in step with its records: an item a record now
+/// proves is completed with that record as its evidence (by nobody: `completed_by` stays empty);
+/// one whose record is gone reopens while its stage is open. Called by every service that writes
+/// a record some action can be derived from, in its transaction.
+pub async fn sync_derived(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    case_id: i64,
+) -> ApiResult<()> {
+    let la = tenancy::get(txn, actor.la_id).await?;
+    let Some(s) = snapshot::load(txn, actor.la_id, case_id, tenancy::settings(&la)).await? else {
+        return Ok(());
+    };
+    for change in checklist::derived_changes(&s)? {
+        let Some(item) = s.checklist.iter().find(|i| i.id == change.item_id) else {
+            continue;
+        };
+        let version = item.version;
+        let mut am: checklist_item::ActiveModel = item.clone().into();
+        am.completed_on = Set(change.proof.as_ref().map(|p| p.on));
+        am.completed_by = Set(None);
+        am.evidence = Set(change.proof.map(|p| p.record));
+        am.changed(actor, version).update_by(txn, actor).await?;
+    }
+    Ok(())
+}
+
+/// [`sync_derived`] for every active case of a child (after a change to the household).
+pub async fn sync_derived_of_child(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    child_id: i64,
+) -> ApiResult<()> {
+    let active = case::Entity::find()
+        .filter(case::Column::LaId.eq(actor.la_id))
+        .filter(case::Column::ChildId.eq(child_id))
+        .filter(case::Column::Status.eq(CaseStatus::Active.as_str()))
+        .all(txn)
+        .await?;
+    for c in active {
+        sync_derived(txn, actor, c.id).await?;
     }
     Ok(())
 }
@@ -460,12 +507,12 @@ pub async fn record_return(
         am.return_type = Set(Some(return_type.as_str().to_owned()));
     })
     .await?;
-    start_stage(&txn, actor, s.case.id, Stage::ReturnAndSupport, on).await?;
     outcomes::upsert(&txn, actor, s.case.id, |am| {
         am.return_on = Set(Some(on));
         am.return_type = Set(Some(return_type.as_str().to_owned()));
     })
     .await?;
+    start_stage(&txn, actor, s.case.id, Stage::ReturnAndSupport, on).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -64,6 +64,23 @@ impl CaseStage {
         let done = items.iter().filter(|i| i.completed_on.is_some()).count();
         Ok(done as f64 / items.len() as f64)
     }
+    /// Share of this stage's practice actions completed by the record that proves them, from 0
+    /// to 1 (`completeness` less this is the self-reported share: actions ticked by hand).
+    async fn evidenced_completeness(&self, ctx: &Context<'_>) -> Result<f64> {
+        let items: Vec<_> = load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
+            .await?
+            .into_iter()
+            .filter(|i| i.stage == self.0.stage)
+            .collect();
+        if items.is_empty() {
+            return Ok(0.0);
+        }
+        let done = items
+            .iter()
+            .filter(|i| i.completed_on.is_some() && i.evidence.is_some())
+            .count();
+        Ok(done as f64 / items.len() as f64)
+    }
 }
 
 /// A practice action of a stage.
@@ -100,9 +117,27 @@ impl ChecklistItem {
     async fn completed_on(&self) -> Option<Date> {
         self.0.completed_on.map(Date)
     }
-    /// Who did it.
+    /// Who ticked it (null for an action a record completed).
     async fn completed_by(&self, ctx: &Context<'_>) -> Result<Option<Actor>> {
         load_actor(ctx, self.0.completed_by).await
+    }
+    /// The record that proves the action, when it is derived: it completes itself when the record
+    /// exists and is not ticked by hand (`DERIVED_FROM_RECORD`).
+    async fn derived_from(&self) -> Result<Option<crate::domain::Evidence>> {
+        Ok(self
+            .0
+            .derived_from
+            .as_deref()
+            .map(crate::domain::Evidence::from_db)
+            .transpose()?)
+    }
+    /// Which record completed it (table and row ids), when a record did.
+    async fn evidence(&self) -> Option<&str> {
+        self.0.evidence.as_deref()
+    }
+    /// Whether a record, rather than a tick, completed it.
+    async fn evidenced(&self) -> bool {
+        self.0.completed_on.is_some() && self.0.evidence.is_some()
     }
     /// Optional note.
     async fn note(&self) -> Option<&str> {

@@ -72,6 +72,7 @@ pub async fn update_plan(
     }
     let saved = am.save_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -170,6 +171,7 @@ pub async fn add_service(
     .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -242,6 +244,7 @@ pub async fn update_service(
     }
     let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -1,133 +1,154 @@
 //! The framework's practice actions per stage, given to every new LA as its starting checklist.
 
-use crate::domain::Stage;
+use crate::domain::{Evidence, Stage};
 
 /// (stage, key, label, required) for every default practice action, in order.
-pub const DEFAULT_CHECKLIST: &[(Stage, &str, &str, bool)] = &[
+pub const DEFAULT_CHECKLIST: &[(Stage, &str, &str, bool, Option<Evidence>)] = &[
     (
         Stage::Identification,
         "return_considered",
         "Return home identified as a possible plan for the child",
         true,
+        Some(Evidence::CaseOpened),
     ),
     (
         Stage::Identification,
         "parents_informed",
         "Parents told that a return home is being considered",
         false,
+        None,
     ),
     (
         Stage::Assessment,
         "documents_gathered",
         "Relevant documents and history gathered",
         false,
+        None,
     ),
     (
         Stage::Assessment,
         "analytical_chronology",
         "Analytical chronology completed",
         true,
+        None,
     ),
     (
         Stage::Assessment,
         "childs_views_recorded",
         "Child's wishes and feelings recorded",
         true,
+        Some(Evidence::ChildViews),
     ),
     (
         Stage::Assessment,
         "parents_assessed",
         "Each parent assessed, including capacity to change",
         true,
+        Some(Evidence::ParentsAssessed),
     ),
     (
         Stage::Assessment,
         "household_assessed",
         "Every household member assessed (new partners and siblings included)",
         true,
+        Some(Evidence::HouseholdAssessed),
     ),
     (
         Stage::Assessment,
         "network_assessed",
         "Family network assessed",
         false,
+        None,
     ),
     (
         Stage::Assessment,
         "agencies_consulted",
         "Other agencies consulted (adult services included)",
         false,
+        None,
     ),
     (
         Stage::GoalsAndServices,
         "agreement_written",
         "Parental agreement written with goals for each parent",
         true,
+        Some(Evidence::AgreementInForce),
     ),
     (
         Stage::GoalsAndServices,
         "services_in_place",
         "Services put in place for the child and family",
         true,
+        Some(Evidence::ServicesInPlace),
     ),
     (
         Stage::GoalsAndServices,
         "progress_reviewed",
         "Progress on each goal reviewed (red/amber/green)",
         false,
+        Some(Evidence::GoalsReviewed),
     ),
     (
         Stage::ReturnDecision,
         "reunification_plan",
         "Reunification plan agreed: transition steps, support and key timescales",
         true,
+        None,
     ),
     (
         Stage::ReturnDecision,
         "contingency_plan",
         "Contingency plan agreed",
         true,
+        Some(Evidence::ContingencyPlan),
     ),
     (
         Stage::ReturnDecision,
         "trusted_adult",
         "Trusted adult for the child identified",
         true,
+        Some(Evidence::TrustedAdult),
     ),
     (
         Stage::ReturnDecision,
         "iro_consulted",
         "IRO or looked-after review consulted",
         false,
+        Some(Evidence::LookedAfterReview),
     ),
     (
         Stage::ReturnDecision,
         "panel_consulted",
         "Permanence panel consulted where required",
         false,
+        None,
     ),
     (
         Stage::ReturnAndSupport,
         "support_package",
         "Support package in place for at least 6 months",
         true,
+        Some(Evidence::SupportPackage),
     ),
     (
         Stage::ReturnAndSupport,
         "child_seen_alone",
         "Child seen alone on visits",
         false,
+        Some(Evidence::ChildSeenAlone),
     ),
     (
         Stage::ReturnAndSupport,
         "plan_reviewed",
         "Plan reviewed after return",
         false,
+        Some(Evidence::PlanReviewed),
     ),
     (
         Stage::ReturnAndSupport,
         "outcome_tools_rerun",
         "Outcome tools re-run at 6 months",
         false,
+        None,
     ),
 ];

@@ -99,6 +99,9 @@ pub struct ChecklistTemplateItemUpsertInput {
     /// False retires the action for cases entering the stage from now on.
     #[graphql(default = true)]
     pub active: bool,
+    /// The record that proves the action: the case's item then completes itself when the record
+    /// exists and is not ticked by hand. Omit for an action workers tick.
+    pub derived_from: Option<crate::domain::Evidence>,
     /// The version of an existing item the caller last saw; a stale one is a `CONFLICT`.
     pub expected_version: Option<i32>,
 }
@@ -165,6 +168,7 @@ impl TenancyMutation {
                 required: input.required,
                 position: input.position,
                 active: input.active,
+                derived_from: input.derived_from,
                 expected_version: input.expected_version,
             };
             let saved = service::upsert_template_item(ctx.db()?, actor, item).await?;

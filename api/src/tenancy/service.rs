@@ -134,13 +134,14 @@ pub async fn register(
     .insert(&txn)
     .await?;
     crate::db::set_tenant(&txn, la.id, None).await?;
-    for (position, (stage, key, label, required)) in DEFAULT_CHECKLIST.iter().enumerate() {
+    for (position, (stage, key, label, required, derived)) in DEFAULT_CHECKLIST.iter().enumerate() {
         checklist_template_item::ActiveModel {
             la_id: Set(la.id),
             stage: Set(stage.as_str().to_owned()),
             key: Set((*key).to_owned()),
             label: Set((*label).to_owned()),
             required: Set(*required),
+            derived_from: Set(derived.map(|e| e.as_str().to_owned())),
             position: Set(position as i32),
             active: Set(true),
             version: Set(1),
@@ -357,6 +358,8 @@ pub struct TemplateItem {
     pub position: Option<i32>,
     /// False retires the action for cases entering the stage from now on.
     pub active: bool,
+    /// The record that proves the action (it then completes itself and is not ticked by hand).
+    pub derived_from: Option<crate::domain::Evidence>,
     /// The version of an existing item the caller last saw.
     pub expected_version: Option<i32>,
 }
@@ -432,6 +435,7 @@ pub async fn upsert_template_item(
     am.required = Set(item.required);
     am.position = Set(position);
     am.active = Set(item.active);
+    am.derived_from = Set(item.derived_from.map(|e| e.as_str().to_owned()));
     am.updated_at = Set(now);
     am.updated_by = Set(Some(actor_id));
     if new {

@@ -141,6 +141,15 @@ impl ChecklistTemplateItem {
     async fn position(&self) -> i32 {
         self.0.position
     }
+    /// The record that proves the action, when it is derived rather than ticked.
+    async fn derived_from(&self) -> async_graphql::Result<Option<crate::domain::Evidence>> {
+        Ok(self
+            .0
+            .derived_from
+            .as_deref()
+            .map(crate::domain::Evidence::from_db)
+            .transpose()?)
+    }
     /// False when retired.
     async fn active(&self) -> bool {
         self.0.active

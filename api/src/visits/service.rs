@@ -71,6 +71,7 @@ pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResu
     .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -130,6 +131,7 @@ pub async fn record_review(
         }
     })
     .await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
