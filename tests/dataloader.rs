@@ -124,8 +124,8 @@ async fn seed(app: &TestApp, n: usize) {
             CaseId(case.id),
             Some(vec![api::goals::service::NewParty {
                 member,
-                strengths: "S.".into(),
-                concerns: "C.".into(),
+                strengths: Some("S.".into()),
+                concerns: Some("C.".into()),
             }]),
         )
         .await
@@ -137,9 +137,9 @@ async fn seed(app: &TestApp, n: usize) {
                 agreement: api::ids::AgreementId(agreement.id),
                 member: Some(member),
                 description: "G.".into(),
-                steps: "S.".into(),
-                responsible: "R.".into(),
-                support_offered: "S.".into(),
+                steps: Some("S.".into()),
+                responsible: Some("R.".into()),
+                support_offered: Some("S.".into()),
                 target_date: today,
             },
         )
@@ -151,8 +151,8 @@ async fn seed(app: &TestApp, n: usize) {
             api::goals::service::ReviewGoal {
                 goal: api::ids::GoalId(goal.id),
                 rating: api::domain::Rating::Green,
-                note: "N.".into(),
-                evidence: "E.".into(),
+                note: Some("N.".into()),
+                evidence: Some("E.".into()),
                 reviewed_on: None,
             },
         )

@@ -531,3 +531,98 @@ async fn records_complete_the_actions_they_prove() {
     let stage1 = rows.iter().find(|r| r["stage"] == "ASSESSMENT").unwrap();
     assert_eq!(stage1["evidenced"]["value"], 2, "{used}");
 }
+
+#[tokio::test]
+async fn one_call_mutations_are_all_or_nothing() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let count = |table: &'static str| {
+        let app = &app;
+        async move { app.scalar(&format!("SELECT COUNT(*) FROM {table}")).await }
+    };
+    // A child with a household member whose label is too long: no child, no member.
+    let long = "x".repeat(101);
+    let p = w.refused("childCreate", "child { id }", json!({ "laChildId": "J8", "dateOfBirth": "2016-03-01", "sex": "M", "ethnicity": "WBRI",
+        "householdMembers": [{ "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true },
+                             { "relationship": "FATHER", "label": long, "hasParentalResponsibility": true, "livesWithChild": false }] }), "INVALID").await;
+    assert_eq!(
+        p["userErrors"][0]["field"],
+        json!(["input", "householdMembers", "1", "label"])
+    );
+    assert_eq!(
+        (count("child").await, count("household_member").await),
+        (0, 0)
+    );
+
+    let (f, agreement, _, goal) = in_stage_2(&app, "J9", 100).await;
+    let mother = w
+        .ok(
+            "query($id: ID!) { child(id: $id) { householdMembers { id } } }",
+            json!({ "id": f.child }),
+        )
+        .await["child"]["householdMembers"][0]["id"]
+        .clone();
+    // A second draft cannot start while one exists; the first is agreed, then a new version
+    // with a goal dated before the case is refused whole, naming the goal.
+    w.must(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": agreement, "withoutAcceptanceReason": "Synthetic." }),
+    )
+    .await;
+    let (agreements, goals) = (count("parental_agreement").await, count("goal").await);
+    let before = state(&app, &w, &f.case).await;
+    let p = w.refused("agreementCreate", "agreement { id }", json!({ "caseId": f.case,
+        "parties": [{ "householdMemberId": mother, "acceptedOn": days_ago(1) }],
+        "goals": [{ "householdMemberId": mother, "description": "G.", "targetDate": days_ago(-30) },
+                  { "householdMemberId": mother, "description": "G.", "targetDate": days_ago(500) }],
+        "agree": {} }), "INVALID_DATE").await;
+    assert_eq!(
+        p["userErrors"][0]["field"],
+        json!(["input", "goals", "1", "targetDate"])
+    );
+    assert_eq!(
+        (count("parental_agreement").await, count("goal").await),
+        (agreements, goals)
+    );
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    // A review round with one goal unknown: no goal reviewed.
+    let reviews = count("goal_review").await;
+    let p = w
+        .refused(
+            "goalReviewRound",
+            "goals { id }",
+            json!({ "reviews": [
+        { "goalId": goal, "rating": "GREEN" }, { "goalId": f.case, "rating": "GREEN" }] }),
+            "INVALID",
+        )
+        .await;
+    assert_eq!(
+        p["userErrors"][0]["field"],
+        json!(["input", "reviews", "1", "goalId"])
+    );
+    assert_eq!(count("goal_review").await, reviews);
+    // A person's factors with one that does not fit its kind: none recorded.
+    let factors = count("assessment_factor").await;
+    w.refused(
+        "assessmentFactorsRecord",
+        "factors { id }",
+        json!({ "caseId": f.case, "householdMemberId": mother, "factors": [
+        { "kind": "PROTECTIVE", "category": "ENGAGEMENT_WITH_SERVICES", "evidence": "E." },
+        { "kind": "PROTECTIVE", "category": "ALCOHOL_MISUSE", "evidence": "E." }] }),
+        "INVALID",
+    )
+    .await;
+    assert_eq!(count("assessment_factor").await, factors);
+    // Each record of a one-call mutation is evented as its own mutation's would be.
+    let events = count("case_event").await;
+    let p = w
+        .must(
+            "goalReviewRound",
+            "goals { latestRating }",
+            json!({ "reviews": [{ "goalId": goal, "rating": "AMBER" }] }),
+        )
+        .await;
+    assert_eq!(p["goals"][0]["latestRating"], "AMBER");
+    assert!(count("case_event").await > events);
+}

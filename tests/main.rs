@@ -26,6 +26,7 @@ mod limits;
 mod listing;
 mod live;
 mod operations;
+mod practice_fit;
 mod retention;
 mod roles;
 mod schema;

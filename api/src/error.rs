@@ -110,6 +110,28 @@ impl ApiError {
         }])
     }
 
+    /// The same error with its user errors' fields moved under `path` in the input (an error
+    /// about a goal's `description` becomes one about `goals.2.description`): for mutations that
+    /// do several records' work at once.
+    pub fn nested(self, path: &[&str]) -> Self {
+        match self {
+            ApiError::User(errors) => ApiError::User(
+                errors
+                    .into_iter()
+                    .map(|mut u| {
+                        if let Some(field) = u.field.as_mut() {
+                            let rest = field.split_off(1.min(field.len()));
+                            field.extend(path.iter().map(|p| (*p).to_owned()));
+                            field.extend(rest);
+                        }
+                        u
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// A fault on our side, with a description for the log.
     pub fn internal(detail: impl Into<String>) -> Self {
         ApiError::Internal(detail.into())

@@ -357,8 +357,8 @@ impl Demo<'_> {
     async fn goals_and_services(&self, on: NaiveDate) -> anyhow::Result<()> {
         let party = goals::NewParty {
             member: self.parent,
-            strengths: "Synthetic strengths.".to_owned(),
-            concerns: "Synthetic concerns.".to_owned(),
+            strengths: Some("Synthetic strengths.".to_owned()),
+            concerns: Some("Synthetic concerns.".to_owned()),
         };
         let agreement = goals::create_agreement(self.db, self.actor, self.case, Some(vec![party]))
             .await
@@ -367,9 +367,9 @@ impl Demo<'_> {
             agreement: AgreementId(agreement.id),
             member: Some(self.parent),
             description: "Synthetic goal: what must change.".to_owned(),
-            steps: "Synthetic steps.".to_owned(),
-            responsible: "Mother".to_owned(),
-            support_offered: "Synthetic support.".to_owned(),
+            steps: Some("Synthetic steps.".to_owned()),
+            responsible: Some("Mother".to_owned()),
+            support_offered: Some("Synthetic support.".to_owned()),
             target_date: on + Duration::days(90),
         };
         let goal = goals::add_goal(self.db, self.actor, goal)
@@ -407,8 +407,8 @@ impl Demo<'_> {
         let review = goals::ReviewGoal {
             goal: GoalId(goal),
             rating,
-            note: "Synthetic review.".to_owned(),
-            evidence: "Synthetic evidence.".to_owned(),
+            note: Some("Synthetic review.".to_owned()),
+            evidence: Some("Synthetic evidence.".to_owned()),
             reviewed_on: Some(on),
         };
         goals::review_goal(self.db, self.actor, review)
@@ -556,7 +556,7 @@ impl Demo<'_> {
             case_id: self.case,
             reason: ClosureReason::StableAtHome,
             closed_on: Some(on),
-            rationale: "Synthetic: support completed, child stable at home.".to_owned(),
+            rationale: Some("Synthetic: support completed, child stable at home.".to_owned()),
             reentered_care_on: None,
             alternative_plan: None,
             maltreatment: Some(YesNoUnknown::No),

@@ -29,6 +29,40 @@ pub struct AssessmentFactorRecordInput {
     pub recorded_on: Option<Date>,
 }
 
+/// Input of `assessmentFactorsRecord`: one person's risk and protective factors, together.
+#[derive(InputObject)]
+pub struct AssessmentFactorsRecordInput {
+    /// The case.
+    pub case_id: ID,
+    /// The household member they are about; omit when they are about the child.
+    pub household_member_id: Option<ID>,
+    /// Date of all of them; defaults to today.
+    pub recorded_on: Option<Date>,
+    /// The factors (at least one).
+    pub factors: Vec<FactorInput>,
+}
+
+/// One factor given with `assessmentFactorsRecord`.
+#[derive(InputObject)]
+pub struct FactorInput {
+    /// Risk or protective.
+    pub kind: FactorKind,
+    /// Category (must fit the kind; OTHER fits both).
+    pub category: FactorCategory,
+    /// Required for a risk factor, absent for a protective one.
+    pub status: Option<FactorStatus>,
+    /// The evidence (1–20,000 characters).
+    pub evidence: String,
+}
+
+crate::payload!(
+    /// Result of `assessmentFactorsRecord`.
+    AssessmentFactorsRecordPayload {
+        /// The factors, in the order given.
+        factors: Vec<AssessmentFactor>
+    }
+);
+
 crate::payload!(
     /// Result of `assessmentFactorRecord`.
     AssessmentFactorRecordPayload {
@@ -85,6 +119,41 @@ impl AssessmentsMutation {
             };
             let f = service::record_factor(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(AssessmentFactorRecordPayload::ok(AssessmentFactor(f)))
+        })
+        .await
+    }
+
+    /// Records one person's risk and protective factors together (each written, audited and
+    /// evented as `assessmentFactorRecord` would; all or none).
+    async fn assessment_factors_record(
+        &self,
+        ctx: &Context<'_>,
+        input: AssessmentFactorsRecordInput,
+    ) -> Result<AssessmentFactorsRecordPayload> {
+        run(async {
+            let case_id = CaseId::from_input(&input.case_id, &["caseId"])?;
+            let member = input
+                .household_member_id
+                .map(|id| HouseholdMemberId::from_input(&id, &["householdMemberId"]))
+                .transpose()?;
+            let on = input.recorded_on.map(|d| d.0);
+            let cmds = input
+                .factors
+                .into_iter()
+                .map(|f| NewFactor {
+                    case_id,
+                    member,
+                    kind: f.kind,
+                    category: f.category,
+                    status: f.status,
+                    evidence: f.evidence,
+                    recorded_on: on,
+                })
+                .collect();
+            let saved = service::record_factors(ctx.db()?, ctx.writer()?, cmds).await?;
+            Ok(AssessmentFactorsRecordPayload::ok(
+                saved.into_iter().map(AssessmentFactor).collect::<Vec<_>>(),
+            ))
         })
         .await
     }

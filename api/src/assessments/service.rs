@@ -34,6 +34,33 @@ pub struct NewFactor {
     pub recorded_on: Option<NaiveDate>,
 }
 
+/// Records several factors in one transaction (a person's risk and protective factors together);
+/// a factor's error names its place (`factors.1.category`).
+pub async fn record_factors(
+    db: &impl Db,
+    actor: &Actor,
+    cmds: Vec<NewFactor>,
+) -> ApiResult<Vec<assessment_factor::Model>> {
+    if cmds.is_empty() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["factors"],
+            "give at least one factor",
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut out = Vec::with_capacity(cmds.len());
+    for (i, cmd) in cmds.into_iter().enumerate() {
+        out.push(
+            record_factor(&txn, actor, cmd)
+                .await
+                .map_err(|e| e.nested(&["factors", &i.to_string()]))?,
+        );
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
 /// Records a risk or protective factor about the child or a household member.
 pub async fn record_factor(
     db: &impl Db,

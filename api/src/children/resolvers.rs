@@ -128,6 +128,21 @@ pub struct ChildCreateInput {
     pub child: ChildFields,
     /// Identifiers other systems use for this child.
     pub external_ids: Option<Vec<ExternalIdentifierInput>>,
+    /// The household and family network, added with the child (as `householdMemberAdd` would).
+    pub household_members: Option<Vec<NewHouseholdMemberInput>>,
+}
+
+/// A household member given with `childCreate`.
+#[derive(InputObject)]
+pub struct NewHouseholdMemberInput {
+    /// Relationship to the child.
+    pub relationship: Relationship,
+    /// A role label such as "Mother" or "Mother's partner" (at most 100 characters; not a legal name).
+    pub label: Option<String>,
+    /// Whether the person holds parental responsibility.
+    pub has_parental_responsibility: bool,
+    /// Whether the person lives in the household the child would return to.
+    pub lives_with_child: bool,
 }
 
 /// Input of `childUpsert`: the child as the sending system holds it.
@@ -219,7 +234,19 @@ impl ChildrenMutation {
     ) -> Result<ChildCreatePayload> {
         run(async {
             let cmd = input.child.with(input.external_ids.unwrap_or_default());
-            let child = service::create_child(ctx.db()?, ctx.writer()?, cmd).await?;
+            let members = input
+                .household_members
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| NewMember {
+                    child_id: ChildId(0),
+                    relationship: m.relationship,
+                    label: m.label,
+                    has_parental_responsibility: m.has_parental_responsibility,
+                    lives_with_child: m.lives_with_child,
+                })
+                .collect();
+            let child = service::create_child_with(ctx.db()?, ctx.writer()?, cmd, members).await?;
             Ok(ChildCreatePayload::ok(Child(child)))
         })
         .await

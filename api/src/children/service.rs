@@ -151,14 +151,27 @@ fn duplicate_la_child_id() -> ApiError {
 }
 
 /// Creates a child in the caller's LA with its external identifiers.
-pub async fn create_child(
+pub async fn create_child(db: &impl Db, actor: &Actor, cmd: NewChild) -> ApiResult<child::Model> {
+    create_child_with(db, actor, cmd, Vec::new()).await
+}
+
+/// Creates a child with its household members (their `child_id` is set here), in one
+/// transaction; a member's error names its place (`householdMembers.1.label`).
+pub async fn create_child_with(
     db: &impl Db,
     actor: &Actor,
     mut cmd: NewChild,
+    members: Vec<NewMember>,
 ) -> ApiResult<child::Model> {
     validate_child(&mut cmd)?;
     let txn = db.begin().await?;
     let created = insert_child(&txn, actor, &cmd).await?;
+    for (i, mut m) in members.into_iter().enumerate() {
+        m.child_id = ChildId(created.id);
+        add_member(&txn, actor, m)
+            .await
+            .map_err(|e| e.nested(&["householdMembers", &i.to_string()]))?;
+    }
     txn.commit().await?;
     Ok(created)
 }

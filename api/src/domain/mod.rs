@@ -24,6 +24,15 @@ pub fn text(value: &str, field: &str, max: usize) -> ApiResult<String> {
     }
 }
 
+/// Free text the framework calls optional: trimmed, at most `max` characters; absent or blank is
+/// stored as empty.
+pub fn optional_text(value: Option<&str>, field: &str, max: usize) -> ApiResult<String> {
+    match value.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => text(t, field, max),
+        None => Ok(String::new()),
+    }
+}
+
 macro_rules! db_enum {
     ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*

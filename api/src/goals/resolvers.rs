@@ -15,10 +15,13 @@ use crate::scalars::Date;
 pub struct AgreementPartyInput {
     /// The household member (holding parental responsibility or living with the child).
     pub household_member_id: ID,
-    /// Their strengths (1–20,000 characters).
-    pub strengths: String,
-    /// The concerns about them (1–20,000 characters).
-    pub concerns: String,
+    /// Their strengths (optional; at most 20,000 characters).
+    pub strengths: Option<String>,
+    /// The concerns about them (optional; at most 20,000 characters).
+    pub concerns: Option<String>,
+    /// When they accepted (signed) this version, if they have: recorded with it, as
+    /// `agreementPartyAccept` would.
+    pub accepted_on: Option<Date>,
 }
 
 /// Input of `agreementCreate`.
@@ -28,6 +31,37 @@ pub struct AgreementCreateInput {
     pub case_id: ID,
     /// The parties (at least one, each named once); omitted, they are carried over from the latest version.
     pub parties: Option<Vec<AgreementPartyInput>>,
+    /// Goals of this version, added with it (as `goalAdd` would; for a party, or the household).
+    pub goals: Option<Vec<AgreementGoalInput>>,
+    /// Agree the version in the same call, as `agreementAgree` would (acceptance as given in
+    /// `parties`, or `withoutAcceptanceReason`).
+    pub agree: Option<AgreementAgreeNowInput>,
+}
+
+/// A goal given with `agreementCreate`.
+#[derive(InputObject)]
+pub struct AgreementGoalInput {
+    /// The parent the goal is for (a party to this version); omit for the household.
+    pub household_member_id: Option<ID>,
+    /// What must change.
+    pub description: String,
+    /// The steps (optional).
+    pub steps: Option<String>,
+    /// Who is responsible (optional; at most 200 characters).
+    pub responsible: Option<String>,
+    /// The support offered (optional).
+    pub support_offered: Option<String>,
+    /// By when.
+    pub target_date: Date,
+}
+
+/// Agreeing a version in the call that drafts it.
+#[derive(InputObject)]
+pub struct AgreementAgreeNowInput {
+    /// Date it comes into force; defaults to today.
+    pub agreed_on: Option<Date>,
+    /// Why it comes into force without every party with parental responsibility accepting.
+    pub without_acceptance_reason: Option<String>,
 }
 
 crate::payload!(
@@ -81,12 +115,12 @@ pub struct GoalAddInput {
     pub household_member_id: Option<ID>,
     /// What must change.
     pub description: String,
-    /// The steps.
-    pub steps: String,
-    /// Who is responsible (1–200 characters).
-    pub responsible: String,
-    /// The support offered.
-    pub support_offered: String,
+    /// The steps (optional).
+    pub steps: Option<String>,
+    /// Who is responsible (optional; at most 200 characters).
+    pub responsible: Option<String>,
+    /// The support offered (optional).
+    pub support_offered: Option<String>,
     /// By when.
     pub target_date: Date,
 }
@@ -106,13 +140,43 @@ pub struct GoalReviewInput {
     pub goal_id: ID,
     /// Red, amber or green.
     pub rating: Rating,
-    /// What was seen.
-    pub note: String,
-    /// The evidence (observed change sustained over time, not attendance at a course).
-    pub evidence: String,
+    /// What was seen (optional).
+    pub note: Option<String>,
+    /// The evidence (optional: observed change sustained over time, not attendance at a course).
+    pub evidence: Option<String>,
     /// Date of the review (not before the latest one); defaults to today.
     pub reviewed_on: Option<Date>,
 }
+
+/// Input of `goalReviewRound`: one review meeting's ratings of several goals.
+#[derive(InputObject)]
+pub struct GoalReviewRoundInput {
+    /// Date of the round (not before any goal's latest review); defaults to today.
+    pub reviewed_on: Option<Date>,
+    /// Each goal's rating (at least one).
+    pub reviews: Vec<GoalRatingInput>,
+}
+
+/// One goal's rating in a review round.
+#[derive(InputObject)]
+pub struct GoalRatingInput {
+    /// The goal (not one of a superseded version).
+    pub goal_id: ID,
+    /// Red, amber or green.
+    pub rating: Rating,
+    /// What was seen (optional).
+    pub note: Option<String>,
+    /// The evidence (optional).
+    pub evidence: Option<String>,
+}
+
+crate::payload!(
+    /// Result of `goalReviewRound`.
+    GoalReviewRoundPayload {
+        /// The goals, in the order given.
+        goals: Vec<Goal>
+    }
+);
 
 /// Input of `goalRevise`.
 #[derive(InputObject)]
@@ -146,17 +210,22 @@ impl GoalsMutation {
     ) -> Result<AgreementPayload> {
         run(async {
             let case_id = CaseId::from_input(&input.case_id, &["caseId"])?;
+            let mut acceptances = Vec::new();
             let parties = match input.parties {
                 Some(list) => Some(
                     list.into_iter()
                         .enumerate()
                         .map(|(i, p)| {
                             let idx = i.to_string();
+                            let member = HouseholdMemberId::from_input(
+                                &p.household_member_id,
+                                &["parties", &idx, "householdMemberId"],
+                            )?;
+                            if let Some(on) = p.accepted_on {
+                                acceptances.push((member, on.0));
+                            }
                             Ok(NewParty {
-                                member: HouseholdMemberId::from_input(
-                                    &p.household_member_id,
-                                    &["parties", &idx, "householdMemberId"],
-                                )?,
+                                member,
                                 strengths: p.strengths,
                                 concerns: p.concerns,
                             })
@@ -165,7 +234,41 @@ impl GoalsMutation {
                 ),
                 None => None,
             };
-            let a = service::create_agreement(ctx.db()?, ctx.writer()?, case_id, parties).await?;
+            let goals = input
+                .goals
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    Ok(NewGoal {
+                        agreement: AgreementId(0),
+                        member: g
+                            .household_member_id
+                            .map(|id| {
+                                HouseholdMemberId::from_input(
+                                    &id,
+                                    &["goals", &i.to_string(), "householdMemberId"],
+                                )
+                            })
+                            .transpose()?,
+                        description: g.description,
+                        steps: g.steps,
+                        responsible: g.responsible,
+                        support_offered: g.support_offered,
+                        target_date: g.target_date.0,
+                    })
+                })
+                .collect::<crate::error::ApiResult<Vec<_>>>()?;
+            let cmd = service::DraftAgreement {
+                case_id,
+                parties,
+                acceptances,
+                goals,
+                agree: input
+                    .agree
+                    .map(|a| (a.agreed_on.map(|d| d.0), a.without_acceptance_reason)),
+            };
+            let a = service::draft_agreement(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(AgreementPayload::ok(ParentalAgreement(a)))
         })
         .await
@@ -250,6 +353,40 @@ impl GoalsMutation {
             Ok(GoalPayload::ok(Goal(
                 service::review_goal(ctx.db()?, ctx.writer()?, cmd).await?,
             )))
+        })
+        .await
+    }
+
+    /// Reviews several goals in one round (each written, audited and evented as `goalReview`
+    /// would; all or none).
+    async fn goal_review_round(
+        &self,
+        ctx: &Context<'_>,
+        input: GoalReviewRoundInput,
+    ) -> Result<GoalReviewRoundPayload> {
+        run(async {
+            let on = input.reviewed_on.map(|d| d.0);
+            let reviews = input
+                .reviews
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    Ok(ReviewGoal {
+                        goal: GoalId::from_input(
+                            &r.goal_id,
+                            &["reviews", &i.to_string(), "goalId"],
+                        )?,
+                        rating: r.rating,
+                        note: r.note,
+                        evidence: r.evidence,
+                        reviewed_on: on,
+                    })
+                })
+                .collect::<crate::error::ApiResult<Vec<_>>>()?;
+            let goals = service::review_round(ctx.db()?, ctx.writer()?, reviews).await?;
+            Ok(GoalReviewRoundPayload::ok(
+                goals.into_iter().map(Goal).collect::<Vec<_>>(),
+            ))
         })
         .await
     }

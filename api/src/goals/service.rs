@@ -11,7 +11,7 @@ use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::cases::service::{self as cases, not_future};
 use crate::db::Db;
-use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, text};
+use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, optional_text, text};
 use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
 use crate::framework::goals as rules;
 use crate::framework::process::require_stage_at_least;
@@ -51,12 +51,13 @@ pub async fn member_of(
 }
 
 /// [`text`] for a field nested in a list of the input, e.g. `parties.0.strengths`.
-fn text_at(value: &str, path: &[&str], max: usize) -> ApiResult<String> {
-    text(value, "", max).map_err(|_| {
+/// Optional narrative at an input path: at most 20,000 characters.
+fn optional_at(value: Option<&str>, path: &[&str]) -> ApiResult<String> {
+    optional_text(value, "", 20_000).map_err(|_| {
         ApiError::user(
             UserErrorCode::Invalid,
             path,
-            format!("give 1 to {max} characters"),
+            "give at most 20000 characters",
         )
     })
 }
@@ -103,10 +104,10 @@ async fn require_current(
 pub struct NewParty {
     /// The parent or carer.
     pub member: HouseholdMemberId,
-    /// Their strengths.
-    pub strengths: String,
-    /// The concerns about them.
-    pub concerns: String,
+    /// Their strengths (optional).
+    pub strengths: Option<String>,
+    /// The concerns about them (optional).
+    pub concerns: Option<String>,
 }
 
 /// Starts a new draft version of the agreement. Parties (when not given) and active goals are
@@ -164,8 +165,8 @@ pub async fn create_agreement(
                 }
                 out.push((
                     m.id,
-                    text_at(&p.strengths, &["parties", &idx, "strengths"], 20_000)?,
-                    text_at(&p.concerns, &["parties", &idx, "concerns"], 20_000)?,
+                    optional_at(p.strengths.as_deref(), &["parties", &idx, "strengths"])?,
+                    optional_at(p.concerns.as_deref(), &["parties", &idx, "concerns"])?,
                 ));
             }
             out
@@ -320,6 +321,63 @@ pub async fn agree_agreement(
     Ok(saved)
 }
 
+/// A new agreement version with what the worker does in the same sitting: parties' acceptance,
+/// its goals, and (optionally) agreeing it.
+#[derive(Debug, Clone)]
+pub struct DraftAgreement {
+    /// The case.
+    pub case_id: CaseId,
+    /// The parties (carried over from the latest version when `None`).
+    pub parties: Option<Vec<NewParty>>,
+    /// Parties who accepted (signed) it, and when.
+    pub acceptances: Vec<(HouseholdMemberId, NaiveDate)>,
+    /// Its goals (their `agreement` is set here).
+    pub goals: Vec<NewGoal>,
+    /// Agree it now: the date, and the reason to proceed without every acceptance.
+    pub agree: Option<(Option<NaiveDate>, Option<String>)>,
+}
+
+/// Drafts an agreement version with its parties' acceptance and its goals, and agrees it when
+/// asked, in one transaction: each record written, audited and evented as its own mutation
+/// would, and all of them or none.
+pub async fn draft_agreement(
+    db: &impl Db,
+    actor: &Actor,
+    cmd: DraftAgreement,
+) -> ApiResult<parental_agreement::Model> {
+    let txn = db.begin().await?;
+    let draft = create_agreement(&txn, actor, cmd.case_id, cmd.parties).await?;
+    for (i, (member, on)) in cmd.acceptances.into_iter().enumerate() {
+        let idx = i.to_string();
+        let party = agreement_party::Entity::find()
+            .filter(agreement_party::Column::LaId.eq(actor.la_id))
+            .filter(agreement_party::Column::AgreementId.eq(draft.id))
+            .filter(agreement_party::Column::HouseholdMemberId.eq(member.0))
+            .one(&txn)
+            .await?
+            .or_user_not_found(&["parties", &idx, "householdMemberId"], "party")?;
+        accept_party(&txn, actor, AgreementPartyId(party.id), Some(on), None)
+            .await
+            .map_err(|e| e.nested(&["parties", &idx]))?;
+    }
+    for (i, mut goal) in cmd.goals.into_iter().enumerate() {
+        goal.agreement = AgreementId(draft.id);
+        add_goal(&txn, actor, goal)
+            .await
+            .map_err(|e| e.nested(&["goals", &i.to_string()]))?;
+    }
+    let saved = match cmd.agree {
+        Some((on, without)) => {
+            agree_agreement(&txn, actor, AgreementId(draft.id), on, without, None)
+                .await
+                .map_err(|e| e.nested(&["agree"]))?
+        }
+        None => get_agreement(&txn, actor, AgreementId(draft.id)).await?,
+    };
+    txn.commit().await?;
+    Ok(saved)
+}
+
 /// Records a parent's acceptance (signature) of the agreement.
 pub async fn accept_party(
     db: &impl Db,
@@ -363,12 +421,12 @@ pub struct NewGoal {
     pub member: Option<HouseholdMemberId>,
     /// What must change.
     pub description: String,
-    /// The steps.
-    pub steps: String,
-    /// Who is responsible.
-    pub responsible: String,
-    /// The support offered.
-    pub support_offered: String,
+    /// The steps (optional).
+    pub steps: Option<String>,
+    /// Who is responsible (optional).
+    pub responsible: Option<String>,
+    /// The support offered (optional).
+    pub support_offered: Option<String>,
     /// By when.
     pub target_date: NaiveDate,
 }
@@ -376,9 +434,9 @@ pub struct NewGoal {
 /// Adds a goal to a draft or the agreement in force.
 pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<goal::Model> {
     let description = text(&cmd.description, "description", 20_000)?;
-    let steps = text(&cmd.steps, "steps", 20_000)?;
-    let responsible = text(&cmd.responsible, "responsible", 200)?;
-    let support = text(&cmd.support_offered, "supportOffered", 20_000)?;
+    let steps = optional_text(cmd.steps.as_deref(), "steps", 20_000)?;
+    let responsible = optional_text(cmd.responsible.as_deref(), "responsible", 200)?;
+    let support = optional_text(cmd.support_offered.as_deref(), "supportOffered", 20_000)?;
     let txn = db.begin().await?;
     let agreement = get_agreement(&txn, actor, cmd.agreement).await?;
     let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
@@ -447,18 +505,18 @@ pub struct ReviewGoal {
     pub goal: GoalId,
     /// Red, amber or green.
     pub rating: Rating,
-    /// What was seen.
-    pub note: String,
-    /// The evidence.
-    pub evidence: String,
+    /// What was seen (optional).
+    pub note: Option<String>,
+    /// The evidence (optional).
+    pub evidence: Option<String>,
     /// When (defaults to today).
     pub reviewed_on: Option<NaiveDate>,
 }
 
 /// Reviews a goal; tracks how long it has held green.
 pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiResult<goal::Model> {
-    let note = text(&cmd.note, "note", 20_000)?;
-    let evidence = text(&cmd.evidence, "evidence", 20_000)?;
+    let note = optional_text(cmd.note.as_deref(), "note", 20_000)?;
+    let evidence = optional_text(cmd.evidence.as_deref(), "evidence", 20_000)?;
     let on = not_future(cmd.reviewed_on.unwrap_or_else(cases::today), "reviewedOn")?;
     let txn = db.begin().await?;
     let g = get_goal(&txn, actor, cmd.goal).await?;
@@ -502,6 +560,33 @@ pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiRes
     crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Reviews several goals in one sitting (a review round), in one transaction: each review
+/// written, audited and evented as `goalReview` would, and all of them or none.
+pub async fn review_round(
+    db: &impl Db,
+    actor: &Actor,
+    reviews: Vec<ReviewGoal>,
+) -> ApiResult<Vec<goal::Model>> {
+    if reviews.is_empty() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["reviews"],
+            "give at least one goal's review",
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut out = Vec::with_capacity(reviews.len());
+    for (i, r) in reviews.into_iter().enumerate() {
+        out.push(
+            review_goal(&txn, actor, r)
+                .await
+                .map_err(|e| e.nested(&["reviews", &i.to_string()]))?,
+        );
+    }
+    txn.commit().await?;
+    Ok(out)
 }
 
 /// A revision of a goal.

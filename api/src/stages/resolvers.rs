@@ -216,8 +216,8 @@ pub struct CaseCloseInput {
     pub case_id: ID,
     /// Why it closes.
     pub reason: ClosureReason,
-    /// Why, in words (1–20,000 characters).
-    pub rationale: String,
+    /// Why, in words (at most 20,000 characters; needed for OTHER and MOVED_LA).
+    pub rationale: Option<String>,
     /// Date; defaults to today.
     pub closed_on: Option<Date>,
     /// Required for BROKE_DOWN: when the child re-entered care.

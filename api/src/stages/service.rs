@@ -14,11 +14,11 @@ use crate::audit::AuditedWrite as _;
 use crate::auth::{Actor, Role};
 use crate::cases::service as cases;
 use crate::db::Db;
-use crate::domain::text;
 use crate::domain::{
     ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome,
     RiskLevel, Stage, YesNoUnknown,
 };
+use crate::domain::{optional_text, text};
 use crate::error::{ApiError, ApiResult, OptionExt};
 use crate::framework::closure::{self, Close};
 use crate::framework::decisions::{self, Decide};
@@ -528,8 +528,8 @@ pub struct CloseCase {
     pub reason: ClosureReason,
     /// Date (defaults to today).
     pub closed_on: Option<NaiveDate>,
-    /// Why, in words.
-    pub rationale: String,
+    /// Why, in words (optional but for OTHER and MOVED_LA).
+    pub rationale: Option<String>,
     /// For a breakdown: when the child re-entered care.
     pub reentered_care_on: Option<NaiveDate>,
     /// For "not pursued": the alternative permanence plan.
@@ -544,7 +544,7 @@ pub struct CloseCase {
 
 /// Closes a case with its outcome.
 pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResult<case::Model> {
-    text(&cmd.rationale, "rationale", 20_000)?;
+    let rationale = optional_text(cmd.rationale.as_deref(), "rationale", 20_000)?;
     let override_reason = cmd
         .override_reason
         .as_deref()
@@ -559,7 +559,7 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
         &Close {
             reason: cmd.reason,
             closed_on: on,
-            rationale: Some(cmd.rationale.as_str()),
+            rationale: Some(rationale.as_str()),
             reentered_care_on: cmd.reentered_care_on,
             alternative_plan: cmd.alternative_plan.as_deref(),
             override_reason: override_reason.as_deref(),
@@ -567,8 +567,9 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
     )?;
     // A team manager's override is the closure's approval, with its reason.
     let rationale = match &override_reason {
-        Some(reason) => format!("{}\n\nOverride: {reason}", cmd.rationale.trim()),
-        None => cmd.rationale.trim().to_owned(),
+        Some(reason) if rationale.is_empty() => format!("Override: {reason}"),
+        Some(reason) => format!("{rationale}\n\nOverride: {reason}"),
+        None => rationale,
     };
     decision::ActiveModel {
         la_id: Set(actor.la_id),
