@@ -65,6 +65,18 @@ async fn demo_la_has_cases_at_every_stage() {
             .any(|d| d["approvalStatus"] == "PENDING")
     }));
     assert!(cases.iter().any(|c| c["overdue"] == true));
+    // Every case has its timeline, in the order things were done: opened first.
+    let timelines = w
+        .ok(
+            "{ cases(first: 20) { nodes { events(first: 100) { nodes { type } } } } }",
+            json!({}),
+        )
+        .await;
+    for c in timelines["cases"]["nodes"].as_array().unwrap() {
+        let events = c["events"]["nodes"].as_array().unwrap();
+        assert!(!events.is_empty(), "a demo case without a timeline");
+        assert_eq!(events[0]["type"], "CASE_OPENED", "{events:?}");
+    }
     // The demo LA is invisible to other LAs.
     let other = app.worker().ok("{ cases { totalCount } }", json!({})).await;
     assert_eq!(other["cases"]["totalCount"], 0);

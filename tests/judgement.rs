@@ -626,3 +626,67 @@ async fn one_call_mutations_are_all_or_nothing() {
     assert_eq!(p["goals"][0]["latestRating"], "AMBER");
     assert!(count("case_event").await > events);
 }
+
+#[tokio::test]
+async fn outcomes_come_from_the_care_episodes() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    // Home unplanned 200 days ago (the episode ends E4B), back in care 100 days ago.
+    let f = open_case(&w, "J10", 300).await;
+    w.must(
+        "returnRecord",
+        CASE,
+        json!({ "caseId": f.case, "returnedOn": days_ago(200), "unplanned": true }),
+    )
+    .await;
+    const OUTCOME: &str = "query($id: ID!) { case(id: $id) { outcome { homeAt3Months homeAt6Months homeAt12Months reenteredCareOn } } }";
+    let o = w.ok(OUTCOME, json!({ "id": f.case })).await["case"]["outcome"].clone();
+    assert_eq!(
+        o,
+        json!({ "homeAt3Months": true, "homeAt6Months": true, "homeAt12Months": null, "reenteredCareOn": null })
+    );
+    w.must("episodeOpen", "episode { id }", json!({ "childId": f.child, "startedOn": days_ago(100), "legalStatus": "C2", "categoryOfNeed": "N1", "placementType": "U6" })).await;
+    let o = w.ok(OUTCOME, json!({ "id": f.case })).await["case"]["outcome"].clone();
+    assert_eq!(
+        o,
+        json!({ "homeAt3Months": true, "homeAt6Months": false, "homeAt12Months": false, "reenteredCareOn": days_ago(100) })
+    );
+    // An answer the episodes contradict is refused and changes nothing.
+    let before = state(&app, &w, &f.case).await;
+    w.refused(
+        "outcomeFollowUp",
+        "outcome { id }",
+        json!({ "caseId": f.case, "homeAt6Months": true }),
+        "CONTRADICTS_RECORDS",
+    )
+    .await;
+    w.refused(
+        "outcomeFollowUp",
+        "outcome { id }",
+        json!({ "caseId": f.case, "reenteredCareOn": days_ago(90) }),
+        "CONTRADICTS_RECORDS",
+    )
+    .await;
+    w.refused(
+        "caseClose",
+        CASE,
+        json!({ "caseId": f.case, "reason": "BROKE_DOWN", "reenteredCareOn": days_ago(90) }),
+        "CONTRADICTS_RECORDS",
+    )
+    .await;
+    assert_eq!(state(&app, &w, &f.case).await, before);
+    // Closing as broken down needs no date typed: the episodes have it.
+    w.must(
+        "caseClose",
+        CASE,
+        json!({ "caseId": f.case, "reason": "BROKE_DOWN" }),
+    )
+    .await;
+    let stored = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM outcome WHERE reentered_care_on = '{}'",
+            days_ago(100)
+        ))
+        .await;
+    assert_eq!(stored, 1);
+}

@@ -55,6 +55,8 @@ pub enum UserErrorCode {
     SupportIncomplete,
     /// This practice action is completed by the record that proves it, not by hand.
     DerivedFromRecord,
+    /// The answer contradicts the records Reunify holds (the care episodes say otherwise).
+    ContradictsRecords,
 }
 
 /// A business-rule or validation failure, shown to the caller in `userErrors`.

@@ -114,8 +114,11 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
             &["cases:read", "cases:write"],
         ));
     }
-    let [actor, manager, officer] =
+    let [actor, mut manager, mut officer] =
         <[Actor; 3]>::try_from(people).map_err(|_| anyhow::anyhow!("demo people missing"))?;
+    // One trail for the three: the cases' timelines keep the order things were done in.
+    manager.trail = actor.trail.clone();
+    officer.trail = actor.trail.clone();
     let today = cases::today();
     let targets = [
         Target::Identification,
@@ -213,6 +216,12 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
         };
         demo.advance(*target, started + Duration::days(10)).await?;
     }
+    // Written as a request's would be: the audit rows, then the events (and the case facts),
+    // so GraphiQL shows each demo case's timeline and subscribers can replay it.
+    crate::audit::flush(db, &actor).await.map_err(err)?;
+    crate::events::service::flush(db, &actor)
+        .await
+        .map_err(err)?;
     txn.commit().await?;
     Ok(format!(
         "demo LA {DEMO_LA} loaded with {} synthetic children and cases",

@@ -68,6 +68,8 @@ pub struct ClosurePlan {
     pub alternative_plan: Option<String>,
     /// A stable closure made on a team manager's override.
     pub overridden: bool,
+    /// A breakdown: the day the child re-entered care, as given or as the episodes say.
+    pub reentered_care_on: Option<NaiveDate>,
 }
 
 /// Days of support after a return: how many days of `[returned, until)` some service that ran
@@ -139,6 +141,7 @@ pub fn close(s: &CaseSnapshot, who: Caller<'_>, c: &Close<'_>) -> ApiResult<Clos
     let mut plan = ClosurePlan {
         alternative_plan: None,
         overridden: false,
+        reentered_care_on: c.reentered_care_on,
     };
     match c.reason {
         ClosureReason::NotPursued => {
@@ -192,13 +195,27 @@ pub fn close(s: &CaseSnapshot, who: Caller<'_>, c: &Close<'_>) -> ApiResult<Clos
         }
         ClosureReason::BrokeDown => {
             process::require_stage(current, Stage::ReturnAndSupport, "closing as broken down")?;
-            let Some(reentered) = c.reentered_care_on else {
+            // The episodes know the re-entry when the return ended one and a later one began.
+            let known = returned
+                .and_then(|r| super::outcomes::episode_view(r, &s.episodes))
+                .and_then(|v| v.reentered_on);
+            let Some(reentered) = c.reentered_care_on.or(known) else {
                 return Err(ApiError::user(
                     UserErrorCode::OutcomeRequired,
                     &["reenteredCareOn"],
                     "a breakdown needs the date the child re-entered care",
                 ));
             };
+            if let Some(back) = known
+                && back != reentered
+            {
+                return Err(ApiError::user(
+                    UserErrorCode::ContradictsRecords,
+                    &["reenteredCareOn"],
+                    format!("the care episodes say the child re-entered care on {back}"),
+                ));
+            }
+            plan.reentered_care_on = Some(reentered);
             let home = returned.unwrap_or(s.case.opened_on);
             process::date_within(
                 reentered,

@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod closure;
 pub mod decisions;
 pub mod goals;
+pub mod outcomes;
 pub mod process;
 pub mod risk;
 pub mod roles;

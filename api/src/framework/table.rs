@@ -178,8 +178,15 @@ pub const RULES: &[Rule] = &[
     Rule {
         stage: "`RETURN_AND_SUPPORT`",
         action: "`caseClose` BROKE_DOWN",
-        needs: "the date the child re-entered care, on or after the return",
-        codes: &["OUTCOME_REQUIRED", "INVALID_DATE"],
+        needs: "the date the child re-entered care, on or after the return: taken from the care episodes when the return ended one and a later one began (a date they contradict is refused)",
+        codes: &["OUTCOME_REQUIRED", "INVALID_DATE", "CONTRADICTS_RECORDS"],
+        who: None,
+    },
+    Rule {
+        stage: "after the return, closed or not",
+        action: "`outcomeFollowUp`",
+        needs: "each answer once its time has come; at home at 3/6/12 months and the re-entry come from the care episodes where the return ended one, and an answer they contradict is refused",
+        codes: &["WRONG_STAGE", "INVALID_DATE", "CONTRADICTS_RECORDS"],
         who: None,
     },
     Rule {

@@ -9,7 +9,7 @@ use crate::auth::Actor;
 use crate::cases::service as cases;
 use crate::db::Db;
 use crate::domain::YesNoUnknown;
-use crate::error::{ApiError, ApiResult, UserErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::ids::CaseId;
 use crate::stamp::Stamped as _;
 
@@ -69,45 +69,18 @@ pub async fn follow_up(
     f: FollowUp,
 ) -> ApiResult<outcome::Model> {
     let txn = db.begin().await?;
-    let case = cases::load_for_change(&txn, actor, id, None).await?;
-    let existing = outcome::Entity::find()
-        .filter(outcome::Column::CaseId.eq(case.id))
-        .one(&txn)
-        .await?;
-    if let Some(o) = &existing {
+    let snap = crate::framework::snapshot::for_change(&txn, actor, id, None).await?;
+    if let Some(o) = &snap.outcome {
         ApiError::check_version(f.expected_version, o.version)?;
     }
-    let Some(return_on) = existing.as_ref().and_then(|o| o.return_on) else {
-        return Err(ApiError::user(
-            UserErrorCode::WrongStage,
-            &["caseId"],
-            "follow-up is recorded after the child returned home",
-        ));
-    };
-    if let Some(d) = f.reentered_care_on {
-        cases::not_future(d, "reenteredCareOn")?;
-        if d < return_on {
-            return Err(ApiError::user(
-                UserErrorCode::InvalidDate,
-                &["reenteredCareOn"],
-                "re-entry cannot precede the return",
-            ));
-        }
-    }
-    let today = cases::today();
-    for (months, value, field) in [
-        (3, f.home_at_3_months, "homeAt3Months"),
-        (6, f.home_at_6_months, "homeAt6Months"),
-        (12, f.home_at_12_months, "homeAt12Months"),
-    ] {
-        if value.is_some() && crate::domain::dates::add_months(return_on, months) > today {
-            return Err(ApiError::user(
-                UserErrorCode::InvalidDate,
-                &[field],
-                format!("{months} months have not yet passed since the return"),
-            ));
-        }
-    }
+    crate::framework::outcomes::check_follow_up(
+        &snap,
+        &crate::framework::outcomes::Answers {
+            home_at: [f.home_at_3_months, f.home_at_6_months, f.home_at_12_months],
+            reentered_on: f.reentered_care_on,
+        },
+    )?;
+    let case = snap.case;
     let saved = upsert(&txn, actor, case.id, |am| {
         if let Some(v) = f.home_at_3_months {
             am.home_at_3_months = Set(Some(v));

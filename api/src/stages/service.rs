@@ -604,7 +604,7 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
         cmd.reason,
         on,
         plan.alternative_plan,
-        cmd.reentered_care_on,
+        plan.reentered_care_on,
         cmd.maltreatment,
     )
     .await?;
