@@ -302,8 +302,10 @@ async fn worklists_put_the_most_overdue_first() {
         .checked_add_months(chrono::Months::new(6))
         .unwrap()
         .to_string();
+    // B has had no visit since it went home: one was due six weeks (the LA's frequency) after.
     let expected = vec![
         ("SUPPORT_ENDING".to_owned(), days_ago(200), b.case.clone()),
+        ("VISIT_DUE".to_owned(), days_ago(158), b.case.clone()),
         ("RC3_DUE".to_owned(), rc3_due, b.case.clone()),
         ("REVIEW_DUE".to_owned(), days_ago(3), a.case.clone()),
         ("APPROVAL_AWAITED".to_owned(), days_ago(0), c.case.clone()),
@@ -311,7 +313,7 @@ async fn worklists_put_the_most_overdue_first() {
     ];
     assert_eq!(worklist(&m, json!({})).await, expected);
     let first = m.ok(WORKLIST, json!({ "first": 2 })).await["worklist"].clone();
-    assert_eq!(first["totalCount"], 5);
+    assert_eq!(first["totalCount"], 6);
     assert_eq!(first["nodes"][0]["overdue"], true);
     assert_eq!(first["nodes"][0]["daysOverdue"], 200);
     let rest = m
@@ -321,20 +323,21 @@ async fn worklists_put_the_most_overdue_first() {
         )
         .await["worklist"]["nodes"]
         .clone();
-    assert_eq!(rest.as_array().unwrap().len(), 3, "{rest:#}");
-    assert_eq!(rest[0]["kind"], "REVIEW_DUE");
-    assert_eq!(rest[1]["recordId"], d3["decision"]["id"]);
-    assert_eq!(rest[2]["recordId"], goal);
-    assert_eq!(rest[2]["daysOverdue"], -5);
+    assert_eq!(rest.as_array().unwrap().len(), 4, "{rest:#}");
+    assert_eq!(rest[0]["kind"], "RC3_DUE");
+    assert_eq!(rest[1]["kind"], "REVIEW_DUE");
+    assert_eq!(rest[2]["recordId"], d3["decision"]["id"]);
+    assert_eq!(rest[3]["recordId"], goal);
+    assert_eq!(rest[3]["daysOverdue"], -5);
 
     // Narrowing: the horizon, kinds, teams, the caller's own cases.
     assert_eq!(
         worklist(&m, json!({ "withinDays": 0 })).await,
-        expected[..4]
+        expected[..5]
     );
     assert_eq!(
         worklist(&m, json!({ "kinds": ["RC3_DUE"] })).await,
-        expected[1..2]
+        expected[2..3]
     );
     assert_eq!(worklist(&m, json!({ "teams": ["South"] })).await, []);
     assert_eq!(worklist(&w, json!({ "mine": true })).await, expected);
@@ -352,7 +355,10 @@ async fn worklists_put_the_most_overdue_first() {
         .into_iter()
         .map(|i| i.0)
         .collect();
-    assert_eq!(kinds, ["SUPPORT_ENDING", "REVIEW_DUE", "GOAL_TARGET"]);
+    assert_eq!(
+        kinds,
+        ["SUPPORT_ENDING", "VISIT_DUE", "REVIEW_DUE", "GOAL_TARGET"]
+    );
     // Child-level: a data analyst may not see worklists; a bad horizon is a user error.
     let analyst = app
         .caller("201", &["data_analyst"])

@@ -690,3 +690,153 @@ async fn outcomes_come_from_the_care_episodes() {
         .await;
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn the_worklist_shows_what_the_framework_asks_next() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    const LIST: &str = "query($f: WorklistFilter) { worklist(filter: $f, first: 100) { nodes { kind dueOn recordId case { id } } } }";
+    let items = |f: Value| {
+        let (m, f) = (&m, f);
+        async move {
+            let data = m.ok(LIST, json!({ "f": f })).await;
+            let mut out: Vec<(String, String, String)> = data["worklist"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| {
+                    (
+                        n["kind"].as_str().unwrap().to_owned(),
+                        n["dueOn"].as_str().unwrap().to_owned(),
+                        n["case"]["id"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    // A: D1 deferred 40 days ago; B: RC1 proposed, not agreed, and the assessment's required
+    // actions done awaiting sign-off; C: placed with parents 120 days ago (still looked after,
+    // so the episodes cannot answer the 3-month follow-up), last visit 10 days ago not alone.
+    let a = open_case(&w, "J11", 60).await;
+    decide(
+        &w,
+        &a.case,
+        "D1",
+        "DEFERRED",
+        json!({ "decidedOn": days_ago(40) }),
+    )
+    .await;
+    let b = open_case(&w, "J12", 60).await;
+    complete_required(&w, &b.case).await;
+    decide(
+        &w,
+        &b.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(50) }),
+    )
+    .await;
+    complete_required(&w, &b.case).await;
+    w.must("riskClassificationPropose", "classification { id }", json!({ "caseId": b.case, "kind": "RC1", "level": "LOW", "rationale": "R.", "classifiedOn": days_ago(20) })).await;
+    let c = open_case(&w, "J13", 300).await;
+    w.must("returnRecord", CASE, json!({ "caseId": c.case, "returnedOn": days_ago(120), "unplanned": true, "endsCare": false })).await;
+    w.must("visitRecord", "visit { id }", json!({ "caseId": c.case, "visitedOn": days_ago(10), "childSeen": true, "childSeenAlone": false })).await;
+    let kinds = [
+        "DEFERRED_DECISION",
+        "CLASSIFICATION_AWAITING_AGREEMENT",
+        "SIGN_OFF_AWAITED",
+        "FOLLOW_UP_DUE",
+        "VISIT_DUE",
+        "CHILD_NOT_SEEN_ALONE",
+    ];
+    let got = items(json!({ "kinds": kinds, "withinDays": 60 })).await;
+    let mut expected = vec![
+        ("DEFERRED_DECISION".to_owned(), days_ago(12), a.case.clone()),
+        (
+            "CLASSIFICATION_AWAITING_AGREEMENT".to_owned(),
+            days_ago(20),
+            b.case.clone(),
+        ),
+        ("SIGN_OFF_AWAITED".to_owned(), days_ago(0), b.case.clone()),
+        (
+            "FOLLOW_UP_DUE".to_owned(),
+            (chrono::Utc::now().date_naive() - chrono::Duration::days(120))
+                .checked_add_months(chrono::Months::new(3))
+                .unwrap()
+                .to_string(),
+            c.case.clone(),
+        ),
+        ("VISIT_DUE".to_owned(), days_ago(10 - 42), c.case.clone()),
+        (
+            "CHILD_NOT_SEEN_ALONE".to_owned(),
+            days_ago(10),
+            c.case.clone(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    // Done things leave: the classification agreed, the sign-off given, a visit seeing the
+    // child alone, the follow-up answered.
+    let rc1 = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { riskClassifications { id } } }",
+            json!({ "id": b.case }),
+        )
+        .await["case"]["riskClassifications"][0]["id"]
+        .clone();
+    m.must(
+        "riskClassificationAgree",
+        "classification { agreed }",
+        json!({ "classificationId": rc1, "agreedOn": days_ago(20) }),
+    )
+    .await;
+    sign_off(&m, &b.case, 0).await;
+    w.must("visitRecord", "visit { id }", json!({ "caseId": c.case, "visitedOn": days_ago(1), "childSeen": true, "childSeenAlone": true })).await;
+    w.must(
+        "outcomeFollowUp",
+        "outcome { id }",
+        json!({ "caseId": c.case, "homeAt3Months": true }),
+    )
+    .await;
+    let got = items(json!({ "kinds": kinds, "withinDays": 60 })).await;
+    assert_eq!(
+        got,
+        vec![
+            ("DEFERRED_DECISION".to_owned(), days_ago(12), a.case.clone()),
+            ("VISIT_DUE".to_owned(), days_ago(1 - 42), c.case.clone())
+        ]
+    );
+
+    // Per worker: the aggregates group and filter by the allocated worker.
+    let me = w.ok("{ me { id } }", json!({})).await["me"]["id"].clone();
+    let by = m
+        .ok(
+            "{ insight { frameworkUse { key { dimension value } stage cases { value } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        by["insight"]["frameworkUse"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["key"] == json!([]))
+    );
+    let grouped = m.ok("query($g: [Dimension!]) { insight(groupBy: $g) { frameworkUse { key { dimension value } stage cases { value } } } }", json!({ "g": ["WORKER"] })).await;
+    let rows = grouped["insight"]["frameworkUse"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["key"] == json!([{ "dimension": "WORKER", "value": me }])),
+        "{rows:#?}"
+    );
+    let none = m
+        .ok(
+            "query($f: InsightFilter) { insight(filter: $f) { frameworkUse { stage } } }",
+            json!({ "f": { "workerIds": ["NONE"] } }),
+        )
+        .await;
+    assert_eq!(none["insight"]["frameworkUse"], json!([]));
+}

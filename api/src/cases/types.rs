@@ -128,11 +128,7 @@ impl Case {
     }
     /// Whether the next review date has passed on an active case.
     async fn overdue(&self) -> bool {
-        self.0.status == CaseStatus::Active.as_str()
-            && self
-                .0
-                .next_review_on
-                .is_some_and(|d| d < super::service::today())
+        crate::framework::due::review_overdue(&self.0, super::service::today())
     }
     /// The stages entered so far, in order, with their checklists.
     async fn stages(&self, ctx: &Context<'_>) -> Result<Vec<CaseStage>> {

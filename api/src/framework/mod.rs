@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod checklist;
 pub mod closure;
 pub mod decisions;
+pub mod due;
 pub mod goals;
 pub mod outcomes;
 pub mod process;

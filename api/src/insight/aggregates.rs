@@ -46,6 +46,9 @@ pub enum Dimension {
     Stage,
     /// The case's status (`ACTIVE`, `CLOSED`).
     Status,
+    /// The case's allocated worker, as the `ID` of their actor (`Me.id`; `NONE` when
+    /// unallocated): a worker's own figures, or a team manager's view per worker.
+    Worker,
 }
 
 /// The DfE age bands.
@@ -91,6 +94,8 @@ enum Part<'f> {
     Text(&'f str),
     /// A number (attempt, risk level).
     Int(i64),
+    /// An actor, by its global ID (`NONE` for none).
+    Actor(Option<i64>),
 }
 
 impl Part<'_> {
@@ -99,6 +104,8 @@ impl Part<'_> {
             Part::Year(start) => format!("{start}-{:02}", (start + 1) % 100),
             Part::Text(s) => s.to_owned(),
             Part::Int(n) => n.to_string(),
+            Part::Actor(Some(id)) => crate::ids::ActorId(id).to_global().to_string(),
+            Part::Actor(None) => "NONE".to_owned(),
         }
     }
 }
@@ -126,6 +133,7 @@ impl Query {
             Dimension::Attempt => Part::Int(i64::from(f.attempt_number)),
             Dimension::Stage => Part::Text(&f.stage),
             Dimension::Status => Part::Text(&f.status),
+            Dimension::Worker => Part::Actor(f.worker_id),
         }
     }
 
@@ -966,6 +974,7 @@ mod tests {
             case_id,
             child_id,
             team: Some("North".into()),
+            worker_id: Some(7),
             attempt_number: 1,
             stage: "IDENTIFICATION".into(),
             status: "ACTIVE".into(),

@@ -32,7 +32,8 @@ use crate::support_plans::loaders::ServicesOf;
 /// 2: dates stored as day numbers, codes read straight into their types.
 /// 3: the facts in one JSON body.
 /// 4: checklists count the actions a record completed apart from those ticked by hand.
-pub const DEFINITION: i32 = 4;
+/// 5: the allocated worker.
+pub const DEFINITION: i32 = 5;
 
 /// The records whose changes can change a case's facts (visits, views, factors and the like
 /// cannot).
@@ -182,6 +183,9 @@ pub struct CaseFacts {
     pub child_id: i64,
     /// Its team, if allocated.
     pub team: Option<String>,
+    /// Its allocated worker (actor row id), if any.
+    #[serde(default)]
+    pub worker_id: Option<i64>,
     /// The child's reunification attempt this case is (1 for the first).
     pub attempt_number: i32,
     /// Its current stage (stored text).
@@ -495,6 +499,7 @@ async fn build(
             case_id: c.id,
             child_id: c.child_id,
             team: c.team.clone(),
+            worker_id: c.worker_id,
             attempt_number: c.attempt_number,
             stage: c.stage.clone(),
             status: c.status.clone(),

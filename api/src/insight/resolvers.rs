@@ -67,6 +67,8 @@ pub struct InsightFilter {
     pub to: Option<Date>,
     /// Teams (`NONE` for unallocated cases).
     pub teams: Option<Vec<String>>,
+    /// Allocated workers (`Me.id` values; `NONE` for unallocated cases).
+    pub worker_ids: Option<Vec<ID>>,
     /// Legal statuses (SSDA903 codes) of the case's episode of care.
     pub legal_statuses: Option<Vec<String>>,
     /// Age bands at the case's opening: `UNDER_1`, `1_TO_4`, `5_TO_9`, `10_TO_15`, `16_AND_OVER`.
@@ -120,6 +122,7 @@ impl InsightFilter {
             ("attempts", self.attempts.as_ref().map(Vec::len)),
             ("stages", self.stages.as_ref().map(Vec::len)),
             ("statuses", self.statuses.as_ref().map(Vec::len)),
+            ("workerIds", self.worker_ids.as_ref().map(Vec::len)),
         ];
         if let Some((field, _)) = empty.iter().find(|(_, n)| *n == Some(0)) {
             return bad(field, "give at least one value, or leave the filter out");
@@ -131,6 +134,11 @@ impl InsightFilter {
             }
         };
         add(Dimension::Team, self.teams);
+        add(
+            Dimension::Worker,
+            self.worker_ids
+                .map(|v| v.into_iter().map(|id| id.to_string()).collect()),
+        );
         add(Dimension::LegalStatus, self.legal_statuses);
         add(Dimension::AgeBand, self.age_bands);
         add(
@@ -274,7 +282,7 @@ impl Insight {
 /// Which work items: every list narrows; overdue items are always included.
 #[derive(InputObject)]
 pub struct WorklistFilter {
-    /// Cases allocated to these workers (`Me.actorId` values).
+    /// Cases allocated to these workers (`Me.id` values).
     pub worker_ids: Option<Vec<ID>>,
     /// Cases allocated to the caller (with `workerIds`: as well as theirs).
     #[graphql(default = false)]
@@ -326,10 +334,14 @@ impl WorkItemNode {
     async fn case(&self, ctx: &Context<'_>) -> Case {
         Case(ctx.seen(self.0.case.clone()))
     }
-    /// The goal (`GOAL_TARGET`) or decision (`APPROVAL_AWAITED`) the item is about.
+    /// The record the item is about: the goal (`GOAL_TARGET`), decision (`APPROVAL_AWAITED`,
+    /// `DEFERRED_DECISION`), classification (`CLASSIFICATION_AWAITING_AGREEMENT`) or visit
+    /// (`CHILD_NOT_SEEN_ALONE`).
     async fn record_id(&self) -> Option<ID> {
         self.0.record.map(|(table, id)| match table {
             "goal" => GoalId(id).to_global(),
+            "risk_classification" => crate::ids::ClassificationId(id).to_global(),
+            "visit" => crate::ids::VisitId(id).to_global(),
             _ => DecisionId(id).to_global(),
         })
     }
@@ -337,13 +349,15 @@ impl WorkItemNode {
 
 #[Object]
 impl InsightQuery {
-    /// What is due or overdue on the LA's active cases, most urgent first: by due date (the most
-    /// overdue first), then decisions awaiting approval, reviews, RC3, support, goals. Items:
-    /// the case's next review date; a current goal's target date; RC3 six months after the
-    /// return home until one is agreed; support after the return ending (its last service's end)
-    /// before the months the LA requires (`LocalAuthority.supportMonths`); a decision awaiting
-    /// approval since the day it was made. Filter by worker and team for a worker's or a team's
-    /// list.
+    /// What is due or overdue on the LA's cases, most urgent first: by due date (the most
+    /// overdue first), then kind in the order of `WorkItemKind`. Items (see `WorkItemKind`): a
+    /// decision awaiting approval; the next review date; RC3 six months after the return; support
+    /// ending before the LA's `supportMonths`; a goal's target date; a classification awaiting
+    /// agreement; an assessment awaiting sign-off; a deferred D1/D2 four weeks on; a planned
+    /// return date not yet met; 3/6/12-month follow-ups nobody (and no episode) has answered,
+    /// closed cases included; a visit at the LA's `visitFrequencyWeeks` after the last; a last
+    /// visit that did not see the child alone. Filter by worker (`workerIds`, `mine`) and team
+    /// for a worker's or a team's list.
     #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn worklist(
         &self,
@@ -384,8 +398,8 @@ impl InsightQuery {
         };
         let db = ctx.db()?;
         let la = crate::tenancy::service::get(db, actor.la_id).await?;
-        let support = crate::tenancy::service::settings(&la).support_months;
-        let items = worklists::worklist(db, actor, &filter, support).await?;
+        let settings = crate::tenancy::service::settings(&la);
+        let items = worklists::worklist(db, actor, &filter, &settings).await?;
         let nodes = items.into_iter().map(WorkItemNode).collect();
         Ok(page_of(nodes, |n: &WorkItemNode| n.0.key(), &page)?)
     }

@@ -57,6 +57,9 @@ pub struct LocalAuthoritySettingsUpdateInput {
     pub support_months: Option<u32>,
     /// Weeks a goal must have held green (or be met) before stage 2 ends and before D3 = yes (0–52).
     pub goal_sustained_weeks: Option<u32>,
+    /// Weeks between visits after a return home, for the worklist's visit due (1–12; 6 by
+    /// default, the statutory most for a child placed with parents).
+    pub visit_frequency_weeks: Option<u32>,
     /// The LA's unit costs for the savings calculator; replaces the previous ones whole (omit a
     /// cost to use the published one).
     pub unit_costs: Option<UnitCostsInput>,
@@ -138,6 +141,7 @@ impl TenancyMutation {
                 d3_approval_working_days: input.d3_approval_working_days,
                 support_months: input.support_months,
                 goal_sustained_weeks: input.goal_sustained_weeks,
+                visit_frequency_weeks: input.visit_frequency_weeks,
                 unit_costs: input.unit_costs.map(|c| service::UnitCosts {
                     reentry: c.reentry,
                     high_need_support: c.high_need_support,

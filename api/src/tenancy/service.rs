@@ -28,6 +28,8 @@ pub struct LaSettings {
     pub support_months: u32,
     /// Weeks a goal must have held green (or be met) before stage 2 ends and before D3 = yes.
     pub goal_sustained_weeks: u32,
+    /// Weeks between visits after a return home (the worklist's visit due).
+    pub visit_frequency_weeks: u32,
     /// The LA's own unit costs for the savings calculator (pounds); the published set's where
     /// absent.
     pub unit_costs: UnitCosts,
@@ -56,6 +58,7 @@ impl Default for LaSettings {
             d3_approval_working_days: 20,
             support_months: 6,
             goal_sustained_weeks: 12,
+            visit_frequency_weeks: 6,
             unit_costs: UnitCosts::default(),
         }
     }
@@ -229,6 +232,8 @@ pub struct SettingsChange {
     pub support_months: Option<u32>,
     /// New weeks a goal must have held green.
     pub goal_sustained_weeks: Option<u32>,
+    /// New weeks between visits after a return.
+    pub visit_frequency_weeks: Option<u32>,
     /// New unit costs (replacing the old ones whole).
     pub unit_costs: Option<UnitCosts>,
 }
@@ -286,6 +291,16 @@ pub async fn update_settings(
             ));
         }
         s.goal_sustained_weeks = weeks;
+    }
+    if let Some(weeks) = change.visit_frequency_weeks {
+        if !(1..=12).contains(&weeks) {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["visitFrequencyWeeks"],
+                "between 1 and 12 weeks",
+            ));
+        }
+        s.visit_frequency_weeks = weeks;
     }
     if let Some(months) = change.support_months {
         if !(6..=24).contains(&months) {

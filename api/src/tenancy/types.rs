@@ -50,6 +50,10 @@ impl LocalAuthority {
     async fn goal_sustained_weeks(&self) -> u32 {
         super::service::settings(&self.0).goal_sustained_weeks
     }
+    /// Weeks between visits after a return home (6 by default): the worklist's visit due.
+    async fn visit_frequency_weeks(&self) -> u32 {
+        super::service::settings(&self.0).visit_frequency_weeks
+    }
     /// The LA's unit costs for the savings calculator, in pounds (null: the published figure).
     async fn unit_costs(&self) -> UnitCosts {
         UnitCosts(super::service::settings(&self.0).unit_costs)
