@@ -840,3 +840,137 @@ async fn the_worklist_shows_what_the_framework_asks_next() {
         .await;
     assert_eq!(none["insight"]["frameworkUse"], json!([]));
 }
+
+/// Takes a case in ASSESSMENT from RC1 (`level`, `rc1` days ago) to D3 = yes asked for today,
+/// with its one goal green since `green` days ago and RC2 Low 30 days ago; returns the payload.
+async fn to_d3(app: &TestApp, f: &Fixture, level: &str, rc1: i64, green: i64) -> Value {
+    let (w, m) = (app.worker(), app.manager());
+    complete_required(&w, &f.case).await;
+    classify(&w, &m, &f.case, "RC1", level, rc1).await;
+    sign_off(&m, &f.case, rc1).await;
+    decide(
+        &w,
+        &f.case,
+        "D2",
+        "YES",
+        json!({ "decidedOn": days_ago(rc1) }),
+    )
+    .await;
+    let mother = w
+        .ok(
+            "query($id: ID!) { child(id: $id) { householdMembers { id } } }",
+            json!({ "id": f.child }),
+        )
+        .await["child"]["householdMembers"][0]["id"]
+        .clone();
+    let a = w.must("agreementCreate", "agreement { goals { id } }", json!({ "caseId": f.case,
+        "parties": [{ "householdMemberId": mother, "acceptedOn": days_ago(rc1) }],
+        "goals": [{ "householdMemberId": mother, "description": "G.", "targetDate": days_ago(-30) }],
+        "agree": { "agreedOn": days_ago(rc1) } })).await;
+    let goal = a["agreement"]["goals"][0]["id"].clone();
+    w.must("goalReviewRound", "goals { id }", json!({ "reviewedOn": days_ago(green), "reviews": [{ "goalId": goal, "rating": "GREEN" }] })).await;
+    complete_required(&w, &f.case).await;
+    w.must(
+        "goalsStageComplete",
+        CASE,
+        json!({ "caseId": f.case, "completedOn": days_ago(40) }),
+    )
+    .await;
+    classify(&w, &m, &f.case, "RC2", "LOW", 30).await;
+    complete_required(&w, &f.case).await;
+    w.mutate(
+        "decisionRecord",
+        "decision { approvalStatus } case { stage }",
+        json!({ "caseId": f.case, "kind": "D3", "outcome": "YES", "rationale": "R." }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_sustained_risk_policy_counts_from_sustained_change_and_sees_earlier_attempts() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    app.caller("201", &["la_admin"])
+        .must(
+            "localAuthoritySettingsUpdate",
+            "localAuthority { sustainedRiskMonths }",
+            json!({ "sustainedRiskMonths": 6 }),
+        )
+        .await;
+    // High at RC1 270 days ago, goals green since 200 days ago, RC2 Low only 30 days ago: the
+    // change has held for over six months, so D3 = yes stands (counting from RC2 it would not).
+    let f = open_case(&w, "J14", 300).await;
+    complete_required(&w, &f.case).await;
+    decide(
+        &w,
+        &f.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(280) }),
+    )
+    .await;
+    let p = to_d3(&app, &f, "HIGH", 270, 200).await;
+    assert_eq!(p["userErrors"], json!([]), "{p:#}");
+    assert_eq!(p["decision"]["approvalStatus"], "PENDING");
+
+    // A child classified High in an earlier attempt: this attempt's Low does not wipe it out.
+    let g = open_case(&w, "J15", 800).await;
+    complete_required(&w, &g.case).await;
+    decide(
+        &w,
+        &g.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(700) }),
+    )
+    .await;
+    complete_required(&w, &g.case).await;
+    classify(&w, &m, &g.case, "RC1", "VERY_HIGH", 690).await;
+    sign_off(&m, &g.case, 690).await;
+    decide(
+        &w,
+        &g.case,
+        "D2",
+        "NO",
+        json!({ "decidedOn": days_ago(690), "alternativePlan": "LTRELFR" }),
+    )
+    .await;
+    let episode = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { episode { id } } }",
+            json!({ "id": g.case }),
+        )
+        .await["case"]["episode"]["id"]
+        .clone();
+    let second = w
+        .must(
+            "caseOpen",
+            "case { id attemptNumber }",
+            json!({ "childId": g.child, "episodeId": episode, "openedOn": days_ago(300) }),
+        )
+        .await;
+    assert_eq!(second["case"]["attemptNumber"], 2);
+    let again = Fixture {
+        child: g.child.clone(),
+        episode: g.episode.clone(),
+        case: second["case"]["id"].as_str().unwrap().to_owned(),
+    };
+    complete_required(&w, &again.case).await;
+    decide(
+        &w,
+        &again.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(280) }),
+    )
+    .await;
+    let before_count = app.scalar("SELECT COUNT(*) FROM decision").await;
+    let p = to_d3(&app, &again, "LOW", 270, 150).await;
+    assert_eq!(p["userErrors"][0]["code"], "RISK_NOT_SUSTAINED", "{p:#}");
+    assert_eq!(p["case"], Value::Null);
+    // Nothing recorded by the refusal (the D2 before it is the only new decision).
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM decision").await,
+        before_count + 1
+    );
+}

@@ -134,6 +134,27 @@ impl ApiError {
         }
     }
 
+    /// Runs `f` on each item in turn (in the caller's transaction), naming a failing item's
+    /// place in its user errors (`path.2.field`): for mutations that write several records.
+    pub async fn each_at<T, R, Fut>(
+        items: Vec<T>,
+        path: &str,
+        mut f: impl FnMut(T) -> Fut,
+    ) -> ApiResult<Vec<R>>
+    where
+        Fut: std::future::Future<Output = ApiResult<R>>,
+    {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            out.push(
+                f(item)
+                    .await
+                    .map_err(|e| e.nested(&[path, &i.to_string()]))?,
+            );
+        }
+        Ok(out)
+    }
+
     /// A fault on our side, with a description for the log.
     pub fn internal(detail: impl Into<String>) -> Self {
         ApiError::Internal(detail.into())

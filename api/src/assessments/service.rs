@@ -49,14 +49,7 @@ pub async fn record_factors(
         ));
     }
     let txn = db.begin().await?;
-    let mut out = Vec::with_capacity(cmds.len());
-    for (i, cmd) in cmds.into_iter().enumerate() {
-        out.push(
-            record_factor(&txn, actor, cmd)
-                .await
-                .map_err(|e| e.nested(&["factors", &i.to_string()]))?,
-        );
-    }
+    let out = ApiError::each_at(cmds, "factors", |cmd| record_factor(&txn, actor, cmd)).await?;
     txn.commit().await?;
     Ok(out)
 }

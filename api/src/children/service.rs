@@ -166,12 +166,11 @@ pub async fn create_child_with(
     validate_child(&mut cmd)?;
     let txn = db.begin().await?;
     let created = insert_child(&txn, actor, &cmd).await?;
-    for (i, mut m) in members.into_iter().enumerate() {
+    ApiError::each_at(members, "householdMembers", |mut m| {
         m.child_id = ChildId(created.id);
         add_member(&txn, actor, m)
-            .await
-            .map_err(|e| e.nested(&["householdMembers", &i.to_string()]))?;
-    }
+    })
+    .await?;
     txn.commit().await?;
     Ok(created)
 }

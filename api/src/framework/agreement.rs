@@ -82,11 +82,7 @@ mod tests {
             })));
             s
         };
-        let code = |s: &CaseSnapshot, on, reason| match agree(s, &s.agreements[0], on, reason) {
-            Ok(()) => "ok".to_owned(),
-            Err(ApiError::User(e)) => format!("{:?}", e[0].code),
-            Err(e) => format!("{e:?}"),
-        };
+        let code = |s: &CaseSnapshot, on, reason| code(agree(s, &s.agreements[0], on, reason));
         let accepted = |mut s: CaseSnapshot, on| {
             s.parties.push(party(5, Some(on)));
             s.parties.push(party(6, None));

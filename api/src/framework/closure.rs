@@ -253,15 +253,6 @@ mod tests {
     use crate::auth::Role;
     use crate::framework::fixture::*;
 
-    fn code<T: std::fmt::Debug>(r: ApiResult<T>) -> String {
-        match r {
-            Ok(_) => "ok".to_owned(),
-            Err(ApiError::User(e)) => format!("{:?}", e[0].code),
-            Err(ApiError::Forbidden(_)) => "FORBIDDEN".to_owned(),
-            Err(e) => format!("{e:?}"),
-        }
-    }
-
     #[test]
     fn support_is_counted_from_the_services_dates() {
         let home = d(1, 1);

@@ -267,15 +267,6 @@ mod tests {
         Caller { id: 10, roles: SW }
     }
 
-    fn codes(r: ApiResult<impl std::fmt::Debug>) -> String {
-        match r {
-            Ok(_) => "ok".to_owned(),
-            Err(ApiError::User(e)) => format!("{:?}", e[0].code),
-            Err(ApiError::Forbidden(_)) => "FORBIDDEN".to_owned(),
-            Err(other) => format!("{other:?}"),
-        }
-    }
-
     fn decide(kind: DecisionKind, outcome: DecisionOutcome, on: NaiveDate) -> Decide<'static> {
         Decide {
             kind,
@@ -458,7 +449,7 @@ mod tests {
             (amber(), sw(), decide(D3, No, d(5, 20)), "ok"),
         ];
         for (i, (s, who, dec, expected)) in table.into_iter().enumerate() {
-            assert_eq!(codes(record(&s, who, &dec)), expected, "row {i}: {dec:?}");
+            assert_eq!(code(record(&s, who, &dec)), expected, "row {i}: {dec:?}");
         }
     }
 
@@ -519,14 +510,14 @@ mod tests {
         ];
         for (who, on, expected) in table {
             assert_eq!(
-                codes(approve(&s, who, &pending, on)),
+                code(approve(&s, who, &pending, on)),
                 expected,
                 "{who:?} on {on}"
             );
         }
         let done = decision("D3", "YES", d(5, 20), 30, "APPROVED");
         assert_eq!(
-            codes(approve(&s, Caller { id: 31, roles: NO }, &done, d(5, 21))),
+            code(approve(&s, Caller { id: 31, roles: NO }, &done, d(5, 21))),
             "ApprovalRequired"
         );
     }

@@ -7,6 +7,17 @@ use serde_json::{Value, json};
 use super::CaseSnapshot;
 use crate::tenancy::service::LaSettings;
 
+/// What a rule answered: `ok`, the user error's code (`InvalidDate`), or `FORBIDDEN`.
+pub fn code<T: std::fmt::Debug>(r: crate::error::ApiResult<T>) -> String {
+    use crate::error::ApiError;
+    match r {
+        Ok(_) => "ok".to_owned(),
+        Err(ApiError::User(e)) => format!("{:?}", e[0].code),
+        Err(ApiError::Forbidden(_)) => "FORBIDDEN".to_owned(),
+        Err(other) => format!("{other:?}"),
+    }
+}
+
 /// A date in 2026: `d(3, 15)` is 15 March 2026.
 pub fn d(month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, month, day).unwrap()
@@ -55,6 +66,7 @@ pub fn case_in(stage: &str) -> CaseSnapshot {
         parties: Vec::new(),
         goals: Vec::new(),
         goal_reviews: Vec::new(),
+        goal_revisions: Vec::new(),
         support_plan: None,
         services: Vec::new(),
         visits: Vec::new(),

@@ -163,11 +163,7 @@ mod tests {
 
     #[test]
     fn answers_are_checked_against_the_episodes() {
-        let code = |s: &CaseSnapshot, a: Answers| match check_follow_up(s, &a) {
-            Ok(()) => "ok".to_owned(),
-            Err(ApiError::User(e)) => format!("{:?}", e[0].code),
-            Err(e) => format!("{e:?}"),
-        };
+        let code = |s: &CaseSnapshot, a: Answers| code(check_follow_up(s, &a));
         let mut s = case_in("RETURN_AND_SUPPORT");
         assert_eq!(code(&s, Answers::default()), "WrongStage");
         s.outcome = Some(returned(d(1, 10)));

@@ -218,12 +218,6 @@ mod tests {
 
     #[test]
     fn propose_and_agree() {
-        let code = |r: ApiResult<()>| match r {
-            Ok(()) => "ok".to_owned(),
-            Err(ApiError::User(e)) => format!("{:?}", e[0].code),
-            Err(ApiError::Forbidden(_)) => "FORBIDDEN".to_owned(),
-            Err(e) => format!("{e:?}"),
-        };
         let s = case_in("ASSESSMENT");
         let sw = Caller {
             id: 10,

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use entities::{
     agreement_party, assessment_factor, care_episode, checklist_item, child, child_view, decision,
-    goal, goal_review, household_member, outcome, parental_agreement, reunification_case as case,
-    review, risk_classification, stage_progress, support_plan, support_service, visit,
+    goal, goal_review, goal_revision, household_member, outcome, parental_agreement,
+    reunification_case as case, review, risk_classification, stage_progress, support_plan,
+    support_service, visit,
 };
 use sea_orm::ConnectionTrait;
 
@@ -19,7 +20,7 @@ use crate::domain::{
     RiskLevel, Stage,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::goals::loaders::{AgreementsOf, GoalsOfCase, PartiesOf, ReviewsOfGoal};
+use crate::goals::loaders::{AgreementsOf, GoalsOfCase, PartiesOf, ReviewsOfGoal, RevisionsOfGoal};
 use crate::loaders::{Keyed as _, PartKey, fetch, rows_of};
 use crate::outcomes::loaders::OutcomeOf;
 use crate::stages::loaders::{ChecklistOf, ClassificationsOf, DecisionsOf, StagesOf};
@@ -55,6 +56,8 @@ pub struct CaseSnapshot {
     pub goals: Vec<goal::Model>,
     /// Reviews of those goals, oldest first.
     pub goal_reviews: Vec<goal_review::Model>,
+    /// Revisions of those goals (more time, new wording, new status), in order.
+    pub goal_revisions: Vec<goal_revision::Model>,
     /// The support plan (contingency plan, trusted adult), if written.
     pub support_plan: Option<support_plan::Model>,
     /// Services, by start date.
@@ -303,7 +306,10 @@ pub async fn load_many(
         .chain(ids.iter().flat_map(|&id| {
             rows_of(&first, AgreementsOf(id))
                 .map(|a| PartiesOf(a.id).part())
-                .chain(rows_of(&first, GoalsOfCase(id)).map(|g| ReviewsOfGoal(g.id).part()))
+                .chain(
+                    rows_of(&first, GoalsOfCase(id))
+                        .flat_map(|g| [ReviewsOfGoal(g.id).part(), RevisionsOfGoal(g.id).part()]),
+                )
                 .collect::<Vec<_>>()
         }))
         .collect();
@@ -352,6 +358,10 @@ pub async fn load_many(
             goal_reviews: goals
                 .iter()
                 .flat_map(|g| rows_of(&second, ReviewsOfGoal(g.id)).cloned())
+                .collect(),
+            goal_revisions: goals
+                .iter()
+                .flat_map(|g| rows_of(&second, RevisionsOfGoal(g.id)).cloned())
                 .collect(),
             agreements,
             goals,

@@ -32,16 +32,16 @@ pub struct AgreementCreateInput {
     /// The parties (at least one, each named once); omitted, they are carried over from the latest version.
     pub parties: Option<Vec<AgreementPartyInput>>,
     /// Goals of this version, added with it (as `goalAdd` would; for a party, or the household).
-    pub goals: Option<Vec<AgreementGoalInput>>,
+    pub goals: Option<Vec<GoalInput>>,
     /// Agree the version in the same call, as `agreementAgree` would (acceptance as given in
     /// `parties`, or `withoutAcceptanceReason`).
     pub agree: Option<AgreementAgreeNowInput>,
 }
 
-/// A goal given with `agreementCreate`.
+/// A goal: with `goalAdd`, or in `agreementCreate`'s list.
 #[derive(InputObject)]
-pub struct AgreementGoalInput {
-    /// The parent the goal is for (a party to this version); omit for the household.
+pub struct GoalInput {
+    /// The parent the goal is for (a party to the agreement version); omit for the household.
     pub household_member_id: Option<ID>,
     /// What must change.
     pub description: String,
@@ -111,18 +111,28 @@ crate::payload!(
 pub struct GoalAddInput {
     /// The agreement version (draft or in force).
     pub agreement_id: ID,
-    /// The parent the goal is for (a party to this agreement version); omit for the household.
-    pub household_member_id: Option<ID>,
-    /// What must change.
-    pub description: String,
-    /// The steps (optional).
-    pub steps: Option<String>,
-    /// Who is responsible (optional; at most 200 characters).
-    pub responsible: Option<String>,
-    /// The support offered (optional).
-    pub support_offered: Option<String>,
-    /// By when.
-    pub target_date: Date,
+    /// The goal.
+    #[graphql(flatten)]
+    pub goal: GoalInput,
+}
+
+impl GoalInput {
+    /// The goal for `agreement`; a bad member ID is named at `path` + `householdMemberId`.
+    fn into_new(self, agreement: AgreementId, path: &[&str]) -> crate::error::ApiResult<NewGoal> {
+        let field: Vec<&str> = path.iter().copied().chain(["householdMemberId"]).collect();
+        Ok(NewGoal {
+            agreement,
+            member: self
+                .household_member_id
+                .map(|id| HouseholdMemberId::from_input(&id, &field))
+                .transpose()?,
+            description: self.description,
+            steps: self.steps,
+            responsible: self.responsible,
+            support_offered: self.support_offered,
+            target_date: self.target_date.0,
+        })
+    }
 }
 
 crate::payload!(
@@ -239,25 +249,7 @@ impl GoalsMutation {
                 .unwrap_or_default()
                 .into_iter()
                 .enumerate()
-                .map(|(i, g)| {
-                    Ok(NewGoal {
-                        agreement: AgreementId(0),
-                        member: g
-                            .household_member_id
-                            .map(|id| {
-                                HouseholdMemberId::from_input(
-                                    &id,
-                                    &["goals", &i.to_string(), "householdMemberId"],
-                                )
-                            })
-                            .transpose()?,
-                        description: g.description,
-                        steps: g.steps,
-                        responsible: g.responsible,
-                        support_offered: g.support_offered,
-                        target_date: g.target_date.0,
-                    })
-                })
+                .map(|(i, g)| g.into_new(AgreementId(0), &["goals", &i.to_string()]))
                 .collect::<crate::error::ApiResult<Vec<_>>>()?;
             let cmd = service::DraftAgreement {
                 case_id,
@@ -321,18 +313,8 @@ impl GoalsMutation {
     /// Adds a goal to a draft or to the agreement in force.
     async fn goal_add(&self, ctx: &Context<'_>, input: GoalAddInput) -> Result<GoalPayload> {
         run(async {
-            let cmd = NewGoal {
-                agreement: AgreementId::from_input(&input.agreement_id, &["agreementId"])?,
-                member: input
-                    .household_member_id
-                    .map(|id| HouseholdMemberId::from_input(&id, &["householdMemberId"]))
-                    .transpose()?,
-                description: input.description,
-                steps: input.steps,
-                responsible: input.responsible,
-                support_offered: input.support_offered,
-                target_date: input.target_date.0,
-            };
+            let agreement = AgreementId::from_input(&input.agreement_id, &["agreementId"])?;
+            let cmd = input.goal.into_new(agreement, &[])?;
             Ok(GoalPayload::ok(Goal(
                 service::add_goal(ctx.db()?, ctx.writer()?, cmd).await?,
             )))

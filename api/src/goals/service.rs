@@ -360,12 +360,11 @@ pub async fn draft_agreement(
             .await
             .map_err(|e| e.nested(&["parties", &idx]))?;
     }
-    for (i, mut goal) in cmd.goals.into_iter().enumerate() {
+    ApiError::each_at(cmd.goals, "goals", |mut goal| {
         goal.agreement = AgreementId(draft.id);
         add_goal(&txn, actor, goal)
-            .await
-            .map_err(|e| e.nested(&["goals", &i.to_string()]))?;
-    }
+    })
+    .await?;
     let saved = match cmd.agree {
         Some((on, without)) => {
             agree_agreement(&txn, actor, AgreementId(draft.id), on, without, None)
@@ -577,14 +576,7 @@ pub async fn review_round(
         ));
     }
     let txn = db.begin().await?;
-    let mut out = Vec::with_capacity(reviews.len());
-    for (i, r) in reviews.into_iter().enumerate() {
-        out.push(
-            review_goal(&txn, actor, r)
-                .await
-                .map_err(|e| e.nested(&["reviews", &i.to_string()]))?,
-        );
-    }
+    let out = ApiError::each_at(reviews, "reviews", |r| review_goal(&txn, actor, r)).await?;
     txn.commit().await?;
     Ok(out)
 }

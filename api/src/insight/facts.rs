@@ -6,15 +6,13 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, Utc};
-use entities::{care_episode, case_fact, local_authority, reunification_case as case};
+use entities::{case_fact, local_authority, reunification_case as case};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait as _, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::cases::loaders::CaseKey;
-use crate::children::loaders::{ChildKey, EpisodesOf};
 use crate::domain::dates::age_on;
 use crate::domain::{
     ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, GoalStatus, NeedLevel,
@@ -22,11 +20,7 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::events::PendingEvent;
-use crate::goals::loaders::{GoalsOfCase, RevisionsOfGoal};
-use crate::loaders::{Keyed as _, PartKey, fetch, rows_of};
-use crate::outcomes::loaders::OutcomeOf;
-use crate::stages::loaders::{ChecklistOf, ClassificationsOf, DecisionsOf, StagesOf};
-use crate::support_plans::loaders::ServicesOf;
+use crate::framework::{CaseSnapshot, snapshot};
 
 /// The version of the definitions below; rows built with an older one are rebuilt on migrate.
 /// 2: dates stored as day numbers, codes read straight into their types.
@@ -355,172 +349,19 @@ pub async fn backfill(pool: &DatabaseConnection) -> ApiResult<usize> {
     Ok(built)
 }
 
-/// Builds the fact rows of `ids` (at most a chunk) from the records.
+/// Builds the fact rows of `ids` (at most a chunk) from the cases' snapshots: the same load the
+/// framework's rules read, so the aggregates and the rules see one case.
 async fn build(
     db: &impl ConnectionTrait,
     la: i64,
     ids: &[i64],
 ) -> ApiResult<Vec<case_fact::ActiveModel>> {
-    // Two statements on PostgreSQL: the cases and everything under them, then their children,
-    // episodes and goal revisions.
-    let of_cases: Vec<PartKey> = ids
-        .iter()
-        .flat_map(|&id| {
-            [
-                CaseKey(id).part(),
-                OutcomeOf(id).part(),
-                StagesOf(id).part(),
-                DecisionsOf(id).part(),
-                ClassificationsOf(id).part(),
-                GoalsOfCase(id).part(),
-                ServicesOf(id).part(),
-                ChecklistOf(id).part(),
-            ]
-        })
-        .collect();
-    let first = fetch(db, la, &of_cases).await?;
-    let cases: Vec<&case::Model> = ids
-        .iter()
-        .flat_map(|&id| rows_of(&first, CaseKey(id)))
-        .collect();
-    if cases.is_empty() {
-        return Ok(Vec::new());
-    }
-    let goals_of = |id| rows_of(&first, GoalsOfCase(id));
-    let children: BTreeSet<i64> = cases.iter().map(|c| c.child_id).collect();
-    let second: Vec<PartKey> = children
-        .iter()
-        .flat_map(|&child| [ChildKey(child).part(), EpisodesOf(child).part()])
-        .chain(
-            ids.iter()
-                .flat_map(|&id| goals_of(id).map(|g| RevisionsOfGoal(g.id).part())),
-        )
-        .collect();
-    let second = fetch(db, la, &second).await?;
+    let settings = crate::tenancy::service::settings(&crate::tenancy::service::get(db, la).await?);
     let now = Utc::now();
-    let mut rows = Vec::with_capacity(cases.len());
-    for c in cases {
-        let episodes: Vec<&care_episode::Model> =
-            rows_of(&second, EpisodesOf(c.child_id)).collect();
-        let Some(episode) = episodes.iter().find(|e| e.id == c.episode_id) else {
-            return Err(ApiError::internal("a case's episode is missing"));
-        };
-        let birth = rows_of(&second, ChildKey(c.child_id))
-            .next()
-            .map_or(episode.started_on, |child| child.date_of_birth);
-        let out = rows_of(&first, OutcomeOf(c.id)).next();
-        let return_on = out.and_then(|o| o.return_on);
-        // A return home under SSDA903 is the episode ending E4A/E4B on the day the child went home.
-        let exit_reason = match (return_on, episode.ended_on) {
-            (Some(r), Some(ended)) if r == ended => episode.reason_ceased.clone(),
-            _ => None,
-        };
-        // A re-entry is a later new period of care for the same child (or the date recorded when
-        // the case closed as broken down), whichever is first.
-        let reentered_on = return_on.and_then(|r| {
-            episodes
-                .iter()
-                .filter(|e| e.child_id == c.child_id && e.id != episode.id && e.started_on >= r)
-                .map(|e| e.started_on)
-                .chain(out.and_then(|o| o.reentered_care_on))
-                .min()
-        });
-        let stage_facts: Vec<StageFact> = rows_of(&first, StagesOf(c.id))
-            .map(|s| {
-                Ok(StageFact(
-                    Stage::from_db(&s.stage)?,
-                    s.entered_on,
-                    s.completed_on,
-                ))
-            })
-            .collect::<ApiResult<_>>()?;
-        let decision_facts: Vec<DecisionFact> = rows_of(&first, DecisionsOf(c.id))
-            .map(|d| {
-                Ok(DecisionFact(
-                    DecisionKind::from_db(&d.kind)?,
-                    DecisionOutcome::from_db(&d.outcome)?,
-                    d.decided_on,
-                    ApprovalStatus::from_db(&d.approval_status)?,
-                ))
-            })
-            .collect::<ApiResult<_>>()?;
-        let classification_facts: Vec<ClassificationFact> =
-            rows_of(&first, ClassificationsOf(c.id))
-                .filter_map(|r| {
-                    r.agreed_on.map(|on| {
-                        Ok(ClassificationFact(
-                            ClassificationKind::from_db(&r.kind)?,
-                            r.level,
-                            on,
-                        ))
-                    })
-                })
-                .collect::<ApiResult<_>>()?;
-        let goal_facts: Vec<GoalFact> = goals_of(c.id)
-            .map(|g| {
-                // A goal's original target date: the one its first revision replaced.
-                let original = rows_of(&second, RevisionsOfGoal(g.id))
-                    .next()
-                    .map_or(g.target_date, |r| r.previous_target_date);
-                Ok(GoalFact(
-                    original,
-                    g.target_date,
-                    GoalStatus::from_db(&g.status)?,
-                    g.sustained_since,
-                ))
-            })
-            .collect::<ApiResult<_>>()?;
-        let service_facts: Vec<ServiceFact> = rows_of(&first, ServicesOf(c.id))
-            .map(|s| {
-                Ok(ServiceFact(
-                    ServiceType::from_db(&s.service_type)?,
-                    NeedLevel::from_db(&s.need_level)?,
-                    s.starts_on,
-                    s.ends_on,
-                    ServiceStatus::from_db(&s.status)?,
-                ))
-            })
-            .collect::<ApiResult<_>>()?;
-        let mut per_stage: Vec<ChecklistFact> = Vec::new();
-        for item in rows_of(&first, ChecklistOf(c.id)) {
-            let done = i64::from(item.completed_on.is_some());
-            let evidenced = i64::from(item.completed_on.is_some() && item.evidence.is_some());
-            let stage = Stage::from_db(&item.stage)?;
-            match per_stage.iter_mut().find(|f| f.0 == stage) {
-                Some(f) => {
-                    f.1 += done;
-                    f.2 += 1;
-                    f.3 += evidenced;
-                }
-                None => per_stage.push(ChecklistFact(stage, done, 1, evidenced)),
-            }
-        }
-        let facts = CaseFacts {
-            case_id: c.id,
-            child_id: c.child_id,
-            team: c.team.clone(),
-            worker_id: c.worker_id,
-            attempt_number: c.attempt_number,
-            stage: c.stage.clone(),
-            status: c.status.clone(),
-            opened_on: c.opened_on,
-            closed_on: c.closed_on,
-            care_started_on: episode.started_on,
-            legal_status: episode.legal_status.clone(),
-            age_at_open: age_on(birth, c.opened_on),
-            risk_level: c.risk_level,
-            return_type: c.return_type.clone(),
-            return_on,
-            exit_reason,
-            reentered_on,
-            closure_reason: out.and_then(|o| o.closure_reason.clone()),
-            stages: stage_facts,
-            decisions: decision_facts,
-            classifications: classification_facts,
-            goals: goal_facts,
-            services: service_facts,
-            checklist: per_stage,
-        };
+    let mut rows = Vec::with_capacity(ids.len());
+    for s in snapshot::load_many(db, la, ids, &settings).await? {
+        let facts = facts_of(&s)?;
+        let c = &s.case;
         rows.push(case_fact::ActiveModel {
             la_id: Set(la),
             case_id: Set(c.id),
@@ -537,4 +378,134 @@ async fn build(
         });
     }
     Ok(rows)
+}
+
+/// What the aggregates know about one case, from its snapshot.
+pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
+    let c = &s.case;
+    let episode = s.episode()?;
+    let out = s.outcome.as_ref();
+    let return_on = out.and_then(|o| o.return_on);
+    // A return home under SSDA903 is the episode ending E4A/E4B on the day the child went home.
+    let exit_reason = match (return_on, episode.ended_on) {
+        (Some(r), Some(ended)) if r == ended => episode.reason_ceased.clone(),
+        _ => None,
+    };
+    // A re-entry is a later new period of care for the same child (or the date recorded when
+    // the case closed as broken down), whichever is first.
+    let reentered_on = return_on.and_then(|r| {
+        s.episodes
+            .iter()
+            .filter(|e| e.id != episode.id && e.started_on >= r)
+            .map(|e| e.started_on)
+            .chain(out.and_then(|o| o.reentered_care_on))
+            .min()
+    });
+    let stages = s
+        .stages
+        .iter()
+        .map(|st| {
+            Ok(StageFact(
+                Stage::from_db(&st.stage)?,
+                st.entered_on,
+                st.completed_on,
+            ))
+        })
+        .collect::<ApiResult<_>>()?;
+    let decisions = s
+        .decisions
+        .iter()
+        .map(|d| {
+            Ok(DecisionFact(
+                DecisionKind::from_db(&d.kind)?,
+                DecisionOutcome::from_db(&d.outcome)?,
+                d.decided_on,
+                ApprovalStatus::from_db(&d.approval_status)?,
+            ))
+        })
+        .collect::<ApiResult<_>>()?;
+    let classifications = s
+        .classifications
+        .iter()
+        .filter_map(|r| {
+            r.agreed_on.map(|on| {
+                Ok(ClassificationFact(
+                    ClassificationKind::from_db(&r.kind)?,
+                    r.level,
+                    on,
+                ))
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    let goals = s
+        .goals
+        .iter()
+        .map(|g| {
+            // A goal's original target date: the one its first revision replaced.
+            let original = s
+                .goal_revisions
+                .iter()
+                .find(|r| r.goal_id == g.id)
+                .map_or(g.target_date, |r| r.previous_target_date);
+            Ok(GoalFact(
+                original,
+                g.target_date,
+                GoalStatus::from_db(&g.status)?,
+                g.sustained_since,
+            ))
+        })
+        .collect::<ApiResult<_>>()?;
+    let services = s
+        .services
+        .iter()
+        .map(|sv| {
+            Ok(ServiceFact(
+                ServiceType::from_db(&sv.service_type)?,
+                NeedLevel::from_db(&sv.need_level)?,
+                sv.starts_on,
+                sv.ends_on,
+                ServiceStatus::from_db(&sv.status)?,
+            ))
+        })
+        .collect::<ApiResult<_>>()?;
+    let mut checklist: Vec<ChecklistFact> = Vec::new();
+    for item in &s.checklist {
+        let done = i64::from(item.completed_on.is_some());
+        let evidenced = i64::from(item.completed_on.is_some() && item.evidence.is_some());
+        let stage = Stage::from_db(&item.stage)?;
+        match checklist.iter_mut().find(|f| f.0 == stage) {
+            Some(f) => {
+                f.1 += done;
+                f.2 += 1;
+                f.3 += evidenced;
+            }
+            None => checklist.push(ChecklistFact(stage, done, 1, evidenced)),
+        }
+    }
+    Ok(CaseFacts {
+        case_id: c.id,
+        child_id: c.child_id,
+        team: c.team.clone(),
+        worker_id: c.worker_id,
+        attempt_number: c.attempt_number,
+        stage: c.stage.clone(),
+        status: c.status.clone(),
+        opened_on: c.opened_on,
+        closed_on: c.closed_on,
+        care_started_on: episode.started_on,
+        legal_status: episode.legal_status.clone(),
+        age_at_open: age_on(s.child.date_of_birth, c.opened_on),
+        risk_level: c.risk_level,
+        return_type: c.return_type.clone(),
+        return_on,
+        exit_reason,
+        reentered_on,
+        closure_reason: out.and_then(|o| o.closure_reason.clone()),
+        stages,
+        decisions,
+        classifications,
+        goals,
+        services,
+        checklist,
+    })
 }

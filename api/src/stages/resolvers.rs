@@ -306,8 +306,8 @@ impl StagesMutation {
         .await
     }
 
-    /// Approves a decision awaiting approval (D3 for a child looked after 20 working days or more:
-    /// nominated officer only).
+    /// Approves a decision awaiting approval (D3 for a child looked after the LA's
+    /// `d3ApprovalWorkingDays` or more): a nominated officer other than the decision's recorder.
     async fn decision_approve(
         &self,
         ctx: &Context<'_>,

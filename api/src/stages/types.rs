@@ -15,6 +15,17 @@ use crate::scalars::Date;
 /// A stage the case has entered, with its checklist of practice actions.
 pub struct CaseStage(pub stage_progress::Model);
 
+impl CaseStage {
+    /// The case's checklist items of this stage.
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<checklist_item::Model>> {
+        Ok(load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
+            .await?
+            .into_iter()
+            .filter(|i| i.stage == self.0.stage)
+            .collect())
+    }
+}
+
 /// A stage the case has entered, with its checklist of practice actions.
 #[Object]
 impl CaseStage {
@@ -44,20 +55,16 @@ impl CaseStage {
     }
     /// The LA's practice actions for this stage, as they stood when the case entered it.
     async fn checklist(&self, ctx: &Context<'_>) -> Result<Vec<ChecklistItem>> {
-        Ok(load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
+        Ok(self
+            .items(ctx)
             .await?
             .into_iter()
-            .filter(|i| i.stage == self.0.stage)
             .map(ChecklistItem)
             .collect())
     }
     /// Share of this stage's practice actions completed, from 0 to 1 (1 when the stage has none).
     async fn completeness(&self, ctx: &Context<'_>) -> Result<f64> {
-        let items: Vec<_> = load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
-            .await?
-            .into_iter()
-            .filter(|i| i.stage == self.0.stage)
-            .collect();
+        let items = self.items(ctx).await?;
         if items.is_empty() {
             return Ok(1.0);
         }
@@ -67,11 +74,7 @@ impl CaseStage {
     /// Share of this stage's practice actions completed by the record that proves them, from 0
     /// to 1 (`completeness` less this is the self-reported share: actions ticked by hand).
     async fn evidenced_completeness(&self, ctx: &Context<'_>) -> Result<f64> {
-        let items: Vec<_> = load_all(ctx, ChecklistOf(self.0.case_id), |m| m)
-            .await?
-            .into_iter()
-            .filter(|i| i.stage == self.0.stage)
-            .collect();
+        let items = self.items(ctx).await?;
         if items.is_empty() {
             return Ok(0.0);
         }
