@@ -74,7 +74,7 @@ async fn check_worker(db: &impl ConnectionTrait, actor: &Actor, id: ActorId) -> 
 /// Opens a case at stage 0 (identification) for a child with an open episode.
 pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<case::Model> {
     validate_team(&cmd.team)?;
-    let opened_on = not_future(cmd.opened_on.unwrap_or_else(today), "openedOn")?;
+    let opened_on = cmd.opened_on.unwrap_or_else(today);
     let child = children::get_child(db, actor, cmd.child_id)
         .await?
         .or_user_not_found(&["childId"], "child")?;
@@ -82,20 +82,6 @@ pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<c
         .await?
         .filter(|e| e.child_id == child.id)
         .or_user_not_found(&["episodeId"], "episode of this child")?;
-    if episode.ended_on.is_some() {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["episodeId"],
-            "the episode has ended",
-        ));
-    }
-    if opened_on < episode.started_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["openedOn"],
-            "the case cannot open before the episode started",
-        ));
-    }
     let worker = match cmd.worker_id {
         Some(w) => {
             check_worker(db, actor, w).await?;
@@ -111,21 +97,12 @@ pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<c
         .filter(case::Column::ChildId.eq(child.id))
         .all(&txn)
         .await?;
-    if previous
-        .iter()
-        .any(|c| c.status == CaseStatus::Active.as_str())
-    {
-        return Err(ApiError::user(
-            UserErrorCode::Duplicate,
-            &["childId"],
-            "the child already has an active reunification case",
-        ));
-    }
+    let attempt = crate::framework::process::open_case(&episode, &previous, opened_on, today())?;
     let created = case::ActiveModel {
         la_id: Set(actor.la_id),
         child_id: Set(child.id),
         episode_id: Set(episode.id),
-        attempt_number: Set(previous.len() as i32 + 1),
+        attempt_number: Set(attempt),
         worker_id: Set(worker),
         team: Set(cmd.team.map(|t| t.trim().to_owned())),
         stage: Set(Stage::Identification.as_str().to_owned()),

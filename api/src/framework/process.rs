@@ -6,6 +6,42 @@ use chrono::NaiveDate;
 use crate::domain::{CaseStatus, ClassificationKind, DecisionKind, DecisionOutcome, Stage};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
+/// Whether a case may open on `opened_on` for a child's `episode`, given the child's other cases:
+/// the episode is open and began by then, and the child has no other active case. Returns the
+/// new case's attempt number (1 for the child's first).
+pub fn open_case(
+    episode: &entities::care_episode::Model,
+    previous: &[entities::reunification_case::Model],
+    opened_on: NaiveDate,
+    today: NaiveDate,
+) -> ApiResult<i32> {
+    if episode.ended_on.is_some() {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["episodeId"],
+            "the episode has ended",
+        ));
+    }
+    date_within(
+        opened_on,
+        episode.started_on,
+        today,
+        "openedOn",
+        "the episode",
+    )?;
+    if previous
+        .iter()
+        .any(|c| c.status == CaseStatus::Active.as_str())
+    {
+        return Err(ApiError::user(
+            UserErrorCode::Duplicate,
+            &["childId"],
+            "the child already has an active reunification case",
+        ));
+    }
+    Ok(i32::try_from(previous.len()).unwrap_or(i32::MAX - 1) + 1)
+}
+
 /// A date given for a record: not in the future, and not before `earliest` (the day the stage
 /// or case it belongs to began, named by `what`).
 pub fn date_within(
@@ -170,6 +206,45 @@ mod tests {
         );
         assert!(after_decision(DecisionKind::D3, DecisionOutcome::Deferred).is_err());
         assert!(after_decision(DecisionKind::Closure, DecisionOutcome::Yes).is_err());
+    }
+
+    #[test]
+    fn a_case_opens_on_an_open_episode_once_at_a_time() {
+        use crate::framework::fixture::{case_in, code};
+        use chrono::Datelike as _;
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let s = case_in("IDENTIFICATION");
+        let open = s.episodes[0].clone();
+        let mut ended = open.clone();
+        ended.ended_on = Some(d(1, 5));
+        let mut closed = s.case.clone();
+        closed.status = "CLOSED".into();
+        // (episode, previous cases, opened on, expected)
+        let table = [
+            (open.clone(), vec![], d(1, 1), "1"),
+            (open.clone(), vec![closed.clone()], d(1, 1), "2"),
+            (
+                open.clone(),
+                vec![closed, s.case.clone()],
+                d(1, 1),
+                "Duplicate",
+            ),
+            (ended, vec![], d(1, 1), "Invalid"),
+            (
+                open.clone(),
+                vec![],
+                d(1, 1).with_year(2025).unwrap(),
+                "InvalidDate",
+            ),
+            (open, vec![], d(6, 2), "InvalidDate"),
+        ];
+        for (i, (episode, previous, on, expected)) in table.into_iter().enumerate() {
+            let got = match open_case(&episode, &previous, on, d(6, 1)) {
+                Ok(n) => n.to_string(),
+                r => code(r),
+            };
+            assert_eq!(got, expected, "row {i}");
+        }
     }
 
     #[test]

@@ -37,6 +37,13 @@ pub const RULES: &[Rule] = &[
         who: None,
     },
     Rule {
+        stage: "–",
+        action: "`caseOpen`",
+        needs: "the child's episode of care is open and began by the opening date; no other active case for the child (the case is the child's next attempt)",
+        codes: &["INVALID", "INVALID_DATE", "DUPLICATE"],
+        who: None,
+    },
+    Rule {
         stage: "`IDENTIFICATION`",
         action: "`decisionRecord` D1",
         needs: "yes: the stage's required actions; no: the alternative permanence plan (Annex A, not a return home) and the case closes as not pursued; deferred: the case stays",
