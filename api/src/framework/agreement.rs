@@ -7,6 +7,87 @@ use super::{CaseSnapshot, process};
 use crate::domain::AgreementStatus;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
+/// A version of the agreement that is still current (a draft or the one in force): work on a
+/// superseded version is refused, naming `field`.
+pub fn require_current(
+    agreement: &entities::parental_agreement::Model,
+    field: &str,
+) -> ApiResult<()> {
+    if agreement.status == AgreementStatus::Superseded.as_str() {
+        Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &[field],
+            "this version of the agreement has been superseded; work on the current version",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A new version may be drafted only when no draft is open.
+pub fn may_draft(latest: Option<&entities::parental_agreement::Model>) -> ApiResult<()> {
+    if latest.is_some_and(|p| p.status == AgreementStatus::Draft.as_str()) {
+        Err(ApiError::user(
+            UserErrorCode::AlreadyRecorded,
+            &["caseId"],
+            "a draft version already exists; agree or change it",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A party to the agreement holds parental responsibility or lives with the child, and is named
+/// once (`earlier`: the members already named); `path` is the party's place in the input.
+pub fn check_party(
+    member: &entities::household_member::Model,
+    earlier: &[i64],
+    path: &[&str],
+) -> ApiResult<()> {
+    let field: Vec<&str> = path.iter().copied().chain(["householdMemberId"]).collect();
+    if !member.has_parental_responsibility && !member.lives_with_child {
+        return Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &field,
+            "a party holds parental responsibility or lives with the child",
+        ));
+    }
+    if earlier.contains(&member.id) {
+        return Err(ApiError::user(
+            UserErrorCode::Duplicate,
+            &field,
+            "this person is already a party",
+        ));
+    }
+    Ok(())
+}
+
+/// A goal's target date is not before the case opened (`field` names it in the input).
+pub fn check_target(target: NaiveDate, opened_on: NaiveDate, field: &str) -> ApiResult<()> {
+    if target < opened_on {
+        Err(ApiError::user(
+            UserErrorCode::InvalidDate,
+            &[field],
+            "the target date precedes the case",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A goal for a person is for a party to its agreement version.
+pub fn check_goal_member(is_party: bool) -> ApiResult<()> {
+    if is_party {
+        Ok(())
+    } else {
+        Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["householdMemberId"],
+            "a goal is for a parent or carer who is a party to this agreement",
+        ))
+    }
+}
+
 /// Whether the draft may be agreed on `on`; `without_acceptance` is the reason given for
 /// proceeding without a party's acceptance, if any.
 pub fn agree(
@@ -132,6 +213,49 @@ mod tests {
         let mut agreed = accepted(base(), d(3, 1));
         agreed.agreements[0].status = "ACTIVE".into();
         assert_eq!(code(&agreed, d(3, 1), None), "AlreadyRecorded");
+    }
+
+    #[test]
+    fn drafting_parties_and_goals() {
+        let mother = case_in("GOALS_AND_SERVICES").household[0].clone();
+        let mut neighbour = mother.clone();
+        neighbour.id = 9;
+        neighbour.has_parental_responsibility = false;
+        neighbour.lives_with_child = false;
+        let mut partner = neighbour.clone();
+        partner.lives_with_child = true;
+        // (member, named before, expected)
+        let table = [
+            (mother.clone(), vec![], "ok"),
+            (partner, vec![5], "ok"),
+            (neighbour, vec![], "Invalid"),
+            (mother, vec![5], "Duplicate"),
+        ];
+        for (i, (m, earlier, expected)) in table.into_iter().enumerate() {
+            assert_eq!(
+                code(check_party(&m, &earlier, &["parties", "0"])),
+                expected,
+                "row {i}"
+            );
+        }
+        let (draft, active, old) = (
+            agreement("DRAFT"),
+            agreement("ACTIVE"),
+            agreement("SUPERSEDED"),
+        );
+        assert_eq!(code(may_draft(None)), "ok");
+        assert_eq!(code(may_draft(Some(&active))), "ok");
+        assert_eq!(code(may_draft(Some(&draft))), "AlreadyRecorded");
+        assert_eq!(code(require_current(&draft, "agreementId")), "ok");
+        assert_eq!(code(require_current(&active, "agreementId")), "ok");
+        assert_eq!(code(require_current(&old, "goalId")), "Invalid");
+        assert_eq!(code(check_target(d(1, 1), d(1, 1), "targetDate")), "ok");
+        assert_eq!(
+            code(check_target(d(1, 1), d(1, 2), "targetDate")),
+            "InvalidDate"
+        );
+        assert_eq!(code(check_goal_member(true)), "ok");
+        assert_eq!(code(check_goal_member(false)), "Invalid");
     }
 
     use chrono::Datelike as _;

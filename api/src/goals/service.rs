@@ -13,6 +13,7 @@ use crate::cases::service::{self as cases, not_future};
 use crate::db::Db;
 use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, optional_text, text};
 use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
+use crate::framework::agreement as rules_agreement;
 use crate::framework::goals as rules;
 use crate::framework::process::require_stage_at_least;
 use crate::framework::snapshot;
@@ -89,14 +90,7 @@ async fn require_current(
     g: &goal::Model,
 ) -> ApiResult<()> {
     let agreement = get_agreement(txn, actor, AgreementId(g.agreement_id)).await?;
-    if agreement.status == AgreementStatus::Superseded.as_str() {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["goalId"],
-            "this goal belongs to a superseded version of the agreement; change the goal in the current version",
-        ));
-    }
-    Ok(())
+    rules_agreement::require_current(&agreement, "goalId")
 }
 
 /// A party to a new agreement.
@@ -126,16 +120,7 @@ pub async fn create_agreement(
         .order_by_desc(parental_agreement::Column::Number)
         .one(&txn)
         .await?;
-    if previous
-        .as_ref()
-        .is_some_and(|p| p.status == AgreementStatus::Draft.as_str())
-    {
-        return Err(ApiError::user(
-            UserErrorCode::AlreadyRecorded,
-            &["caseId"],
-            "a draft version already exists; agree or change it",
-        ));
-    }
+    rules_agreement::may_draft(previous.as_ref())?;
     let parties = match parties {
         Some(list) => {
             let mut out = Vec::with_capacity(list.len());
@@ -149,20 +134,8 @@ pub async fn create_agreement(
                     &["parties", &idx, "householdMemberId"],
                 )
                 .await?;
-                if !m.has_parental_responsibility && !m.lives_with_child {
-                    return Err(ApiError::user(
-                        UserErrorCode::Invalid,
-                        &["parties", &idx, "householdMemberId"],
-                        "a party holds parental responsibility or lives with the child",
-                    ));
-                }
-                if out.iter().any(|(id, _, _)| *id == m.id) {
-                    return Err(ApiError::user(
-                        UserErrorCode::Duplicate,
-                        &["parties", &idx, "householdMemberId"],
-                        "this person is already a party",
-                    ));
-                }
+                let earlier: Vec<i64> = out.iter().map(|(id, _, _)| *id).collect();
+                rules_agreement::check_party(&m, &earlier, &["parties", &idx])?;
                 out.push((
                     m.id,
                     optional_at(p.strengths.as_deref(), &["parties", &idx, "strengths"])?,
@@ -395,13 +368,7 @@ pub async fn accept_party(
     ApiError::check_version(expected_version, party.version)?;
     let agreement = get_agreement(&txn, actor, AgreementId(party.agreement_id)).await?;
     let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
-    if agreement.status == AgreementStatus::Superseded.as_str() {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["partyId"],
-            "this version has been superseded",
-        ));
-    }
+    rules_agreement::require_current(&agreement, "partyId")?;
     let version = party.version;
     let mut am = agreement_party::ActiveModel::from(party).changed(actor, version);
     am.accepted_on = Set(Some(on));
@@ -439,20 +406,8 @@ pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<go
     let txn = db.begin().await?;
     let agreement = get_agreement(&txn, actor, cmd.agreement).await?;
     let case = agreement_case(&txn, actor, CaseId(agreement.case_id)).await?;
-    if agreement.status == AgreementStatus::Superseded.as_str() {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["agreementId"],
-            "this version has been superseded",
-        ));
-    }
-    if cmd.target_date < case.opened_on {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["targetDate"],
-            "the target date precedes the case",
-        ));
-    }
+    rules_agreement::require_current(&agreement, "agreementId")?;
+    rules_agreement::check_target(cmd.target_date, case.opened_on, "targetDate")?;
     let member = match cmd.member {
         Some(m) => {
             let m = member_of(&txn, actor, m, case.child_id, &["householdMemberId"]).await?;
@@ -462,13 +417,7 @@ pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<go
                 .filter(agreement_party::Column::HouseholdMemberId.eq(m.id))
                 .one(&txn)
                 .await?;
-            if party.is_none() {
-                return Err(ApiError::user(
-                    UserErrorCode::Invalid,
-                    &["householdMemberId"],
-                    "a goal is for a parent or carer who is a party to this agreement",
-                ));
-            }
+            rules_agreement::check_goal_member(party.is_some())?;
             Some(m.id)
         }
         None => None,
@@ -623,14 +572,8 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
     let case = agreement_case(&txn, actor, CaseId(g.case_id)).await?;
     require_current(&txn, actor, &g).await?;
     rules::check_status_change(&g, cmd.status)?;
-    if let Some(d) = cmd.new_target_date
-        && d < case.opened_on
-    {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["newTargetDate"],
-            "the target date precedes the case",
-        ));
+    if let Some(d) = cmd.new_target_date {
+        rules_agreement::check_target(d, case.opened_on, "newTargetDate")?;
     }
     goal_revision::ActiveModel {
         la_id: Set(actor.la_id),
