@@ -839,6 +839,16 @@ async fn the_worklist_shows_what_the_framework_asks_next() {
         )
         .await;
     assert_eq!(none["insight"]["frameworkUse"], json!([]));
+    let bad = m
+        .gql(
+            "query($f: InsightFilter) { insight(filter: $f) { frameworkUse { stage } } }",
+            json!({ "f": { "workerIds": ["nobody"] } }),
+        )
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad:#}"
+    );
 }
 
 /// Takes a case in ASSESSMENT from RC1 (`level`, `rc1` days ago) to D3 = yes asked for today,

@@ -4,9 +4,7 @@
 use chrono::NaiveDate;
 
 use super::{CaseSnapshot, closure, process};
-use crate::domain::{
-    AgreementStatus, Evidence, GoalStatus, ReviewKind, ServiceStatus, Stage, dates,
-};
+use crate::domain::{Evidence, GoalStatus, ReviewKind, ServiceStatus, Stage, dates};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
 /// What proves a practice action: the day of the record and which record it is
@@ -98,10 +96,7 @@ pub fn evidence(s: &CaseSnapshot, kind: Evidence, since: NaiveDate) -> ApiResult
                 .map(|sv| proof(sv.starts_on, "support_service", [sv.id]))
         }
         Evidence::GoalsReviewed => {
-            let Some(a) = s
-                .agreement_in_force()
-                .filter(|a| a.status == AgreementStatus::Active.as_str())
-            else {
+            let Some(a) = s.agreement_in_force() else {
                 return Ok(None);
             };
             let mut latest = None::<NaiveDate>;

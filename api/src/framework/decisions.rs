@@ -225,18 +225,8 @@ pub fn approve(
             "this decision is not awaiting approval",
         ));
     }
-    let role = decision
-        .approver_role
-        .as_deref()
-        .and_then(Role::from_claim)
-        .unwrap_or(Role::NominatedOfficer);
-    if role == Role::NominatedOfficer {
-        roles::require(Act::ApproveD3, who.roles)?;
-    } else if !who.roles.contains(&role) {
-        return Err(ApiError::Forbidden(
-            "only the approving role may approve this decision",
-        ));
-    }
+    // The only decision that awaits approval is D3, and a nominated officer approves it.
+    roles::require(Act::ApproveD3, who.roles)?;
     process::require_active(s.status()?)?;
     if decision.decided_by == Some(who.id) {
         return Err(ApiError::user(

@@ -340,7 +340,7 @@ pub async fn load_many(
             rows_of(&first, AgreementsOf(id)).cloned().collect();
         let goals: Vec<goal::Model> = rows_of(&first, GoalsOfCase(id)).cloned().collect();
         let earlier_cases: Vec<case::Model> = rows_of(&second, CasesOfChild(c.child_id))
-            .filter(|e| e.id != id && e.opened_on <= c.opened_on)
+            .filter(|e| e.attempt_number < c.attempt_number)
             .cloned()
             .collect();
         out.push(CaseSnapshot {

@@ -112,6 +112,16 @@ impl InsightFilter {
                 &format!("{c} is not an SSDA903 legal status"),
             );
         }
+        if let Some(ids) = &self.worker_ids
+            && let Some(id) = ids
+                .iter()
+                .find(|id| id.as_str() != "NONE" && ActorId::from_input(id, &[]).is_err())
+        {
+            return bad(
+                "workerIds",
+                &format!("{} is neither a worker's ID nor NONE", id.as_str()),
+            );
+        }
         // An empty list would match nothing: say so rather than answer with nothing.
         let empty = [
             ("teams", self.teams.as_ref().map(Vec::len)),
