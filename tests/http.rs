@@ -70,17 +70,17 @@ async fn graphql_over_http_contract() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert!(body["errors"][0]["extensions"]["requestId"].is_string());
 
-    // No token: the query answers UNAUTHENTICATED, with a request id.
-    let body: Value = app
+    // No token: 401 as for a bad one, with the RFC 6750 challenge and a request id.
+    let r = app
         .http()
         .post(&url)
         .json(&json!({"query": "{ cases { totalCount } }"}))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let body: Value = r.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert!(body["errors"][0]["extensions"]["requestId"].is_string());
 

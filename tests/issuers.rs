@@ -261,10 +261,9 @@ async fn each_issuer_speaks_only_for_its_la_with_its_keys_algorithms_and_audienc
                     "legalStatus": "C2", "categoryOfNeed": "N1", "placementType": "U6" } }),
         )
         .await;
-    assert_eq!(
-        refused_write["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{refused_write:#}"
-    );
+    s.app
+        .assert_refusal_audited(&refused_write, "episodeOpen")
+        .await;
     let episodes = s.app.scalar("SELECT COUNT(*) FROM care_episode").await;
     assert_eq!(episodes, 0, "the refused mutation wrote nothing");
 

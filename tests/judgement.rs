@@ -253,10 +253,11 @@ async fn four_eyes_and_who_records_decisions() {
     // A family-support worker does not record decisions: FORBIDDEN, nothing recorded.
     let before = state(&app, &w, &f.case).await;
     let body = family.gql("mutation($i: DecisionRecordInput!) { decisionRecord(input: $i) { userErrors { code } } }", json!({ "i": { "caseId": f.case, "kind": "D1", "outcome": "YES", "rationale": "R." } })).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{body:#}"
-    );
+    app.assert_refusal_audited(&body, "decisionRecord").await;
+    // Nor propose a risk classification.
+    let body = family.gql("mutation($i: RiskClassificationProposeInput!) { riskClassificationPropose(input: $i) { userErrors { code } } }", json!({ "i": { "caseId": f.case, "kind": "RC1", "level": "LOW", "rationale": "R." } })).await;
+    app.assert_refusal_audited(&body, "riskClassificationPropose")
+        .await;
     assert_eq!(state(&app, &w, &f.case).await, before);
     decide(
         &w,
@@ -415,10 +416,7 @@ async fn closing_checks_what_the_records_say() {
             json!({ "i": overridden }),
         )
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{body:#}"
-    );
+    app.assert_refusal_audited(&body, "caseClose").await;
     assert_eq!(state(&app, &w, &f.case).await, before);
     // A team manager's is, and the closure records it.
     let p = m.must("caseClose", CASE, overridden).await;

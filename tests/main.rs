@@ -16,6 +16,7 @@ mod faults;
 mod fuzz;
 mod gates;
 mod happy_path;
+mod hardening;
 mod http;
 mod idempotency;
 mod insight;

@@ -347,6 +347,25 @@ pub struct Config {
         global = true
     )]
     pub rate_limit_burst: std::num::NonZeroU32,
+    /// Requests without valid credentials (answered 401) one network address may send per minute,
+    /// and at once; past it HTTP 429 `RATE_LIMITED`.
+    #[arg(
+        long,
+        env = "REUNIFY_ANONYMOUS_RATE_LIMIT_PER_MINUTE",
+        default_value = "60",
+        global = true
+    )]
+    pub anonymous_rate_limit_per_minute: std::num::NonZeroU32,
+    /// Reverse proxies in front of the service that append the caller's address to
+    /// `X-Forwarded-For` (0: the connection's peer is the caller). Only trusted hops are read, from
+    /// the right, so a client cannot choose its own address.
+    #[arg(
+        long,
+        env = "REUNIFY_TRUSTED_PROXIES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub trusted_proxies: usize,
     /// Database connection pool size.
     #[arg(
         long,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, QueryPathSegment};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, ModelTrait};
 
-use crate::audit::{Action, Record};
+use crate::audit::Record;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::Loaders;
@@ -78,16 +78,16 @@ impl ContextExt for Context<'_> {
             .ok_or(ApiError::Unauthenticated("a bearer token is required"))
     }
     fn reader(&self) -> ApiResult<&Actor> {
-        guarded(self, Action::Read, Actor::require_read)
+        guarded(self, Actor::require_read)
     }
     fn writer(&self) -> ApiResult<&Actor> {
-        guarded(self, Action::Update, Actor::require_write)
+        guarded(self, Actor::require_write)
     }
     fn admin(&self) -> ApiResult<&Actor> {
-        guarded(self, Action::Update, Actor::require_admin)
+        guarded(self, Actor::require_admin)
     }
     fn analyst(&self) -> ApiResult<&Actor> {
-        guarded(self, Action::Read, Actor::require_aggregates)
+        guarded(self, Actor::require_aggregates)
     }
     fn loaders(&self) -> ApiResult<&Loaders> {
         self.actor()?;
@@ -121,24 +121,13 @@ impl ContextExt for Context<'_> {
     }
 }
 
-/// The caller, having passed `check`; a refusal is noted in the audit trail.
-fn guarded<'a>(
-    ctx: &'a Context<'_>,
-    action: Action,
-    check: fn(&Actor) -> ApiResult<()>,
-) -> ApiResult<&'a Actor> {
+/// The caller, having passed `check` (a refusal is audited where every `FORBIDDEN` is: in
+/// [`crate::audit::extension`]).
+fn guarded<'a>(ctx: &'a Context<'_>, check: fn(&Actor) -> ApiResult<()>) -> ApiResult<&'a Actor> {
     let actor = ctx.actor()?;
-    let granted = || {
-        if ctx.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Mutation
-        {
-            actor.require_granted(ctx.operation())
-        } else {
-            Ok(())
-        }
-    };
-    if let Err(e) = check(actor).and_then(|()| granted()) {
-        actor.trail.denied(ctx.operation(), action);
-        return Err(e);
+    check(actor)?;
+    if ctx.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Mutation {
+        actor.require_granted(ctx.operation())?;
     }
     Ok(actor)
 }

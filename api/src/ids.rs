@@ -20,7 +20,10 @@ pub fn decode(id: &str) -> Option<(String, i64)> {
 }
 
 macro_rules! typed_ids {
-    ($($(#[$m:meta])* $name:ident => $ty:literal),+ $(,)?) => {
+    ($($(#[$m:meta])* $name:ident => $ty:literal in $table:literal),+ $(,)?) => {
+        /// (table, GraphQL type) of every record with an ID of its own.
+        const TYPES: &[(&str, &str)] = &[$(($table, $ty)),+];
+
         $(
             $(#[$m])*
             #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,49 +63,60 @@ macro_rules! typed_ids {
 
 typed_ids! {
     /// A child.
-    ChildId => "Child",
+    ChildId => "Child" in "child",
     /// A household member or other person in the child's network.
-    HouseholdMemberId => "HouseholdMember",
+    HouseholdMemberId => "HouseholdMember" in "household_member",
     /// A care episode.
-    EpisodeId => "CareEpisode",
+    EpisodeId => "CareEpisode" in "care_episode",
     /// A reunification case.
-    CaseId => "Case",
+    CaseId => "Case" in "reunification_case",
     /// A stage of a case.
-    StageId => "Stage",
+    StageId => "Stage" in "stage_progress",
     /// A checklist item of a case.
-    ChecklistItemId => "ChecklistItem",
+    ChecklistItemId => "ChecklistItem" in "checklist_item",
     /// A decision.
-    DecisionId => "Decision",
+    DecisionId => "Decision" in "decision",
     /// A risk classification.
-    ClassificationId => "RiskClassification",
+    ClassificationId => "RiskClassification" in "risk_classification",
     /// A risk or protective factor.
-    FactorId => "AssessmentFactor",
+    FactorId => "AssessmentFactor" in "assessment_factor",
     /// A record of the child's views.
-    ChildViewId => "ChildView",
+    ChildViewId => "ChildView" in "child_view",
     /// A parental agreement (one version).
-    AgreementId => "ParentalAgreement",
+    AgreementId => "ParentalAgreement" in "parental_agreement",
     /// A party to a parental agreement.
-    AgreementPartyId => "AgreementParty",
+    AgreementPartyId => "AgreementParty" in "agreement_party",
     /// A goal.
-    GoalId => "Goal",
+    GoalId => "Goal" in "goal",
     /// A goal review.
-    GoalReviewId => "GoalReview",
+    GoalReviewId => "GoalReview" in "goal_review",
     /// A support plan.
-    SupportPlanId => "SupportPlan",
+    SupportPlanId => "SupportPlan" in "support_plan",
     /// A support service.
-    ServiceId => "SupportService",
+    ServiceId => "SupportService" in "support_service",
     /// A visit.
-    VisitId => "Visit",
+    VisitId => "Visit" in "visit",
     /// A review meeting.
-    ReviewId => "Review",
+    ReviewId => "Review" in "review",
     /// An outcome record.
-    OutcomeId => "Outcome",
+    OutcomeId => "Outcome" in "outcome",
     /// A person who acts (a user or a machine client).
-    ActorId => "Actor",
+    ActorId => "Actor" in "actor",
     /// A local authority.
-    LocalAuthorityId => "LocalAuthority",
-    WebhookId => "Webhook",
-    WebhookDeliveryId => "WebhookDelivery",
+    LocalAuthorityId => "LocalAuthority" in "local_authority",
+    WebhookId => "Webhook" in "webhook",
+    WebhookDeliveryId => "WebhookDelivery" in "webhook_delivery",
+}
+
+/// The global ID of a row of `table`: the one `node(id:)` takes. A row of a kind with no type of
+/// its own in the API (a goal's revision, say) gets an ID of the same opaque form, named by its
+/// table.
+pub fn global_of_row(table: &str, id: i64) -> async_graphql::ID {
+    let ty = TYPES
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map_or(table, |(_, ty)| *ty);
+    encode(ty, id)
 }
 
 #[cfg(test)]
@@ -116,5 +130,11 @@ mod tests {
         assert_eq!(ChildId::parse(&id), None);
         assert_eq!(CaseId::parse("not-an-id"), None);
         assert_eq!(CaseId::parse(&encode("Case", -1)), None);
+        assert_eq!(global_of_row("reunification_case", 42), id);
+        assert_eq!(global_of_row("stage_progress", 7), StageId(7).to_global());
+        assert_eq!(
+            decode(&global_of_row("goal_revision", 3)),
+            Some(("goal_revision".into(), 3))
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod framework;
 pub mod goals;
 pub mod idempotency;
 pub mod ids;
+pub mod inputs;
 pub mod insight;
 pub mod limits;
 pub mod live;

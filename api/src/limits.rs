@@ -1,6 +1,6 @@
-//! Limits checked before any resolver runs: aliases and fields per request (fragments expanded,
-//! before validation walks them), on top of async-graphql's depth, complexity, recursion and
-//! directive limits set on the schema.
+//! Limits checked before any resolver runs: what the arguments hold ([`crate::inputs`]), aliases
+//! and fields per request (fragments expanded, before validation walks them), on top of
+//! async-graphql's depth, complexity, recursion and directive limits set on the schema.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -88,6 +88,8 @@ impl Extension for Limits {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        // Held aside while the parsed document is borrowed, then put back.
+        let variables = std::mem::take(&mut request.variables);
         let doc = request.parsed_query()?;
         let (mut memo, mut visiting) = (HashMap::new(), HashSet::new());
         let (fields, aliases) = doc
@@ -109,6 +111,8 @@ impl Extension for Limits {
                 self.max_fields
             )));
         }
+        crate::inputs::check(doc, &variables)?;
+        request.variables = variables;
         next.run(ctx, request).await
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::assessments::AssessmentsMutation;
-use crate::audit::extension::MutationSavepoints;
+use crate::audit::extension::FieldAudit;
 use crate::audit::resolvers::AuditQuery;
 use crate::cases::{CasesMutation, CasesQuery};
 use crate::children::{ChildrenMutation, ChildrenQuery};
@@ -75,7 +75,7 @@ pub fn build(data: AppData, config: &Config) -> AppSchema {
             max_aliases: config.max_aliases,
             max_fields: config.max_fields,
         })
-        .extension(MutationSavepoints)
+        .extension(FieldAudit)
         .extension(crate::metrics::Observe);
     if !config.introspection() {
         schema = schema.disable_introspection().disable_suggestions();

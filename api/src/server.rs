@@ -47,6 +47,10 @@ struct AppState {
     request_timeout: Duration,
     max_batch: usize,
     rate: RateLimit,
+    /// Buckets of callers without valid credentials, by network address.
+    anonymous: RateLimit,
+    /// Reverse proxies whose `X-Forwarded-For` entries are believed (see [`Peer`]).
+    trusted_proxies: usize,
     live: Arc<Live>,
     max_ws_message: usize,
     metrics: Arc<Metrics>,
@@ -237,20 +241,20 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         max_batch: config.max_batch,
         rate: RateLimit::new(config.rate_limit_per_minute, config.rate_limit_burst),
+        anonymous: RateLimit::new(
+            config.anonymous_rate_limit_per_minute,
+            config.anonymous_rate_limit_per_minute,
+        ),
+        trusted_proxies: config.trusted_proxies,
         metrics: metrics.clone(),
     };
+    // The upload's own (larger) body limit: routes added after a layer are outside it. Every
+    // error answer of the API's endpoints is JSON (see `json_errors`); the ops endpoints answer
+    // plain text to their probes.
     let mut router = Router::new()
         .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
         .route("/exports/episodes.csv", get(export_episodes))
         .route("/exports/insight.jsonl", get(export_insight))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text));
-    if config.mode == Mode::Development {
-        router = router.route("/", get(graphiql));
-    }
-    // The upload's own (larger) body limit: routes added after a layer are outside it.
-    let mut router = router
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_body_bytes,
         ))
@@ -260,6 +264,15 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
                 config.max_import_bytes,
             )),
         )
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::map_response(json_errors))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text));
+    if config.mode == Mode::Development {
+        router = router.route("/", get(graphiql));
+    }
+    let mut router = router
         .layer(axum::middleware::from_fn_with_state(
             metrics.clone(),
             count_request,
@@ -335,7 +348,10 @@ impl Server {
         let grace = self.grace;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sockets = self.shutdown;
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             stop.await;
             tracing::info!("shutting down");
             // WebSockets close with 1001; their subscriptions stop.
@@ -440,6 +456,46 @@ fn request_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Gives an error answer made outside the handlers — axum's 405 for a method an endpoint does not
+/// take, a body limit's 413, an unknown path's 404 — the JSON error body, `extensions.code` and
+/// request id that every error answer carries (API.md), keeping its `Allow` header.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "PAYLOAD_TOO_LARGE",
+            "the request body is larger than this endpoint accepts",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "BAD_USER_INPUT",
+            "this endpoint does not take this method (see the Allow header)",
+        ),
+        StatusCode::NOT_FOUND => ("NOT_FOUND", "no such endpoint"),
+        s if s.is_client_error() => ("BAD_USER_INPUT", "the request is malformed"),
+        _ => ("INTERNAL", "internal error"),
+    };
+    let rid = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(request_id, str::to_owned);
+    let mut out = error_response(status, code, message, &rid);
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = resp.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
 /// A response carrying only top-level errors, with the given HTTP status.
 fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
     let mut extensions = serde_json::json!({ "code": code, "requestId": request_id });
@@ -456,15 +512,92 @@ fn error_response(status: StatusCode, code: &str, message: &str, request_id: &st
     resp
 }
 
-/// Resolves the `Authorization` header: `Ok(None)` when absent, an error response when invalid.
+/// The caller's network address: the connection's peer or, behind `REUNIFY_TRUSTED_PROXIES`
+/// reverse proxies, the address the outermost trusted one saw (counted from the right of
+/// `X-Forwarded-For`, so a client cannot choose its own).
+#[derive(Debug, Clone, Copy)]
+struct Peer(std::net::IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let connected = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        if state.trusted_proxies == 0 {
+            return Ok(Peer(connected));
+        }
+        let forwarded: Vec<std::net::IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        let from_right = forwarded.len().checked_sub(state.trusted_proxies);
+        Ok(Peer(
+            from_right
+                .and_then(|i| forwarded.get(i).copied())
+                .unwrap_or(connected),
+        ))
+    }
+}
+
+/// The answer to a request without valid credentials: 401 `UNAUTHENTICATED` with the RFC 6750
+/// challenge, or 429 `RATE_LIMITED` once its address has sent too many.
+fn unauthenticated(
+    state: &AppState,
+    peer: Peer,
+    challenge: &'static str,
+    message: &str,
+    rid: &str,
+) -> Response {
+    let verdict = state.anonymous.charge(&format!("anonymous:{}", peer.0), 1);
+    let mut resp = match verdict {
+        Verdict::Limited { retry_after, .. } => {
+            state.metrics.rate_limited.inc();
+            error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                &format!("too many requests without valid credentials; retry in {retry_after} s"),
+                rid,
+            )
+        }
+        Verdict::Allowed { .. } => {
+            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, rid)
+        }
+    };
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    verdict.write_headers(resp.headers_mut());
+    resp
+}
+
+/// Resolves the `Authorization` header to the caller, or answers the request: every request
+/// without valid credentials gets 401 (see [`unauthenticated`]).
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Peer,
     rid: &str,
     trace_id: String,
-) -> Result<Option<Actor>, Response> {
+) -> Result<Actor, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
+        return Err(unauthenticated(
+            state,
+            peer,
+            "Bearer",
+            "a bearer token is required (Authorization: Bearer <token>)",
+            rid,
+        ));
     };
     let token = value
         .to_str()
@@ -474,23 +607,15 @@ async fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
-    let unauthorised = |msg: &str| {
-        let mut resp = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", msg, rid);
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        resp
-    };
+    let invalid =
+        |msg: &str| unauthenticated(state, peer, "Bearer error=\"invalid_token\"", msg, rid);
     let Some(token) = token else {
-        return Err(unauthorised(
-            "the Authorization header must be `Bearer <token>`",
-        ));
+        return Err(invalid("the Authorization header must be `Bearer <token>`"));
     };
     let trail = Arc::new(Trail::new(rid.to_owned(), trace_id, ""));
     match state.auth.authenticate(token, trail).await {
-        Ok(actor) => Ok(Some(actor)),
-        Err(crate::error::ApiError::Unauthenticated(m)) => Err(unauthorised(m)),
+        Ok(actor) => Ok(actor),
+        Err(crate::error::ApiError::Unauthenticated(m)) => Err(invalid(m)),
         Err(crate::error::ApiError::Forbidden(m)) => {
             Err(error_response(StatusCode::FORBIDDEN, "FORBIDDEN", m, rid))
         }
@@ -534,7 +659,7 @@ const COMMITTING: u8 = 2;
 /// and if they cannot be written the operation fails and nothing it did is kept.
 async fn run_one(
     state: &AppState,
-    actor: Option<&Actor>,
+    actor: &Actor,
     request: async_graphql::Request,
     key: Option<&idempotency::Key>,
     rid: &str,
@@ -551,16 +676,6 @@ async fn run_one(
         state
             .metrics
             .operation(&slot.label(), &code, started.elapsed());
-    };
-    let Some(actor) = actor else {
-        let data = RequestData {
-            actor: None,
-            tx: None,
-            loaders: None,
-        };
-        let response = state.schema.execute(request.data(data)).await;
-        observed(&response);
-        return Ok(Answer::Graphql(response));
     };
     let waiting = state.metrics.waiting();
     // Held to the end of the request (after its commit).
@@ -742,7 +857,7 @@ fn library_error_code(message: &str) -> &'static str {
 /// Runs a request (one operation, or a batch of at most `REUNIFY_MAX_BATCH`) within the deadline.
 async fn execute(
     state: AppState,
-    actor: Option<Actor>,
+    actor: Actor,
     batch: BatchRequest,
     key: Option<idempotency::Key>,
     rid: String,
@@ -773,19 +888,16 @@ async fn execute(
     };
     let single = requests.len() == 1;
     let count = requests.len();
-    let (actor_la, actor_id) = (
-        actor.as_ref().map(|a| a.la_id),
-        actor.as_ref().map(|a| a.actor_id),
-    );
-    let verdict = actor.as_ref().map(|a| {
+    let (actor_la, actor_id) = (actor.la_id, actor.actor_id);
+    let verdict = {
         let caller = format!(
             "{}:{}",
-            a.la_id,
-            a.client_id.as_deref().unwrap_or(&a.subject)
+            actor.la_id,
+            actor.client_id.as_deref().unwrap_or(&actor.subject)
         );
         state.rate.charge(&caller, requests.len() as u32)
-    });
-    if let Some(limited @ Verdict::Limited { retry_after, .. }) = verdict {
+    };
+    if let limited @ Verdict::Limited { retry_after, .. } = verdict {
         state.metrics.rate_limited.inc();
         let mut resp = error_response(
             StatusCode::TOO_MANY_REQUESTS,
@@ -809,15 +921,8 @@ async fn execute(
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
                 progress.store(RUNNING, Ordering::SeqCst);
-                let answer = run_one(
-                    &state,
-                    actor.as_ref(),
-                    request,
-                    key.as_ref(),
-                    &rid,
-                    &progress,
-                )
-                .await?;
+                let answer =
+                    run_one(&state, &actor, request, key.as_ref(), &rid, &progress).await?;
                 responses.push(answer);
             }
             Ok::<_, Failure>(responses)
@@ -889,9 +994,7 @@ async fn execute(
     if let Ok(v) = HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);
     }
-    if let Some(verdict) = verdict {
-        verdict.write_headers(resp.headers_mut());
-    }
+    verdict.write_headers(resp.headers_mut());
     // Identifiers only: never names, free text, variables or tokens.
     let span = tracing::Span::current();
     span.record("la.id", actor_la);
@@ -909,7 +1012,12 @@ async fn execute(
     resp
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let rid = request_id();
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -944,13 +1052,14 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message, &rid);
         }
     };
-    traced(state, headers, batch, key, rid).await
+    traced(state, headers, peer, batch, key, rid).await
 }
 
 /// Authenticates and executes a parsed request inside the request's span.
 async fn traced(
     state: AppState,
     headers: HeaderMap,
+    peer: Peer,
     batch: BatchRequest,
     key: Option<idempotency::Key>,
     rid: String,
@@ -959,7 +1068,7 @@ async fn traced(
     let copy = headers.clone();
     let work = async move {
         let trace_id = crate::telemetry::current_trace_id().unwrap_or_default();
-        let actor = match authenticate(&state, &headers, &rid, trace_id).await {
+        let actor = match authenticate(&state, &headers, peer, &rid, trace_id).await {
             Ok(a) => a,
             Err(resp) => return resp,
         };
@@ -984,6 +1093,7 @@ async fn within(
 async fn export_gate(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Peer,
     rid: &str,
     name: &str,
     allowed: impl FnOnce(&Actor) -> crate::error::ApiResult<()>,
@@ -991,6 +1101,7 @@ async fn export_gate(
     gate(
         state,
         headers,
+        peer,
         rid,
         name,
         Some(audit::Action::Export),
@@ -1005,6 +1116,7 @@ async fn export_gate(
 async fn gate(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Peer,
     rid: &str,
     name: &str,
     action: Option<audit::Action>,
@@ -1013,14 +1125,7 @@ async fn gate(
     let span = tracing::Span::current();
     let trace_id = crate::telemetry::current_trace_id()
         .unwrap_or_else(|| crate::telemetry::trace_id(&span, headers));
-    let Some(actor) = authenticate(state, headers, rid, trace_id).await? else {
-        return Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "a bearer token is required",
-            rid,
-        ));
-    };
+    let actor = authenticate(state, headers, peer, rid, trace_id).await?;
     let caller = format!(
         "{}:{}",
         actor.la_id,
@@ -1099,12 +1204,16 @@ where
 
 /// `GET /exports/episodes.csv`: the LA's reunification cases with their episodes of care, in
 /// SSDA903 column names and codes (team managers, nominated officers and LA admins).
-async fn export_episodes(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn export_episodes(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+) -> Response {
     let rid = request_id();
     let span = crate::telemetry::request_span(&headers, &rid);
     let copy = headers.clone();
     let work = async move {
-        let actor = match export_gate(&state, &headers, &rid, "exportEpisodes", |a| {
+        let actor = match export_gate(&state, &headers, peer, &rid, "exportEpisodes", |a| {
             crate::insight::export::may_export_records(a)
         })
         .await
@@ -1141,7 +1250,12 @@ async fn export_episodes(State(state): State<AppState>, headers: HeaderMap) -> R
 /// `bulkImport` takes an item), for initial loads of tens of thousands. Answers JSON Lines: a
 /// result per record, then a summary. Upserts are idempotent, so an upload that stopped on a fault
 /// is sent again whole.
-async fn import_upload(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn import_upload(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let rid = request_id();
     let span = crate::telemetry::request_span(&headers, &rid);
     let copy = headers.clone();
@@ -1162,7 +1276,7 @@ async fn import_upload(State(state): State<AppState>, headers: HeaderMap, body: 
                 &rid,
             );
         }
-        let actor = match gate(&state, &headers, &rid, "bulkImport", None, |a| {
+        let actor = match gate(&state, &headers, peer, &rid, "bulkImport", None, |a| {
             a.require_write()?;
             a.require_granted("bulkImport")
         })
@@ -1232,6 +1346,7 @@ struct InsightParams {
 /// JSON Lines (scope `aggregates:read`; small counts withheld from data analysts).
 async fn export_insight(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     params: Result<Query<InsightParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -1255,6 +1370,7 @@ async fn export_insight(
         let actor = match export_gate(
             &state,
             &headers,
+            peer,
             &rid,
             "exportInsight",
             Actor::require_aggregates,
@@ -1300,6 +1416,7 @@ async fn graphql_get_or_ws(
 ) -> Response {
     use axum::extract::FromRequestParts as _;
     let (mut parts, _) = request.into_parts();
+    let Ok(peer) = Peer::from_request_parts(&mut parts, &state).await;
     let upgrade = parts
         .headers
         .get(header::UPGRADE)
@@ -1338,7 +1455,7 @@ async fn graphql_get_or_ws(
             );
         }
     };
-    graphql_get(State(state), parts.headers, params).await
+    graphql_get(State(state), peer, parts.headers, params).await
 }
 
 #[derive(serde::Deserialize)]
@@ -1351,6 +1468,7 @@ struct GetParams {
 
 async fn graphql_get(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
@@ -1406,5 +1524,13 @@ async fn graphql_get(
             }
         }
     }
-    traced(state, headers, BatchRequest::Single(request), None, rid).await
+    traced(
+        state,
+        headers,
+        peer,
+        BatchRequest::Single(request),
+        None,
+        rid,
+    )
+    .await
 }

@@ -207,6 +207,32 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Asserts that `body` is a `FORBIDDEN` refusal of `operation` and that its request left
+    /// exactly one audit row, a `DENIED` one naming the operation.
+    pub async fn assert_refusal_audited(&self, body: &Value, operation: &str) {
+        let err = &body["errors"][0];
+        assert_eq!(err["extensions"]["code"], "FORBIDDEN", "{body:#}");
+        let rid = err["extensions"]["requestId"]
+            .as_str()
+            .expect("a request id");
+        let denied = self
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM audit_event WHERE request_id = '{rid}' \
+                 AND outcome = 'DENIED' AND operation = '{operation}' AND record_id IS NULL"
+            ))
+            .await;
+        let all = self
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM audit_event WHERE request_id = '{rid}'"
+            ))
+            .await;
+        assert_eq!(
+            (denied, all),
+            (1, 1),
+            "the refusal of {operation} is audited once: {body:#}"
+        );
+    }
+
     /// SQL statements executed so far by the server.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::SeqCst)

@@ -325,6 +325,21 @@ pub fn set_fields<A: ActiveModelTrait>(am: &A) -> Vec<&'static str> {
         .collect()
 }
 
+/// Forgets the columns an active model sets to the value `current` already holds, so that only
+/// real changes are written, audited and announced (a change to nothing is no change).
+pub fn unset_unchanged<A: ActiveModelTrait>(
+    am: &mut A,
+    current: &<A::Entity as EntityTrait>::Model,
+) {
+    for c in <A::Entity as EntityTrait>::Column::iter() {
+        if let sea_orm::ActiveValue::Set(v) = am.get(c)
+            && v == current.get(c)
+        {
+            am.not_set(c);
+        }
+    }
+}
+
 /// Inserts (`Create`) or updates (`Update`) a row and writes its audit row naming the fields set,
 /// in the caller's transaction.
 async fn write<A>(

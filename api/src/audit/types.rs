@@ -54,9 +54,10 @@ impl AuditEvent {
     async fn record_type(&self) -> Option<&str> {
         self.0.record_type.as_deref()
     }
-    /// The record's row id within its kind.
+    /// The record (its global ID, as `node(id:)` takes it); null for a refused operation.
     async fn record_id(&self) -> Option<ID> {
-        self.0.record_id.map(|i| ID(i.to_string()))
+        let kind = self.0.record_type.as_deref()?;
+        self.0.record_id.map(|i| crate::ids::global_of_row(kind, i))
     }
     /// The case the record belongs to (a `Case` ID), where it has one.
     async fn case_id(&self) -> Option<ID> {

@@ -167,7 +167,7 @@ pub async fn load_active(
 }
 
 /// Saves changes to a case, bumping its version; fails with `CONFLICT` when someone else changed it
-/// since it was read.
+/// since it was read. A change that sets nothing new writes nothing and keeps the version.
 pub async fn save_case(
     txn: &impl ConnectionTrait,
     actor: &Actor,
@@ -176,7 +176,11 @@ pub async fn save_case(
 ) -> ApiResult<case::Model> {
     let mut am: case::ActiveModel = current.clone().into();
     change(&mut am);
+    crate::audit::unset_unchanged(&mut am, current);
     let fields = crate::audit::set_fields(&am);
+    if fields.is_empty() {
+        return Ok(current.clone());
+    }
     let am = am.changed(actor, current.version);
     let result = case::Entity::update_many()
         .set(am)

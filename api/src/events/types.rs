@@ -42,9 +42,9 @@ impl CaseEvent {
     async fn record_type(&self) -> &str {
         &self.0.record_type
     }
-    /// The record's row id within its kind.
+    /// The record written (its global ID, as `node(id:)` takes it).
     async fn record_id(&self) -> ID {
-        ID(self.0.record_id.to_string())
+        crate::ids::global_of_row(&self.0.record_type, self.0.record_id)
     }
     /// Names of the fields set (never their values).
     async fn fields(&self) -> Vec<&str> {

@@ -121,19 +121,36 @@ fn kind_name(item: &ImportItem) -> &'static str {
 
 /// Parses one line of a JSON Lines upload: a JSON object holding exactly one of `child`,
 /// `episode` or `case`, each as the matching upsert mutation takes its input.
-pub fn parse_line(line: &[u8]) -> Result<ImportItem, String> {
+/// Text holding a control character is refused as the GraphQL endpoint refuses it, naming the
+/// field.
+pub fn parse_line(line: &[u8]) -> Result<ImportItem, UserError> {
+    let invalid = |field: Option<Vec<String>>, message: String| UserError {
+        field,
+        message,
+        code: UserErrorCode::Invalid,
+    };
     let json: serde_json::Value =
-        serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))?;
-    let value =
-        async_graphql::Value::from_json(json).map_err(|e| format!("not a JSON object: {e}"))?;
+        serde_json::from_slice(line).map_err(|e| invalid(None, format!("not valid JSON: {e}")))?;
+    let value = async_graphql::Value::from_json(json)
+        .map_err(|e| invalid(None, format!("not a JSON object: {e}")))?;
+    let mut path = Vec::new();
+    if let Some(c) = crate::inputs::find_control_char(&value, &mut path) {
+        let message = crate::inputs::control_char_message(&path, c);
+        // Under `input`, as an applied item's errors are (the answer shows the path after it).
+        let field = std::iter::once("input".to_owned()).chain(path).collect();
+        return Err(invalid(Some(field), message));
+    }
     ImportItem::parse(Some(value)).map_err(|e| {
         let message = e.into_server_error(Default::default()).message;
-        format!("not an import record ({{\"child\"|\"episode\"|\"case\": {{…}}}}): {message}")
+        invalid(
+            None,
+            format!("not an import record ({{\"child\"|\"episode\"|\"case\": {{…}}}}): {message}"),
+        )
     })
 }
 
 /// A line the upload could not parse: rejected without touching the database.
-pub fn unparsed(index: usize, message: String) -> ImportItemResult {
+pub fn unparsed(index: usize, error: UserError) -> ImportItemResult {
     ImportItemResult {
         index: index as i32,
         kind: None,
@@ -141,11 +158,7 @@ pub fn unparsed(index: usize, message: String) -> ImportItemResult {
         result: ImportResult::Rejected,
         id: None,
         version: None,
-        user_errors: vec![UserError {
-            field: None,
-            message,
-            code: UserErrorCode::Invalid,
-        }],
+        user_errors: vec![error],
     }
 }
 
@@ -191,7 +204,7 @@ pub async fn upload(
                         let prefix = line_prefix(&item);
                         apply(&tx, actor, *n, item, &prefix).await?
                     }
-                    Err(message) => unparsed(*n, message),
+                    Err(error) => unparsed(*n, error),
                 });
             }
             crate::audit::flush(&tx, actor).await?;

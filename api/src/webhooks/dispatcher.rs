@@ -232,7 +232,7 @@ impl Dispatcher {
             "caseId": event.case_id.map(|c| CaseId(c).to_global().0),
             "childId": event.child_id.map(|c| ChildId(c).to_global().0),
             "recordType": event.record_type,
-            "recordId": event.record_id.to_string(),
+            "recordId": crate::ids::global_of_row(&event.record_type, event.record_id).0,
             "fields": event.fields.as_deref().map(|f| f.split(',').collect::<Vec<_>>()).unwrap_or_default(),
             "operation": event.operation,
         })
