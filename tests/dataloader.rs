@@ -53,6 +53,7 @@ async fn seed(app: &TestApp, n: usize) {
                 upn: None,
                 upn_unknown_reason: None,
                 nhs_number: None,
+                details: Default::default(),
                 external_ids: vec![api::children::service::ExternalId {
                     system: "LCS".into(),
                     value: format!("L{i}"),
@@ -81,6 +82,7 @@ async fn seed(app: &TestApp, n: usize) {
             api::children::service::NewEpisode {
                 child_id: ChildId(child.id),
                 fields: api::children::service::EpisodeFields {
+                    details: Default::default(),
                     started_on: today - chrono::Duration::days(100),
                     legal_status: "C2".into(),
                     category_of_need: "N1".into(),

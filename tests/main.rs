@@ -31,6 +31,7 @@ mod practice_fit;
 mod retention;
 mod roles;
 mod schema;
+mod ssda903;
 mod sync;
 mod tokens;
 mod upsert;

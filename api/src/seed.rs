@@ -9,6 +9,7 @@ use crate::auth::keys::DevKey;
 use crate::auth::{Actor, Role};
 use crate::cases::service::{self as cases, NewCase};
 use crate::children::service::{self as children, ExternalId, NewChild, NewEpisode, NewMember};
+use crate::children::ssda903::{ChildDetails, EpisodeDetails};
 use crate::config::{Config, TokenArgs};
 use crate::domain::{
     ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome, NeedLevel, Rating,
@@ -138,14 +139,19 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
             NewChild {
                 la_child_id: format!("DEMO{n:04}"),
                 date_of_birth: today - Duration::days(365 * (3 + n) + 17 * n),
-                sex: ["M", "F", "U"][i % 3].to_owned(),
+                sex: ["M", "F"][i % 2].to_owned(),
                 ethnicity: [
                     "WBRI", "MWBC", "AIND", "BAFR", "OOTH", "NOBT", "WIRI", "BCRB",
                 ][i]
                     .to_owned(),
-                upn: None,
-                upn_unknown_reason: Some("UN1".to_owned()),
+                // Every child of the demo carries every 903 field, so its return fails no rule.
+                upn: crate::domain::identifiers::upn_from(&format!("9990000{n:05}")),
+                upn_unknown_reason: None,
                 nhs_number: None,
+                details: ChildDetails {
+                    is_mother: (i % 2 == 1).then_some(false),
+                    mother_child_dob: None,
+                },
                 external_ids: vec![ExternalId {
                     system: "DEMO-CMS".to_owned(),
                     value: format!("CMS-{n:05}"),
@@ -187,6 +193,14 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
                     placement_type: "U6".to_owned(),
                     ended_on: None,
                     reason_ceased: None,
+                    details: EpisodeDetails {
+                        reason_new_episode: Some("S".to_owned()),
+                        placement_provider: Some("PR1".to_owned()),
+                        reason_place_change: None,
+                        home_postcode: Some("TW1 1AA".to_owned()),
+                        placement_postcode: Some(["TW1 1AF", "TW1 1AR"][i % 2].to_owned()),
+                        urn: Some(format!("SC{:06}", 900_000 + n)),
+                    },
                 },
             },
         )

@@ -255,6 +255,8 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
         .route("/exports/episodes.csv", get(export_episodes))
         .route("/exports/insight.jsonl", get(export_insight))
+        .route("/exports/ssda903/header.csv", get(export_903_header))
+        .route("/exports/ssda903/episodes.csv", get(export_903_episodes))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_body_bytes,
         ))
@@ -1242,6 +1244,101 @@ async fn export_episodes(
             &rid,
             body,
         )
+    };
+    within(span, &copy, work).await
+}
+
+/// Query parameters of the SSDA903 exports.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReturnParams {
+    /// The collection year, `2026-27`; the current one by default.
+    year: Option<String>,
+}
+
+/// `GET /exports/ssda903/header.csv?year=`: the Header table of the LA's 903 return.
+async fn export_903_header(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    params: Result<Query<ReturnParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    export_903(
+        state,
+        peer,
+        headers,
+        params,
+        crate::insight::ssda903::Table::Header,
+    )
+    .await
+}
+
+/// `GET /exports/ssda903/episodes.csv?year=`: the Episodes table of the LA's 903 return.
+async fn export_903_episodes(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    params: Result<Query<ReturnParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    export_903(
+        state,
+        peer,
+        headers,
+        params,
+        crate::insight::ssda903::Table::Episodes,
+    )
+    .await
+}
+
+/// One table of the 903 return, for those who may export child-level records.
+async fn export_903(
+    state: AppState,
+    peer: Peer,
+    headers: HeaderMap,
+    params: Result<Query<ReturnParams>, axum::extract::rejection::QueryRejection>,
+    table: crate::insight::ssda903::Table,
+) -> Response {
+    use crate::insight::ssda903::{Table, Year};
+    let rid = request_id();
+    let span = crate::telemetry::request_span(&headers, &rid);
+    let copy = headers.clone();
+    let work = async move {
+        let bad = |m: &str| error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", m, &rid);
+        let Ok(Query(params)) = params else {
+            return bad("the query string does not parse (only `year`, e.g. 2026-27)");
+        };
+        let year = match params.year.as_deref().map(Year::parse) {
+            None => Year::holding(crate::cases::service::today()),
+            Some(Ok(y)) => y,
+            Some(Err(m)) => return bad(&m),
+        };
+        let (name, file) = match table {
+            Table::Header => ("exportSsda903Header", "ssda903-header.csv"),
+            Table::Episodes => ("exportSsda903Episodes", "ssda903-episodes.csv"),
+        };
+        let actor = match export_gate(&state, &headers, peer, &rid, name, |a| {
+            crate::insight::export::may_export_records(a)
+        })
+        .await
+        {
+            Ok(a) => a,
+            Err(resp) => return resp,
+        };
+        let tx = match db::begin_tenant_read(&state.db, actor.la_id, state.statement_timeout).await
+        {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error.detail = %e, "cannot begin the export transaction");
+                return error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                    &rid,
+                );
+            }
+        };
+        let body = crate::insight::ssda903::table_csv(tx, actor.la_id, year, table);
+        streamed("text/csv; charset=utf-8", file, &rid, body)
     };
     within(span, &copy, work).await
 }

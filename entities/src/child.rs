@@ -19,6 +19,8 @@ pub struct Model {
     pub died_on: Option<Date>,
     pub legal_hold: bool,
     pub retain_until: Option<Date>,
+    pub is_mother: Option<bool>,
+    pub mother_child_dob: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

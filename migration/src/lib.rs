@@ -15,6 +15,7 @@ mod m20261202_000001_create_idempotency_key;
 mod m20261203_000001_la_keyset_indexes;
 mod m20261204_000001_agreement_without_acceptance;
 mod m20261204_000002_derived_checklist;
+mod m20261204_000003_ssda903_fields;
 pub mod rls;
 mod tables;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_la_keyset_indexes::Migration),
             Box::new(m20261204_000001_agreement_without_acceptance::Migration),
             Box::new(m20261204_000002_derived_checklist::Migration),
+            Box::new(m20261204_000003_ssda903_fields::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 pub mod loaders;
 pub mod resolvers;
 pub mod service;
+pub mod ssda903;
 pub mod types;
 
 pub use resolvers::{ChildrenMutation, ChildrenQuery};

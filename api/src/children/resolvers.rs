@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::service::{self, EpisodeFields, ExternalId, NewChild, NewEpisode, NewMember};
+use super::ssda903::{ChildDetails, EpisodeDetails};
 use super::types::{CareEpisode, Child, ExternalIdentifierInput, HouseholdMember};
 use crate::context::ContextExt;
 use crate::domain::Relationship;
@@ -94,6 +95,45 @@ pub struct ChildFields {
     pub upn_unknown_reason: Option<String>,
     /// NHS number (10 digits, valid check digit; spaces allowed).
     pub nhs_number: Option<String>,
+    /// Whether the child is a mother (SSDA903 `MOTHER`; asked of girls).
+    pub is_mother: Option<bool>,
+    /// Date of birth of the child's first child (SSDA903 `MC_DOB`), with `isMother: true`.
+    pub mother_child_date_of_birth: Option<Date>,
+}
+
+/// The SSDA903 fields of an episode beyond the framework's: all optional, for an LA whose
+/// case-management system holds them (the 903 return then needs nothing typed).
+#[derive(InputObject, Default)]
+pub struct EpisodeDetailsInput {
+    /// Reason for new episode (SSDA903 `RNE`): `S` starts a period of care (the default); `L`,
+    /// `P`, `T`, `B` or `U` change one.
+    pub reason_new_episode: Option<String>,
+    /// Placement provider (SSDA903 `PLACE_PROVIDER`, `PR0`–`PR5`; `PR0` only for `P1`, which the
+    /// return fills in itself; none for T and Z placements).
+    pub placement_provider: Option<String>,
+    /// Reason for the change of placement (SSDA903 `REASON_PLACE_CHANGE`, e.g. `CARPL`), with
+    /// `reasonNewEpisode` `P`, `B`, `T` or `U`.
+    pub reason_place_change: Option<String>,
+    /// Postcode of the home the child lived at before (SSDA903 `HOME_POST`), whole or to its sector.
+    pub home_postcode: Option<String>,
+    /// Postcode of the placement (SSDA903 `PL_POST`), whole or to its sector.
+    pub placement_postcode: Option<String>,
+    /// Ofsted URN of the placement (SSDA903 `URN`: `SC` and 6 digits, 7 digits, or `XXXXXXX`).
+    pub urn: Option<String>,
+}
+
+impl From<EpisodeDetailsInput> for EpisodeDetails {
+    fn from(i: EpisodeDetailsInput) -> Self {
+        EpisodeDetails {
+            reason_new_episode: i.reason_new_episode,
+            placement_provider: i.placement_provider,
+            reason_place_change: i.reason_place_change,
+            home_postcode: i.home_postcode,
+            placement_postcode: i.placement_postcode,
+            urn: i.urn,
+        }
+        .normalised()
+    }
 }
 
 impl ChildFields {
@@ -109,6 +149,10 @@ impl ChildFields {
             upn: self.upn,
             upn_unknown_reason: self.upn_unknown_reason,
             nhs_number: self.nhs_number,
+            details: ChildDetails {
+                is_mother: self.is_mother,
+                mother_child_dob: self.mother_child_date_of_birth.map(|d| d.0),
+            },
             external_ids: external_ids
                 .into_iter()
                 .map(|e| ExternalId {
@@ -210,6 +254,9 @@ pub struct EpisodeOpenInput {
     pub category_of_need: String,
     /// SSDA903 placement type valid in the collection year of `startedOn`, e.g. `U4`.
     pub placement_type: String,
+    /// The episode's other SSDA903 fields.
+    #[graphql(flatten)]
+    pub details: EpisodeDetailsInput,
 }
 
 crate::payload!(
@@ -306,6 +353,7 @@ impl ChildrenMutation {
                     placement_type: input.placement_type,
                     ended_on: None,
                     reason_ceased: None,
+                    details: input.details.into(),
                 },
             };
             let episode = service::open_episode(ctx.db()?, ctx.writer()?, cmd).await?;

@@ -9,6 +9,7 @@ use sea_orm::{
 
 use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
+use crate::children::ssda903::{ChildDetails, EpisodeDetails};
 use crate::db::Db;
 use crate::domain::reference::{
     CATEGORY_OF_NEED, ETHNICITY, LEGAL_STATUS, PLACEMENT_TYPE, REASON_CEASED, SEX, UPN_UNKNOWN,
@@ -54,6 +55,8 @@ pub struct NewChild {
     pub nhs_number: Option<String>,
     /// External identifiers.
     pub external_ids: Vec<ExternalId>,
+    /// The 903 fields beyond the framework's.
+    pub details: ChildDetails,
 }
 
 fn today() -> NaiveDate {
@@ -124,6 +127,7 @@ fn validate_child(cmd: &mut NewChild) -> ApiResult<()> {
     for (i, ext) in cmd.external_ids.iter().enumerate() {
         check_external_id(&mut p, ext, &["externalIds", &i.to_string()]);
     }
+    cmd.details.check(&mut p, &cmd.sex, cmd.date_of_birth);
     p.finish()
 }
 
@@ -136,6 +140,7 @@ fn set_fields(am: &mut child::ActiveModel, cmd: &NewChild, died_on: Option<Naive
     am.upn = Set(cmd.upn.clone());
     am.upn_unknown_reason = Set(cmd.upn_unknown_reason.clone());
     am.nhs_number = Set(cmd.nhs_number.clone());
+    cmd.details.set(am);
     am.retain_until = Set(Some(crate::retention::retain_until(
         cmd.date_of_birth,
         died_on,
@@ -336,7 +341,8 @@ pub async fn upsert_child(
         && current.ethnicity == cmd.ethnicity
         && current.upn == cmd.upn
         && current.upn_unknown_reason == cmd.upn_unknown_reason
-        && current.nhs_number == cmd.nhs_number;
+        && current.nhs_number == cmd.nhs_number
+        && ChildDetails::of(&current) == cmd.details;
     if same {
         txn.commit().await?;
         return Ok((current, UpsertResult::Unchanged));
@@ -458,6 +464,8 @@ pub struct EpisodeFields {
     pub ended_on: Option<NaiveDate>,
     /// SSDA903 reason the episode ceased, if it has.
     pub reason_ceased: Option<String>,
+    /// The 903 fields beyond the framework's.
+    pub details: EpisodeDetails,
 }
 
 impl EpisodeFields {
@@ -469,6 +477,7 @@ impl EpisodeFields {
             && episode.placement_type == self.placement_type
             && episode.ended_on == self.ended_on
             && episode.reason_ceased == self.reason_ceased
+            && EpisodeDetails::of(episode) == self.details
     }
 
     /// Sets them on an episode.
@@ -479,6 +488,7 @@ impl EpisodeFields {
         am.placement_type = Set(self.placement_type);
         am.ended_on = Set(self.ended_on);
         am.reason_ceased = Set(self.reason_ceased);
+        self.details.set(am);
     }
 }
 
@@ -544,8 +554,9 @@ pub fn validate_episode(child: &child::Model, e: &EpisodeFields) -> ApiResult<()
         ),
         Err(m) => p.push(UserErrorCode::InvalidCode, &["categoryOfNeed"], m),
     }
+    e.details.check(&mut p, &e.placement_type, e.started_on);
     let temporary = e.placement_type.starts_with('T');
-    if temporary {
+    if temporary && e.details.starts_period() {
         p.push(
             UserErrorCode::InvalidCode,
             &["placementType"],

@@ -47,6 +47,14 @@ impl Child {
     async fn nhs_number(&self) -> Option<&str> {
         self.0.nhs_number.as_deref()
     }
+    /// Whether the child is a mother (SSDA903 `MOTHER`), where known.
+    async fn is_mother(&self) -> Option<bool> {
+        self.0.is_mother
+    }
+    /// Date of birth of the child's first child (SSDA903 `MC_DOB`), where known.
+    async fn mother_child_date_of_birth(&self) -> Option<Date> {
+        self.0.mother_child_dob.map(Date)
+    }
     /// Date of death, if the child has died.
     async fn died_on(&self) -> Option<Date> {
         self.0.died_on.map(Into::into)
@@ -173,6 +181,31 @@ impl CareEpisode {
     /// Reason the episode ceased (SSDA903 `REC`; `E4A` planned return home, `E4B` unplanned), null while open.
     async fn reason_ceased(&self) -> Option<&str> {
         self.0.reason_ceased.as_deref()
+    }
+    /// Reason for new episode (SSDA903 `RNE`), as sent; null when not given (the return shows `S`
+    /// for the start of a period of care).
+    async fn reason_new_episode(&self) -> Option<&str> {
+        self.0.reason_new_episode.as_deref()
+    }
+    /// Placement provider (SSDA903 `PLACE_PROVIDER`), as sent.
+    async fn placement_provider(&self) -> Option<&str> {
+        self.0.placement_provider.as_deref()
+    }
+    /// Reason for the change of placement (SSDA903 `REASON_PLACE_CHANGE`), as sent.
+    async fn reason_place_change(&self) -> Option<&str> {
+        self.0.reason_place_change.as_deref()
+    }
+    /// Postcode of the home the child lived at before (SSDA903 `HOME_POST`).
+    async fn home_postcode(&self) -> Option<&str> {
+        self.0.home_postcode.as_deref()
+    }
+    /// Postcode of the placement (SSDA903 `PL_POST`).
+    async fn placement_postcode(&self) -> Option<&str> {
+        self.0.placement_postcode.as_deref()
+    }
+    /// Ofsted URN of the placement (SSDA903 `URN`).
+    async fn urn(&self) -> Option<&str> {
+        self.0.urn.as_deref()
     }
     /// Identifiers other systems use for this episode.
     async fn external_ids(&self, ctx: &Context<'_>) -> Result<Vec<ExternalIdentifier>> {

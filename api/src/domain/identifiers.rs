@@ -65,6 +65,28 @@ pub fn upn(raw: &str) -> Result<String, &'static str> {
     Ok(upn)
 }
 
+/// A permanent UPN from its 12 characters after the check letter (11 digits and a digit or
+/// letter): the check letter put in front. `None` when the characters cannot follow one.
+pub fn upn_from(rest: &str) -> Option<String> {
+    let b = rest.as_bytes();
+    if b.len() != 12 || !b[..11].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let last = if b[11].is_ascii_digit() {
+        u32::from(b[11] - b'0')
+    } else {
+        UPN_LETTERS.iter().position(|l| *l == b[11])? as u32
+    };
+    let sum: u32 = b[..11]
+        .iter()
+        .zip(2u32..)
+        .map(|(c, w)| u32::from(c - b'0') * w)
+        .sum::<u32>()
+        + last * 13;
+    let check = *UPN_LETTERS.get((sum % 23) as usize)?;
+    Some(format!("{}{rest}", char::from(check)))
+}
+
 /// Validates an LA child ID: 1 to 20 letters and digits.
 pub fn la_child_id(raw: &str) -> Result<String, &'static str> {
     let id = raw.trim();

@@ -116,6 +116,10 @@ code_list!(/// SSDA903 placement type, with the years each is valid.
     PLACEMENT_TYPE, "ssda903-placement-type.csv", "placement type", "code");
 code_list!(/// SSDA903 reason episode ceased.
     REASON_CEASED, "ssda903-reason-episode-ceased.csv", "reason episode ceased", "code");
+code_list!(/// SSDA903 reason for new episode (`RNE`).
+    REASON_NEW_EPISODE, "ssda903-reason-new-episode.csv", "reason for new episode", "code");
+code_list!(/// SSDA903 placement provider (`PLACE_PROVIDER`).
+    PLACEMENT_PROVIDER, "ssda903-placement-provider.csv", "placement provider", "code");
 code_list!(/// DfE ethnicity codes.
     ETHNICITY, "ethnicity.csv", "ethnicity code", "code");
 code_list!(/// Sex codes with their years (M/F/U from 2024-25).

@@ -85,7 +85,7 @@ fn cell(text: &str) -> String {
     }
 }
 
-fn io(e: impl std::fmt::Debug) -> std::io::Error {
+pub(super) fn io(e: impl std::fmt::Debug) -> std::io::Error {
     tracing::error!(error.detail = ?e, "an export stopped");
     std::io::Error::other("the export stopped")
 }
@@ -112,7 +112,9 @@ pub fn episodes_csv(
     header.chain(pages)
 }
 
-fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> Result<Bytes, std::io::Error> {
+pub(super) fn csv_line<'a>(
+    fields: impl IntoIterator<Item = &'a str>,
+) -> Result<Bytes, std::io::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(fields).map_err(io)?;
     w.into_inner().map(Bytes::from).map_err(io)

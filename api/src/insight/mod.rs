@@ -8,6 +8,7 @@ pub mod export;
 pub mod facts;
 pub mod resolvers;
 pub mod service;
+pub mod ssda903;
 pub mod worklists;
 
 pub use resolvers::InsightQuery;

@@ -58,8 +58,12 @@ pub struct EpisodeUpsertInput {
     pub placement_type: String,
     /// Date the episode ended (with `reasonCeased`, or neither; not before `startedOn`).
     pub ended_on: Option<Date>,
-    /// SSDA903 reason the episode ceased, valid in the collection year of `endedOn`.
+    /// SSDA903 reason the episode ceased, valid in the collection year of `endedOn`. Ending an
+    /// episode with `E4A`, `E4B` or `E13` records the child's return home on the open case.
     pub reason_ceased: Option<String>,
+    /// The episode's other SSDA903 fields.
+    #[graphql(flatten)]
+    pub details: crate::children::resolvers::EpisodeDetailsInput,
     /// The version of an existing episode the caller last saw; a stale one is a `CONFLICT`.
     pub expected_version: Option<i32>,
 }
@@ -78,6 +82,7 @@ impl EpisodeUpsertInput {
                 placement_type: self.placement_type,
                 ended_on: self.ended_on.map(|d| d.0),
                 reason_ceased: self.reason_ceased,
+                details: self.details.into(),
             },
         };
         Ok((cmd, self.expected_version))
