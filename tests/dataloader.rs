@@ -115,6 +115,7 @@ async fn seed(app: &TestApp, n: usize) {
                 returned_on: today,
                 unplanned: true,
                 ends_care: true,
+                without_parental_responsibility: false,
                 expected_version: None,
             },
         )

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Caller, Fixture, TestApp, classify, complete_required, days_ago, decide, open_case, sign_off,
+    to_d3,
 };
 
 const CASE: &str = "case { stage status version }";
@@ -847,51 +848,6 @@ async fn the_worklist_shows_what_the_framework_asks_next() {
         bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{bad:#}"
     );
-}
-
-/// Takes a case in ASSESSMENT from RC1 (`level`, `rc1` days ago) to D3 = yes asked for today,
-/// with its one goal green since `green` days ago and RC2 Low 30 days ago; returns the payload.
-async fn to_d3(app: &TestApp, f: &Fixture, level: &str, rc1: i64, green: i64) -> Value {
-    let (w, m) = (app.worker(), app.manager());
-    complete_required(&w, &f.case).await;
-    classify(&w, &m, &f.case, "RC1", level, rc1).await;
-    sign_off(&m, &f.case, rc1).await;
-    decide(
-        &w,
-        &f.case,
-        "D2",
-        "YES",
-        json!({ "decidedOn": days_ago(rc1) }),
-    )
-    .await;
-    let mother = w
-        .ok(
-            "query($id: ID!) { child(id: $id) { householdMembers { id } } }",
-            json!({ "id": f.child }),
-        )
-        .await["child"]["householdMembers"][0]["id"]
-        .clone();
-    let a = w.must("agreementCreate", "agreement { goals { id } }", json!({ "caseId": f.case,
-        "parties": [{ "householdMemberId": mother, "acceptedOn": days_ago(rc1) }],
-        "goals": [{ "householdMemberId": mother, "description": "G.", "targetDate": days_ago(-30) }],
-        "agree": { "agreedOn": days_ago(rc1) } })).await;
-    let goal = a["agreement"]["goals"][0]["id"].clone();
-    w.must("goalReviewRound", "goals { id }", json!({ "reviewedOn": days_ago(green), "reviews": [{ "goalId": goal, "rating": "GREEN" }] })).await;
-    complete_required(&w, &f.case).await;
-    w.must(
-        "goalsStageComplete",
-        CASE,
-        json!({ "caseId": f.case, "completedOn": days_ago(40) }),
-    )
-    .await;
-    classify(&w, &m, &f.case, "RC2", "LOW", 30).await;
-    complete_required(&w, &f.case).await;
-    w.mutate(
-        "decisionRecord",
-        "decision { approvalStatus } case { stage }",
-        json!({ "caseId": f.case, "kind": "D3", "outcome": "YES", "rationale": "R." }),
-    )
-    .await
 }
 
 #[tokio::test]

@@ -116,6 +116,7 @@ async fn the_return_holds_what_the_vendor_sent_and_what_follows_from_the_records
         (json!({ "urn": "12" }), "urn"),
         (json!({ "homePostcode": "NOT A POSTCODE" }), "homePostcode"),
         (json!({ "reasonPlaceChange": "CARPL" }), "reasonPlaceChange"),
+        (json!({ "reasonPlaceChange": "NOPE" }), "reasonPlaceChange"),
         (json!({ "reasonNewEpisode": "Q" }), "reasonNewEpisode"),
     ] {
         let mut input = json!({ "childId": f.child, "startedOn": "2026-05-01", "legalStatus": "C2",

@@ -660,3 +660,195 @@ async fn json_lines_upload_imports_thousands_with_a_result_per_line() {
     let (status, body) = upload(&app, &analyst, "application/x-ndjson", one).await;
     assert_eq!(status, 403, "{body:?}");
 }
+
+/// The case's stage, return type, episode and last event.
+async fn case_state(c: &Caller, case: &str) -> Value {
+    c.ok(
+        "query($id: ID!) { case(id: $id) { stage returnType version
+            episode { id placementType reasonNewEpisode placementProvider endedOn reasonCeased }
+            outcome { returnedOn returnType }
+            } }",
+        json!({ "id": case }),
+    )
+    .await["case"]
+        .clone()
+}
+
+#[tokio::test]
+async fn episodes_the_vendor_ends_drive_the_case() {
+    let app = TestApp::spawn().await;
+    let (w, officer) = (app.worker(), app.officer());
+    let ended = |id: &str, on: i64, reason: &str| {
+        json!({ "externalId": ext(&format!("EP-{id}")), "childExternalId": ext(id),
+                "startedOn": days_ago(300), "legalStatus": "C2", "categoryOfNeed": "N1",
+                "placementType": "U6", "endedOn": days_ago(on), "reasonCeased": reason })
+    };
+
+    // A planned return: D3 = yes approved, then the vendor ends the episode E4A. The case enters
+    // stage 4 as planned, the episode stays as sent, and the event names the sync.
+    let f = crate::support::synced_case(&w, "EPV1", 300, "C2").await;
+    crate::support::complete_required(&w, &f.case).await;
+    crate::support::decide(
+        &w,
+        &f.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(250) }),
+    )
+    .await;
+    let d3 = crate::support::to_d3(&app, &f, "MEDIUM", 200, 150).await;
+    assert_eq!(d3["userErrors"], json!([]), "{d3:#}");
+    if d3["decision"]["approvalStatus"] == "PENDING" {
+        let id = w
+            .ok(
+                "query($id: ID!) { case(id: $id) { decisions { id kind } } }",
+                json!({ "id": f.case }),
+            )
+            .await["case"]["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == "D3")
+            .unwrap()["id"]
+            .clone();
+        officer
+            .must(
+                "decisionApprove",
+                "decision { id }",
+                json!({ "decisionId": id }),
+            )
+            .await;
+    }
+    let p = w
+        .must(
+            "episodeUpsert",
+            "episode { endedOn reasonCeased } result",
+            ended("EPV1", 0, "E4A"),
+        )
+        .await;
+    assert_eq!(p["result"], "UPDATED");
+    let s = case_state(&w, &f.case).await;
+    assert_eq!(s["stage"], "RETURN_AND_SUPPORT", "{s:#}");
+    assert_eq!(s["returnType"], "PLANNED");
+    assert_eq!(s["outcome"]["returnedOn"], days_ago(0));
+    assert_eq!(s["episode"]["reasonCeased"], "E4A");
+    assert_eq!(s["episode"]["endedOn"], days_ago(0));
+    let events = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { events(last: 10) { nodes { type operation } } } }",
+            json!({ "id": f.case }),
+        )
+        .await;
+    assert!(
+        events["case"]["events"]["nodes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "type": "RETURN_RECORDED", "operation": "episodeUpsert" })),
+        "{events:#}"
+    );
+    // Sent again: nothing more happens.
+    let again = w
+        .must("episodeUpsert", "result", ended("EPV1", 0, "E4A"))
+        .await;
+    assert_eq!(again["result"], "UNCHANGED");
+
+    // To relatives without parental responsibility, from an early stage: unplanned (E13).
+    let g = crate::support::synced_case(&w, "EPV2", 100, "V2").await;
+    w.must("episodeUpsert", "result", ended("EPV2", 2, "E13"))
+        .await;
+    let s = case_state(&w, &g.case).await;
+    assert_eq!(
+        (s["stage"].as_str(), s["returnType"].as_str()),
+        (Some("RETURN_AND_SUPPORT"), Some("UNPLANNED"))
+    );
+    assert_eq!(s["episode"]["reasonCeased"], "E13");
+
+    // An end the case cannot take (before the case opened) is refused whole, naming endedOn.
+    let h = crate::support::synced_case(&w, "EPV3", 100, "C2").await;
+    let before = case_state(&w, &h.case).await;
+    let p = w
+        .mutate("episodeUpsert", "result", ended("EPV3", 100, "E4B"))
+        .await;
+    assert_eq!(
+        p["userErrors"][0]["field"],
+        json!(["input", "endedOn"]),
+        "{p:#}"
+    );
+    assert_eq!(case_state(&w, &h.case).await, before);
+    // Other reasons (a move to another LA) leave the case to the worker.
+    w.must("episodeUpsert", "result", ended("EPV3", 2, "E3"))
+        .await;
+    assert_eq!(case_state(&w, &h.case).await["stage"], "IDENTIFICATION");
+}
+
+#[tokio::test]
+async fn a_return_says_what_it_did_to_the_episodes_as_the_903_does() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    // Placed with parents under a care order: the episode ends X1 (CARPL) and a P1 episode
+    // begins the same day, which the case now follows.
+    let f = crate::support::synced_case(&w, "PWP1", 100, "C2").await;
+    let p = w
+        .must(
+            "returnRecord",
+            "case { stage }",
+            json!({ "caseId": f.case, "returnedOn": days_ago(5), "unplanned": true, "endsCare": false }),
+        )
+        .await;
+    assert_eq!(p["case"]["stage"], "RETURN_AND_SUPPORT");
+    let s = case_state(&w, &f.case).await;
+    assert_eq!(
+        s["episode"],
+        json!({ "id": s["episode"]["id"], "placementType": "P1", "reasonNewEpisode": "P",
+                "placementProvider": "PR0", "endedOn": null, "reasonCeased": null })
+    );
+    let first = w
+        .ok(
+            "query($id: ID!) { node(id: $id) { ... on CareEpisode { endedOn reasonCeased reasonPlaceChange } } }",
+            json!({ "id": f.episode }),
+        )
+        .await;
+    assert_eq!(
+        first["node"],
+        json!({ "endedOn": days_ago(5), "reasonCeased": "X1", "reasonPlaceChange": "CARPL" })
+    );
+    // The vendor's later discharge of that P1 episode is its own end; the case is already home.
+    // Under section 20 there is no placing with parents: the child leaves care.
+    let g = crate::support::synced_case(&w, "PWP2", 100, "V2").await;
+    let p = w
+        .mutate(
+            "returnRecord",
+            "case { stage }",
+            json!({ "caseId": g.case, "returnedOn": days_ago(5), "unplanned": true, "endsCare": false }),
+        )
+        .await;
+    assert_eq!(
+        p["userErrors"][0]["field"],
+        json!(["input", "endsCare"]),
+        "{p:#}"
+    );
+    // To relatives without parental responsibility: E13.
+    let p = w
+        .must(
+            "returnRecord",
+            "case { episode { reasonCeased } }",
+            json!({ "caseId": g.case, "returnedOn": days_ago(5), "unplanned": true,
+                    "withoutParentalResponsibility": true }),
+        )
+        .await;
+    assert_eq!(p["case"]["episode"]["reasonCeased"], "E13");
+    // The 903 return holds both periods as the DfE's rules expect them.
+    let manager = app.manager();
+    let text = app
+        .http()
+        .get(format!("{}/exports/ssda903/episodes.csv", app.base))
+        .bearer_auth(&manager.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(",X1,CARPL,"), "{text}");
+    assert!(text.contains(",P,C2,N1,P1,PR0,,,"), "{text}");
+}

@@ -479,6 +479,7 @@ impl Demo<'_> {
                     returned_on: on,
                     unplanned: true,
                     ends_care: true,
+                    without_parental_responsibility: false,
                     expected_version: None,
                 };
                 stages::record_return(self.db, self.actor, ret)
@@ -544,6 +545,7 @@ impl Demo<'_> {
             returned_on: on,
             unplanned: false,
             ends_care: true,
+            without_parental_responsibility: false,
             expected_version: None,
         };
         stages::record_return(self.db, self.actor, ret)

@@ -511,3 +511,106 @@ pub async fn decide(c: &Caller, case: &str, kind: &str, outcome: &str, extra: Va
     )
     .await
 }
+
+/// Takes a case in ASSESSMENT from RC1 (`level`, `rc1` days ago) to D3 = yes asked for today,
+/// with its one goal green since `green` days ago and RC2 Low 30 days ago; returns the payload.
+pub async fn to_d3(app: &TestApp, f: &Fixture, level: &str, rc1: i64, green: i64) -> Value {
+    let (w, m) = (app.worker(), app.manager());
+    complete_required(&w, &f.case).await;
+    classify(&w, &m, &f.case, "RC1", level, rc1).await;
+    sign_off(&m, &f.case, rc1).await;
+    decide(
+        &w,
+        &f.case,
+        "D2",
+        "YES",
+        json!({ "decidedOn": days_ago(rc1) }),
+    )
+    .await;
+    let mother = w
+        .ok(
+            "query($id: ID!) { child(id: $id) { householdMembers { id } } }",
+            json!({ "id": f.child }),
+        )
+        .await["child"]["householdMembers"][0]["id"]
+        .clone();
+    let a = w.must("agreementCreate", "agreement { goals { id } }", json!({ "caseId": f.case,
+        "parties": [{ "householdMemberId": mother, "acceptedOn": days_ago(rc1) }],
+        "goals": [{ "householdMemberId": mother, "description": "G.", "targetDate": days_ago(-30) }],
+        "agree": { "agreedOn": days_ago(rc1) } })).await;
+    let goal = a["agreement"]["goals"][0]["id"].clone();
+    w.must("goalReviewRound", "goals { id }", json!({ "reviewedOn": days_ago(green), "reviews": [{ "goalId": goal, "rating": "GREEN" }] })).await;
+    complete_required(&w, &f.case).await;
+    w.must(
+        "goalsStageComplete",
+        "case { id }",
+        json!({ "caseId": f.case, "completedOn": days_ago(40) }),
+    )
+    .await;
+    classify(&w, &m, &f.case, "RC2", "LOW", 30).await;
+    complete_required(&w, &f.case).await;
+    w.mutate(
+        "decisionRecord",
+        "decision { approvalStatus } case { stage }",
+        json!({ "caseId": f.case, "kind": "D3", "outcome": "YES", "rationale": "R." }),
+    )
+    .await
+}
+
+/// A child, episode and case as a case-management system sends them (identifiers `LCS/<id>`,
+/// `LCS/EP-<id>`, `LCS/CASE-<id>`), the episode begun `started_days_ago`, with a mother who holds
+/// parental responsibility.
+pub async fn synced_case(
+    c: &Caller,
+    id: &str,
+    started_days_ago: i64,
+    legal_status: &str,
+) -> Fixture {
+    let ext = |v: String| json!({ "system": "LCS", "value": v });
+    let child = c
+        .must(
+            "childUpsert",
+            "child { id }",
+            json!({ "externalId": ext(id.to_owned()), "laChildId": id, "dateOfBirth": "2015-06-01",
+                    "sex": "F", "ethnicity": "WBRI", "upn": "X201000025001" }),
+        )
+        .await["child"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.must(
+        "householdMemberAdd",
+        "householdMember { id }",
+        json!({ "childId": child, "relationship": "MOTHER", "hasParentalResponsibility": true,
+                "livesWithChild": true }),
+    )
+    .await;
+    let episode = c
+        .must(
+            "episodeUpsert",
+            "episode { id }",
+            json!({ "externalId": ext(format!("EP-{id}")), "childId": child,
+                    "startedOn": days_ago(started_days_ago), "legalStatus": legal_status,
+                    "categoryOfNeed": "N1", "placementType": "U6" }),
+        )
+        .await["episode"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case = c
+        .must(
+            "caseUpsert",
+            "case { id }",
+            json!({ "externalId": ext(format!("CASE-{id}")), "childId": child, "episodeId": episode,
+                    "team": "North", "openedOn": days_ago(started_days_ago - 1) }),
+        )
+        .await["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Fixture {
+        child,
+        episode,
+        case,
+    }
+}

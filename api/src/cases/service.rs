@@ -154,6 +154,20 @@ pub async fn load_for_change(
     Ok(case)
 }
 
+/// The child's active case, if it has one (a child has at most one).
+pub async fn active_of_child(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    child_id: i64,
+) -> ApiResult<Option<case::Model>> {
+    Ok(case::Entity::find()
+        .filter(case::Column::LaId.eq(actor.la_id))
+        .filter(case::Column::ChildId.eq(child_id))
+        .filter(case::Column::Status.eq(CaseStatus::Active.as_str()))
+        .one(db)
+        .await?)
+}
+
 /// Loads a case for a change, as [`load_for_change`], and requires it to be active.
 pub async fn load_active(
     db: &impl ConnectionTrait,

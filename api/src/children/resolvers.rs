@@ -111,8 +111,8 @@ pub struct EpisodeDetailsInput {
     /// Placement provider (SSDA903 `PLACE_PROVIDER`, `PR0`–`PR5`; `PR0` only for `P1`, which the
     /// return fills in itself; none for T and Z placements).
     pub placement_provider: Option<String>,
-    /// Reason for the change of placement (SSDA903 `REASON_PLACE_CHANGE`, e.g. `CARPL`), with
-    /// `reasonNewEpisode` `P`, `B`, `T` or `U`.
+    /// Why the placement changed (SSDA903 `REASON_PLACE_CHANGE`, e.g. `CARPL`), on an episode
+    /// that ended for it (`reasonCeased` `X1`).
     pub reason_place_change: Option<String>,
     /// Postcode of the home the child lived at before (SSDA903 `HOME_POST`), whole or to its sector.
     pub home_postcode: Option<String>,

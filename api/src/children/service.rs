@@ -554,7 +554,12 @@ pub fn validate_episode(child: &child::Model, e: &EpisodeFields) -> ApiResult<()
         ),
         Err(m) => p.push(UserErrorCode::InvalidCode, &["categoryOfNeed"], m),
     }
-    e.details.check(&mut p, &e.placement_type, e.started_on);
+    e.details.check(
+        &mut p,
+        &e.placement_type,
+        e.started_on,
+        e.reason_ceased.as_deref(),
+    );
     let temporary = e.placement_type.starts_with('T');
     if temporary && e.details.starts_period() {
         p.push(
@@ -689,6 +694,57 @@ pub async fn get_episode(
         .filter(care_episode::Column::LaId.eq(actor.la_id))
         .one(db)
         .await?)
+}
+
+/// A child looked after under a care order goes home, placed with parents (903): the episode
+/// ends `X1` on `on` because the placement changed (`CARPL`, the care plan) and a new episode
+/// begins that day in `P1` — the same legal status and category of need, `RNE` `P`, provider
+/// `PR0`, the placement at the home's postcode. On the episode's first day the placement is
+/// changed in place instead (an episode cannot end the day it began). Returns the episode the
+/// child is now in.
+pub async fn place_with_parents(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    child: &child::Model,
+    episode: care_episode::Model,
+    on: NaiveDate,
+) -> ApiResult<i64> {
+    let placed = |mut d: EpisodeDetails| {
+        d.placement_provider = Some("PR0".to_owned());
+        d.placement_postcode = d.home_postcode.clone();
+        d.urn = None;
+        d
+    };
+    if on == episode.started_on {
+        let (id, version) = (episode.id, episode.version);
+        let details = placed(EpisodeDetails::of(&episode));
+        let mut am: care_episode::ActiveModel = episode.into();
+        am.placement_type = Set("P1".to_owned());
+        details.set(&mut am);
+        am.changed(actor, version).update_by(txn, actor).await?;
+        return Ok(id);
+    }
+    let fields = EpisodeFields {
+        started_on: on,
+        legal_status: episode.legal_status.clone(),
+        category_of_need: episode.category_of_need.clone(),
+        placement_type: "P1".to_owned(),
+        ended_on: None,
+        reason_ceased: None,
+        details: EpisodeDetails {
+            reason_new_episode: Some("P".to_owned()),
+            reason_place_change: None,
+            ..placed(EpisodeDetails::of(&episode))
+        },
+    };
+    validate_episode(child, &fields).map_err(|e| e.nested(&["endsCare"]))?;
+    let version = episode.version;
+    let mut am: care_episode::ActiveModel = episode.into();
+    am.ended_on = Set(Some(on));
+    am.reason_ceased = Set(Some("X1".to_owned()));
+    am.reason_place_change = Set(Some("CARPL".to_owned()));
+    am.changed(actor, version).update_by(txn, actor).await?;
+    Ok(insert_episode(txn, actor, child, fields).await?.id)
 }
 
 /// Ends an episode (in the caller's transaction), checking the reason code and date.

@@ -86,7 +86,8 @@ pub struct EpisodeDetails {
     pub reason_new_episode: Option<String>,
     /// Placement provider (903 `PLACE_PROVIDER`, `PR0`–`PR5`).
     pub placement_provider: Option<String>,
-    /// Reason for a change of placement (903 `REASON_PLACE_CHANGE`).
+    /// Why the placement changed, on an episode that ended for it (903 `REASON_PLACE_CHANGE`,
+    /// with `REC` `X1`).
     pub reason_place_change: Option<String>,
     /// Postcode of the home the child was living at before the episode (903 `HOME_POST`).
     pub home_postcode: Option<String>,
@@ -156,8 +157,15 @@ impl EpisodeDetails {
         self
     }
 
-    /// The 903's rules for one episode's details, for an episode in `placement` from `started_on`.
-    pub fn check(&self, p: &mut Problems, placement: &str, started_on: NaiveDate) {
+    /// The 903's rules for one episode's details, for an episode in `placement` from `started_on`
+    /// that ceased for `reason_ceased`, if it has.
+    pub fn check(
+        &self,
+        p: &mut Problems,
+        placement: &str,
+        started_on: NaiveDate,
+        reason_ceased: Option<&str>,
+    ) {
         if let Some(rne) = &self.reason_new_episode
             && let Err(m) = REASON_NEW_EPISODE.check(rne, started_on)
         {
@@ -190,15 +198,18 @@ impl EpisodeDetails {
                         REASONS_PLACE_CHANGE.join(", ")
                     ),
                 );
-            } else if !matches!(
-                self.reason_new_episode.as_deref(),
-                Some("P" | "B" | "T" | "U")
-            ) {
+            } else if placement.starts_with('T') {
                 p.push(
                     UserErrorCode::Invalid,
                     &["reasonPlaceChange"],
-                    "a reason for a change of placement goes with a new episode for a change of \
-                     placement (reasonNewEpisode P, B, T or U)",
+                    "a temporary placement has no reason for a change of placement (SSDA903 rule 226)",
+                );
+            } else if reason_ceased != Some("X1") {
+                p.push(
+                    UserErrorCode::Invalid,
+                    &["reasonPlaceChange"],
+                    "a reason for a change of placement goes with an episode that ended because the \
+                     placement changed (reasonCeased X1; SSDA903 rule 225)",
                 );
             }
         }
@@ -294,10 +305,17 @@ mod tests {
 
     fn problems(d: &EpisodeDetails, placement: &str) -> Vec<String> {
         let mut p = Problems::default();
+        // An episode with a reason for a change of placement ended X1, but on U5 (ended E4A).
+        let ceased = match (placement, &d.reason_place_change) {
+            ("U5", _) => Some("E4A"),
+            (_, Some(_)) => Some("X1"),
+            _ => None,
+        };
         d.check(
             &mut p,
             placement,
             NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or_default(),
+            ceased,
         );
         match p.finish() {
             Ok(()) => vec![],
@@ -335,7 +353,11 @@ mod tests {
             ["placementProvider"]
         );
         assert_eq!(
-            problems(&d("S", "", "CARPL", ""), "U4"),
+            problems(&d("S", "PR1", "CARPL", ""), "U5"),
+            ["reasonPlaceChange"]
+        );
+        assert_eq!(
+            problems(&d("S", "", "CARPL", ""), "T1"),
             ["reasonPlaceChange"]
         );
         assert_eq!(

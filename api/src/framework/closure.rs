@@ -44,6 +44,70 @@ pub fn record_return(s: &CaseSnapshot, on: NaiveDate, unplanned: bool) -> ApiRes
     }
 }
 
+/// What a return home does to the child's episodes of care (SSDA903).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnEpisode {
+    /// The episode ends with this reason: `E4A` planned, `E4B` unplanned, `E13` to family
+    /// without parental responsibility.
+    Ends(&'static str),
+    /// The child stays looked after, placed with parents: the episode ends `X1` (the placement
+    /// changed, `CARPL`) and a new one begins the same day in `P1` (`RNE` `P`, provider `PR0`).
+    PlacedWithParents,
+}
+
+/// The 903 reasons an episode ends with that are a return to family.
+pub const RETURN_REASONS: [&str; 3] = ["E4A", "E4B", "E13"];
+
+/// How a return of `return_type` leaves the episodes: ending care (to parents, or with
+/// `without_pr` to relatives or friends without parental responsibility), or placed with
+/// parents while still looked after — which needs a care order (a child accommodated under
+/// section 20 who goes home leaves care) and people who hold parental responsibility.
+pub fn return_episode(
+    s: &CaseSnapshot,
+    return_type: ReturnType,
+    ends_care: bool,
+    without_pr: bool,
+) -> ApiResult<ReturnEpisode> {
+    match (ends_care, without_pr) {
+        (true, true) => Ok(ReturnEpisode::Ends("E13")),
+        (true, false) if return_type == ReturnType::Unplanned => Ok(ReturnEpisode::Ends("E4B")),
+        (true, false) => Ok(ReturnEpisode::Ends("E4A")),
+        (false, true) => Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["withoutParentalResponsibility"],
+            "placed with parents (P1) is with people who hold parental responsibility; a child \
+             going to relatives or friends without it leaves care (endsCare, E13)",
+        )),
+        (false, false) if s.episode()?.legal_status.starts_with('V') => Err(ApiError::user(
+            UserErrorCode::Invalid,
+            &["endsCare"],
+            "a child accommodated under section 20 who goes home leaves care: placed with \
+             parents (P1) needs a care order (SSDA903 rule 378)",
+        )),
+        (false, false) => Ok(ReturnEpisode::PlacedWithParents),
+    }
+}
+
+/// What an episode the case-management system ended on `on` for `reason_ceased` does to the
+/// child's case: nothing unless it is a return to family (`E4A`, `E4B`, `E13`) and the case is
+/// active and not yet at `RETURN_AND_SUPPORT`; otherwise the return `returnRecord` would record —
+/// planned where a planned return may be recorded (an approved D3 = yes before it), unplanned
+/// otherwise, whatever the vendor's code says, since the framework's D3 decides what was planned.
+pub fn synced_return(
+    s: &CaseSnapshot,
+    reason_ceased: &str,
+    on: NaiveDate,
+) -> Option<ApiResult<ReturnType>> {
+    let active = s.status().ok()? == crate::domain::CaseStatus::Active;
+    if !RETURN_REASONS.contains(&reason_ceased)
+        || !active
+        || s.stage().ok()? == Stage::ReturnAndSupport
+    {
+        return None;
+    }
+    Some(record_return(s, on, false).or_else(|_| record_return(s, on, true)))
+}
+
 /// A closure as asked for.
 #[derive(Debug, Clone)]
 pub struct Close<'a> {
@@ -500,6 +564,71 @@ mod tests {
             record_return(&ready, d(5, 2), false).unwrap(),
             ReturnType::Planned
         );
+    }
+
+    #[test]
+    fn what_a_return_does_to_the_episodes() {
+        use ReturnType::{Planned, Unplanned};
+        let s = case_in("RETURN_DECISION");
+        let mut s20 = s.clone();
+        s20.episodes[0].legal_status = "V2".into();
+        // (case, return type, ends care, without PR, expected)
+        let table = [
+            (&s, Planned, true, false, Ok(ReturnEpisode::Ends("E4A"))),
+            (&s, Unplanned, true, false, Ok(ReturnEpisode::Ends("E4B"))),
+            (&s, Planned, true, true, Ok(ReturnEpisode::Ends("E13"))),
+            (&s, Unplanned, true, true, Ok(ReturnEpisode::Ends("E13"))),
+            (
+                &s,
+                Planned,
+                false,
+                false,
+                Ok(ReturnEpisode::PlacedWithParents),
+            ),
+            (&s, Planned, false, true, Err("Invalid")),
+            (&s20, Planned, false, false, Err("Invalid")),
+            (&s20, Planned, true, false, Ok(ReturnEpisode::Ends("E4A"))),
+        ];
+        for (i, (s, t, ends, without, expected)) in table.into_iter().enumerate() {
+            let got = return_episode(s, t, ends, without).map_err(|e| match e {
+                ApiError::User(u) => format!("{:?}", u[0].code),
+                _ => "other".into(),
+            });
+            assert_eq!(got, expected.map_err(str::to_owned), "row {i}");
+        }
+    }
+
+    #[test]
+    fn an_episode_the_vendor_ends() {
+        let mut approved = case_in("RETURN_DECISION");
+        approved
+            .decisions
+            .push(decision("D3", "YES", d(5, 1), 10, "APPROVED"));
+        let mut closed = case_in("ASSESSMENT");
+        closed.case.status = "CLOSED".into();
+        // (case, reason, on, expected)
+        let table = [
+            (&approved, "E4A", d(5, 2), Some(Ok(ReturnType::Planned))),
+            // The framework's D3 decides what was planned, not the vendor's code.
+            (&approved, "E4B", d(5, 2), Some(Ok(ReturnType::Planned))),
+            (&approved, "E13", d(5, 2), Some(Ok(ReturnType::Planned))),
+            (&approved, "E4A", d(4, 30), Some(Ok(ReturnType::Unplanned))),
+            (
+                &case_in("ASSESSMENT"),
+                "E4A",
+                d(5, 2),
+                Some(Ok(ReturnType::Unplanned)),
+            ),
+            (&case_in("ASSESSMENT"), "E3", d(5, 2), None),
+            (&case_in("ASSESSMENT"), "X1", d(5, 2), None),
+            (&case_in("RETURN_AND_SUPPORT"), "E4A", d(5, 2), None),
+            (&closed, "E4A", d(5, 2), None),
+            (&case_in("ASSESSMENT"), "E4B", d(7, 1), Some(Err(()))),
+        ];
+        for (i, (s, reason, on, expected)) in table.into_iter().enumerate() {
+            let got = synced_return(s, reason, on).map(|r| r.map_err(|_| ()));
+            assert_eq!(got, expected, "row {i}");
+        }
     }
 
     use chrono::Datelike as _;

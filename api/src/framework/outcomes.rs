@@ -20,13 +20,16 @@ pub struct EpisodeView {
 
 /// The episodes' view of a return on `returned_on`, when they can answer: the case's episode (or
 /// another of the child's) ended on the day of the return, so a later episode is a re-entry and
-/// none is a child still at home. A child who stayed looked after (placed with parents) has no
-/// such episode, and the episodes cannot answer.
+/// none is a child still at home. A child who stayed looked after (placed with parents: the
+/// episode ended X1 and a P1 episode began) has no such episode, and the episodes cannot answer.
 pub fn episode_view(
     returned_on: NaiveDate,
     episodes: &[care_episode::Model],
 ) -> Option<EpisodeView> {
-    episodes.iter().find(|e| e.ended_on == Some(returned_on))?;
+    // An episode that ended because the placement changed (X1) did not end the period of care.
+    episodes
+        .iter()
+        .find(|e| e.ended_on == Some(returned_on) && e.reason_ceased.as_deref() != Some("X1"))?;
     Some(EpisodeView {
         returned_on,
         reentered_on: episodes
@@ -133,6 +136,10 @@ mod tests {
         let home = d(1, 10);
         let ended = episode(1, d(1, 1).with_year(2025).unwrap(), Some(home));
         let back = episode(2, d(3, 1), None);
+        let mut placed = ended.clone();
+        placed.reason_ceased = Some("X1".into());
+        let mut in_p1 = episode(3, home, None);
+        in_p1.placement_type = "P1".into();
         let today = d(6, 1);
         // (episodes, months, at home)
         let table = [
@@ -147,6 +154,8 @@ mod tests {
                 3,
                 None,
             ),
+            // Placed with parents as the 903 records it: X1, then a P1 episode the same day.
+            (vec![placed.clone(), in_p1.clone()], 3, None),
         ];
         for (i, (episodes, months, expected)) in table.into_iter().enumerate() {
             assert_eq!(

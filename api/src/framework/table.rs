@@ -165,6 +165,20 @@ pub const RULES: &[Rule] = &[
         who: None,
     },
     Rule {
+        stage: "before `RETURN_AND_SUPPORT`",
+        action: "`returnRecord` to relatives or friends without parental responsibility (`withoutParentalResponsibility`, E13), or placed with parents (`endsCare: false`)",
+        needs: "E13 ends care; placed with parents keeps the child looked after — the episode ends X1 (`CARPL`) and a P1 episode (`RNE` P, `PR0`) begins that day, which the case follows — and needs a care order (not section 20) and no E13",
+        codes: &["INVALID"],
+        who: None,
+    },
+    Rule {
+        stage: "before `RETURN_AND_SUPPORT`",
+        action: "`episodeUpsert` / `bulkImport` / `/imports` ending the case's episode E4A, E4B or E13",
+        needs: "records the return as `returnRecord` would — planned where an approved D3 = yes allows it, unplanned otherwise — and keeps the episode as sent; an end the case cannot take (before it opened) refuses the upsert, naming `endedOn`",
+        codes: &["INVALID_DATE"],
+        who: None,
+    },
+    Rule {
         stage: "`RETURN_AND_SUPPORT`",
         action: "`caseClose` STABLE_AT_HOME",
         needs: "the stage's required actions; an agreed RC3; services (active or ended) covering the LA's `supportMonths` (6) after the return — or a team manager's `overrideReason`",

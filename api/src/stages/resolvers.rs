@@ -201,10 +201,15 @@ pub struct ReturnRecordInput {
     /// removed a child accommodated under section 20). Recorded as E4B.
     #[graphql(default = false)]
     pub unplanned: bool,
-    /// True (default) when the episode of care ends (E4A/E4B); false when the child stays looked
-    /// after, placed with parents (P1).
+    /// True (default) when the episode of care ends (E4A/E4B, or E13); false when the child stays
+    /// looked after, placed with parents: the episode then ends X1 and a new one begins in P1
+    /// (a care order is needed: a child accommodated under section 20 who goes home leaves care).
     #[graphql(default = true)]
     pub ends_care: bool,
+    /// True when the child went to relatives or friends who do not hold parental responsibility
+    /// (the episode ends E13).
+    #[graphql(default = false)]
+    pub without_parental_responsibility: bool,
     /// The case version the caller last saw.
     pub expected_version: Option<i32>,
 }
@@ -425,6 +430,7 @@ impl StagesMutation {
                 returned_on: input.returned_on.0,
                 unplanned: input.unplanned,
                 ends_care: input.ends_care,
+                without_parental_responsibility: input.without_parental_responsibility,
                 expected_version: input.expected_version,
             };
             Ok(CaseChangePayload::ok(Case(

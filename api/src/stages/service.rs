@@ -16,10 +16,10 @@ use crate::cases::service as cases;
 use crate::db::Db;
 use crate::domain::{
     ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome,
-    RiskLevel, Stage, YesNoUnknown,
+    ReturnType, RiskLevel, Stage, YesNoUnknown,
 };
 use crate::domain::{optional_text, text};
-use crate::error::{ApiError, ApiResult, OptionExt};
+use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::framework::closure::{self, Close};
 use crate::framework::decisions::{self, Decide};
 use crate::framework::process::Next;
@@ -471,14 +471,18 @@ pub struct RecordReturn {
     pub returned_on: NaiveDate,
     /// The child went home without a D3 = yes.
     pub unplanned: bool,
-    /// The episode of care ends (E4A/E4B); false keeps the child looked after, placed with parents (P1).
+    /// The episode of care ends (E4A/E4B/E13); false keeps the child looked after, placed with
+    /// parents (P1).
     pub ends_care: bool,
+    /// The child went to relatives or friends who do not hold parental responsibility (E13).
+    pub without_parental_responsibility: bool,
     /// The case version the caller last saw.
     pub expected_version: Option<i32>,
 }
 
 /// Records the child's return home: planned after an approved D3 = yes, or unplanned from any
-/// earlier stage. The case enters stage 4.
+/// earlier stage. The case enters stage 4; the episodes say what happened as the 903 does (see
+/// [`closure::return_episode`]).
 pub async fn record_return(
     db: &impl Db,
     actor: &Actor,
@@ -488,30 +492,97 @@ pub async fn record_return(
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let return_type = closure::record_return(&s, on, cmd.unplanned)?;
+    let change = closure::return_episode(
+        &s,
+        return_type,
+        cmd.ends_care,
+        cmd.without_parental_responsibility,
+    )?;
     let episode = s.episode()?.clone();
-    if cmd.ends_care {
-        let reason = if cmd.unplanned { "E4B" } else { "E4A" };
-        crate::children::service::end_episode(&txn, actor, episode, on, reason).await?;
-    } else {
-        let version = episode.version;
-        let mut am: care_episode::ActiveModel = episode.into();
-        am.placement_type = Set("P1".to_owned());
-        let am = am.changed(actor, version);
-        am.update_by(&txn, actor).await?;
-    }
-    let saved = cases::save_case(&txn, actor, &s.case, |am| {
+    let episode_id = match change {
+        closure::ReturnEpisode::Ends(reason) => {
+            crate::children::service::end_episode(&txn, actor, episode, on, reason).await?;
+            None
+        }
+        closure::ReturnEpisode::PlacedWithParents => Some(
+            crate::children::service::place_with_parents(&txn, actor, &s.child, episode, on)
+                .await?,
+        ),
+    };
+    let saved = enter_return(&txn, actor, &s, on, return_type, episode_id).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The case's side of a return on `on`: stage 4, the return's type on the case and its outcome,
+/// and (placed with parents) the new episode the case now follows.
+async fn enter_return(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    s: &snapshot::CaseSnapshot,
+    on: NaiveDate,
+    return_type: ReturnType,
+    episode_id: Option<i64>,
+) -> ApiResult<case::Model> {
+    let saved = cases::save_case(txn, actor, &s.case, |am| {
         am.stage = Set(Stage::ReturnAndSupport.as_str().to_owned());
         am.return_type = Set(Some(return_type.as_str().to_owned()));
+        if let Some(id) = episode_id {
+            am.episode_id = Set(id);
+        }
     })
     .await?;
-    outcomes::upsert(&txn, actor, s.case.id, |am| {
+    outcomes::upsert(txn, actor, s.case.id, |am| {
         am.return_on = Set(Some(on));
         am.return_type = Set(Some(return_type.as_str().to_owned()));
     })
     .await?;
-    start_stage(&txn, actor, s.case.id, Stage::ReturnAndSupport, on).await?;
-    txn.commit().await?;
+    start_stage(txn, actor, s.case.id, Stage::ReturnAndSupport, on).await?;
     Ok(saved)
+}
+
+/// The return an episode the case-management system ended says (E4A, E4B or E13): the child's
+/// active case that follows the episode moves into stage 4 as `returnRecord` would (see [`closure::synced_return`]), the
+/// episode kept as it was sent. Its event names the sync operation that caused it.
+pub async fn return_from_episode(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    episode: &care_episode::Model,
+) -> ApiResult<()> {
+    let (Some(on), Some(reason)) = (episode.ended_on, episode.reason_ceased.as_deref()) else {
+        return Ok(());
+    };
+    if !closure::RETURN_REASONS.contains(&reason) {
+        return Ok(());
+    }
+    // The child's active case that follows this episode (an older episode sent late moves nothing).
+    let Some(active) = cases::active_of_child(txn, actor, episode.child_id)
+        .await?
+        .filter(|c| c.episode_id == episode.id)
+    else {
+        return Ok(());
+    };
+    let s = snapshot::for_change(txn, actor, CaseId(active.id), None).await?;
+    let Some(return_type) = closure::synced_return(&s, reason, on) else {
+        return Ok(());
+    };
+    let return_type = return_type.map_err(|e| match e {
+        ApiError::User(errors) => {
+            let why: Vec<String> = errors.iter().map(|u| u.message.clone()).collect();
+            ApiError::user(
+                errors.first().map_or(UserErrorCode::Invalid, |u| u.code),
+                &["endedOn"],
+                format!(
+                    "ending the episode {reason} records the child's return home on the open case, \
+                     which refuses it: {}",
+                    why.join("; ")
+                ),
+            )
+        }
+        other => other,
+    })?;
+    enter_return(txn, actor, &s, on, return_type, None).await?;
+    Ok(())
 }
 
 // ----- closure -----

@@ -20,6 +20,7 @@ use crate::db::Db;
 use crate::domain::CaseStatus;
 use crate::error::{ApiError, ApiResult, OptionExt, Problems, UserErrorCode};
 use crate::ids::{ActorId, ChildId, EpisodeId};
+use crate::stages::service as stages;
 use crate::stamp::Stamped as _;
 
 /// A record named by Reunify's ID or by a sending system's identifier.
@@ -114,6 +115,8 @@ pub async fn upsert_episode(
     children::validate_episode(&child, &cmd.fields)?;
     let Some(current) = episode_by_external_id(&txn, actor, &cmd.external_id).await? else {
         let created = children::insert_episode(&txn, actor, &child, cmd.fields).await?;
+        // Boxed: a case's whole snapshot is a large future to hold inline in every upsert's.
+        Box::pin(stages::return_from_episode(&txn, actor, &created)).await?;
         let id = created.id;
         return identified(txn, actor, (EPISODE_OWNER, id), &cmd.external_id, created).await;
     };
@@ -130,10 +133,13 @@ pub async fn upsert_episode(
     {
         return Err(children::already_open());
     }
-    let version = current.version;
+    let (version, ended) = (current.version, current.reason_ceased.clone());
     let mut am: care_episode::ActiveModel = current.into();
     cmd.fields.set(&mut am);
     let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    if saved.reason_ceased != ended {
+        Box::pin(stages::return_from_episode(&txn, actor, &saved)).await?;
+    }
     txn.commit().await?;
     Ok((saved, UpsertResult::Updated))
 }
