@@ -9,6 +9,30 @@ use serde_json::json;
 
 use crate::support::{Caller, TestApp, open_case};
 
+#[tokio::test]
+async fn a_generated_la_of_several_hundred_histories_passes_the_dfe_rules() {
+    let app = TestApp::spawn().await;
+    let summary = api::seed::generated(&app.app_db, "998", 400, 903)
+        .await
+        .unwrap();
+    eprintln!("{summary}");
+    let manager = app.caller("998", &["team_manager"]);
+    let (status, header) = get(&app, &manager, "/exports/ssda903/header.csv").await;
+    assert_eq!(status, 200, "{header}");
+    let (_, episodes) = get(&app, &manager, "/exports/ssda903/episodes.csv").await;
+    let rows = episodes.lines().count() - 1;
+    assert!(header.lines().count() > 200, "{header}");
+    // Realistic histories: placement changes, placed with parents, each way of going home.
+    for code in [",X1,", ",P1,PR0,", ",E4A,", ",E4B,", ",E13,", ",P,"] {
+        assert!(episodes.contains(code), "no {code} in the generated return");
+    }
+    eprintln!(
+        "generated return: {} children, {rows} episodes",
+        header.lines().count() - 1
+    );
+    validate("generated", &header, &episodes);
+}
+
 /// GETs an export as text; the status too.
 async fn get(app: &TestApp, c: &Caller, path: &str) -> (u16, String) {
     let resp = app
@@ -34,7 +58,7 @@ fn validate(name: &str, header: &str, episodes: &str) {
     std::fs::write(&e, episodes).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/validate903.py");
     let out = std::process::Command::new(python)
-        .args([script, "--la", "E09000027"])
+        .args([script, "--la", api::seed::AREA])
         .arg(&h)
         .arg(&e)
         .output()

@@ -1,5 +1,9 @@
 //! Development helpers: `reunify token` and `reunify seed-demo` (a fully synthetic LA, DfE code 999).
 
+mod generated;
+
+pub use generated::{AREA, generated};
+
 use chrono::{Duration, NaiveDate};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
