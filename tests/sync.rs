@@ -852,3 +852,143 @@ async fn a_return_says_what_it_did_to_the_episodes_as_the_903_does() {
     assert!(text.contains(",X1,CARPL,"), "{text}");
     assert!(text.contains(",P,C2,N1,P1,PR0,,,"), "{text}");
 }
+
+/// Runs an upsert mutation with `input`; its payload.
+async fn upsert(c: &Caller, name: &str, selection: &str, input: Value) -> Value {
+    c.mutate(name, &format!("{selection} result"), input).await
+}
+
+#[tokio::test]
+async fn the_household_services_visits_and_reviews_sync_by_identifier() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let f = crate::support::synced_case(&w, "WHOLE1", 200, "C2").await;
+    let case_ext = ext("CASE-WHOLE1");
+    // (mutation, selection, input, a change, lookup query)
+    let kinds = [
+        (
+            "householdMemberUpsert",
+            "householdMember { id version livesWithChild }",
+            json!({ "externalId": ext("HM-1"), "childExternalId": ext("WHOLE1"), "relationship": "FATHER",
+                    "label": "Father", "hasParentalResponsibility": true, "livesWithChild": false }),
+            json!({ "livesWithChild": true }),
+            "householdMemberByExternalId",
+        ),
+        (
+            "supportServiceUpsert",
+            "service { id version status }",
+            json!({ "externalId": ext("SV-1"), "caseExternalId": case_ext, "serviceType": "PARENTING_SUPPORT",
+                    "provider": "Family Hub", "needLevel": "MEDIUM", "startsOn": days_ago(20), "status": "ACTIVE" }),
+            json!({ "status": "ENDED", "endsOn": days_ago(1) }),
+            "supportServiceByExternalId",
+        ),
+        (
+            "visitUpsert",
+            "visit { id version childSeenAlone }",
+            json!({ "externalId": ext("VI-1"), "caseExternalId": case_ext, "visitedOn": days_ago(3),
+                    "childSeen": true, "childSeenAlone": false }),
+            json!({ "childSeenAlone": true }),
+            "visitByExternalId",
+        ),
+        (
+            "reviewUpsert",
+            "review { id version nextReviewOn }",
+            json!({ "externalId": ext("RV-1"), "caseExternalId": case_ext, "kind": "LOOKED_AFTER",
+                    "heldOn": days_ago(2), "nextReviewOn": days_ago(-90) }),
+            json!({ "nextReviewOn": days_ago(-120) }),
+            "reviewByExternalId",
+        ),
+    ];
+    let other = app.caller("202", &["social_worker"]);
+    for (name, selection, input, change, lookup) in kinds {
+        let record = selection.split(' ').next().unwrap();
+        let created = upsert(&w, name, selection, input.clone()).await;
+        assert_eq!(created["result"], "CREATED", "{name}: {created:#}");
+        let id = created[record]["id"].clone();
+        let again = upsert(&w, name, selection, input.clone()).await;
+        assert_eq!(
+            (
+                again["result"].as_str(),
+                &again[record]["id"],
+                again[record]["version"].as_i64()
+            ),
+            (Some("UNCHANGED"), &id, Some(1)),
+            "{name}: {again:#}"
+        );
+        let mut changed = input.clone();
+        changed
+            .as_object_mut()
+            .unwrap()
+            .extend(change.as_object().unwrap().clone());
+        changed["expectedVersion"] = json!(1);
+        let updated = upsert(&w, name, selection, changed.clone()).await;
+        assert_eq!(updated["result"], "UPDATED", "{name}: {updated:#}");
+        assert_eq!(updated[record]["version"], 2);
+        // A stale version is a conflict, and changes nothing.
+        let mut stale = input.clone();
+        stale["expectedVersion"] = json!(1);
+        let p = upsert(&w, name, selection, stale).await;
+        assert_eq!(p["userErrors"][0]["code"], "CONFLICT", "{name}: {p:#}");
+        // Found by the identifier in its own LA only; another LA's identical identifier names
+        // nothing of ours, and its upsert cannot reach our child or case.
+        let q = format!(
+            "{{ {lookup}(system: \"LCS\", value: \"{}\") {{ id version }} }}",
+            input["externalId"]["value"].as_str().unwrap()
+        );
+        let found = w.ok(&q, json!({})).await;
+        assert_eq!(found[lookup], json!({ "id": id, "version": 2 }), "{name}");
+        assert_eq!(other.ok(&q, json!({})).await[lookup], Value::Null, "{name}");
+        let foreign = upsert(&other, name, selection, input.clone()).await;
+        assert_eq!(
+            foreign["userErrors"][0]["code"], "NOT_FOUND",
+            "{name}: {foreign:#}"
+        );
+    }
+    // Bad data is refused whole, naming the field; nothing is stored.
+    let visits = app.scalar("SELECT COUNT(*) FROM visit").await;
+    let p = upsert(&w, "visitUpsert", "visit { id }", json!({ "externalId": ext("VI-2"),
+        "caseExternalId": case_ext, "visitedOn": days_ago(1), "childSeen": false, "childSeenAlone": true })).await;
+    assert_eq!(only_error(&p).0, "childSeenAlone");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM visit").await, visits);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM external_identifier WHERE value = 'VI-2'")
+            .await,
+        0
+    );
+    // A person never moves to another child's record.
+    let g = crate::support::synced_case(&w, "WHOLE2", 200, "C2").await;
+    let p = upsert(&w, "householdMemberUpsert", "householdMember { id }", json!({ "externalId": ext("HM-1"),
+        "childId": g.child, "relationship": "FATHER", "hasParentalResponsibility": true, "livesWithChild": true })).await;
+    assert_eq!(only_error(&p).0, "childId");
+    // The review's next date is the case's; the visit proves "child seen alone".
+    let case = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { nextReviewOn visits { totalCount } } }",
+            json!({ "id": f.case }),
+        )
+        .await;
+    assert_eq!(case["case"]["nextReviewOn"], days_ago(-120));
+    assert_eq!(case["case"]["visits"]["totalCount"], 1);
+
+    // bulkImport and the JSON Lines upload take them too.
+    let items = json!([
+        { "visit": { "externalId": ext("VI-3"), "caseExternalId": case_ext, "visitedOn": days_ago(4),
+                     "childSeen": true, "childSeenAlone": true } },
+        { "householdMember": { "externalId": ext("HM-2"), "childExternalId": ext("WHOLE1"),
+                               "relationship": "GRANDPARENT", "hasParentalResponsibility": false, "livesWithChild": false } },
+    ]);
+    let p = w
+        .ok(
+            "mutation($i: BulkImportInput!) { bulkImport(input: $i) { created rejected items { kind result } } }",
+            json!({ "i": { "items": items } }),
+        )
+        .await;
+    assert_eq!(p["bulkImport"]["created"], 2, "{p:#}");
+    assert_eq!(p["bulkImport"]["items"][0]["kind"], "VISIT");
+    let line = json!({ "review": { "externalId": ext("RV-2"), "caseExternalId": case_ext, "kind": "PLAN",
+                                   "heldOn": days_ago(1) } });
+    let (status, results) = upload(&app, &w, "application/x-ndjson", format!("{line}\n")).await;
+    assert_eq!(status, 200);
+    assert_eq!(results[0]["result"], "CREATED", "{results:?}");
+    assert_eq!(results[0]["kind"], "review");
+}

@@ -223,6 +223,14 @@ crate::payload!(
 pub struct HouseholdMemberAddInput {
     /// The child.
     pub child_id: ID,
+    /// The person.
+    #[graphql(flatten)]
+    pub member: MemberFields,
+}
+
+/// A household member's own fields (`householdMemberAdd`, `householdMemberUpsert`).
+#[derive(InputObject)]
+pub struct MemberFields {
     /// Relationship to the child.
     pub relationship: Relationship,
     /// A role label such as "Mother" or "Mother's partner" (at most 100 characters; not a legal name).
@@ -231,6 +239,19 @@ pub struct HouseholdMemberAddInput {
     pub has_parental_responsibility: bool,
     /// Whether the person lives in the household the child would return to.
     pub lives_with_child: bool,
+}
+
+impl MemberFields {
+    /// The member to add to `child_id`'s record.
+    pub fn into_cmd(self, child_id: ChildId) -> NewMember {
+        NewMember {
+            child_id,
+            relationship: self.relationship,
+            label: self.label,
+            has_parental_responsibility: self.has_parental_responsibility,
+            lives_with_child: self.lives_with_child,
+        }
+    }
 }
 
 crate::payload!(
@@ -324,13 +345,9 @@ impl ChildrenMutation {
         input: HouseholdMemberAddInput,
     ) -> Result<HouseholdMemberAddPayload> {
         run(async {
-            let cmd = NewMember {
-                child_id: ChildId::from_input(&input.child_id, &["childId"])?,
-                relationship: input.relationship,
-                label: input.label,
-                has_parental_responsibility: input.has_parental_responsibility,
-                lives_with_child: input.lives_with_child,
-            };
+            let cmd = input
+                .member
+                .into_cmd(ChildId::from_input(&input.child_id, &["childId"])?);
             let member = service::add_member(ctx.db()?, ctx.writer()?, cmd).await?;
             Ok(HouseholdMemberAddPayload::ok(HouseholdMember(member)))
         })

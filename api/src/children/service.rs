@@ -414,39 +414,72 @@ pub struct NewMember {
     pub lives_with_child: bool,
 }
 
+impl NewMember {
+    fn checked(self) -> ApiResult<Self> {
+        if let Some(label) = &self.label
+            && label.chars().count() > 100
+        {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["label"],
+                "a label is at most 100 characters",
+            ));
+        }
+        Ok(self)
+    }
+
+    fn set(self, am: &mut household_member::ActiveModel) {
+        am.relationship = Set(self.relationship.as_str().to_owned());
+        am.label = Set(self.label);
+        am.has_parental_responsibility = Set(self.has_parental_responsibility);
+        am.lives_with_child = Set(self.lives_with_child);
+    }
+}
+
 /// Adds a household member or member of the family network.
 pub async fn add_member(
     db: &impl Db,
     actor: &Actor,
     cmd: NewMember,
 ) -> ApiResult<household_member::Model> {
-    if let Some(label) = &cmd.label
-        && label.chars().count() > 100
-    {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["label"],
-            "a label is at most 100 characters",
-        ));
-    }
+    let cmd = cmd.checked()?;
+    let child_id = cmd.child_id.0;
     get_child(db, actor, cmd.child_id)
         .await?
         .or_user_not_found(&["childId"], "child")?;
-    let member = household_member::ActiveModel {
+    let mut am = household_member::ActiveModel {
         la_id: Set(actor.la_id),
-        child_id: Set(cmd.child_id.0),
-        relationship: Set(cmd.relationship.as_str().to_owned()),
-        label: Set(cmd.label),
-        has_parental_responsibility: Set(cmd.has_parental_responsibility),
-        lives_with_child: Set(cmd.lives_with_child),
+        child_id: Set(child_id),
         ..Default::default()
-    }
-    .created(actor)
-    .insert_by(db, actor)
-    .await?;
+    };
+    cmd.set(&mut am);
+    let member = am.created(actor).insert_by(db, actor).await?;
     // A new member is not yet assessed: the household's derived actions follow.
-    crate::stages::service::sync_derived_of_child(db, actor, cmd.child_id.0).await?;
+    crate::stages::service::sync_derived_of_child(db, actor, child_id).await?;
     Ok(member)
+}
+
+/// Brings a household member of the same child to `cmd` (a sync), from `expected` when given;
+/// whether anything changed.
+pub async fn replace_member(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    current: household_member::Model,
+    cmd: NewMember,
+    expected: Option<i32>,
+) -> ApiResult<(household_member::Model, bool)> {
+    let cmd = cmd.checked()?;
+    ApiError::check_version(expected, current.version)?;
+    let (version, before) = (current.version, current.clone());
+    let mut am: household_member::ActiveModel = current.into();
+    cmd.set(&mut am);
+    crate::audit::unset_unchanged(&mut am, &before);
+    if crate::audit::set_fields(&am).is_empty() {
+        return Ok((before, false));
+    }
+    let saved = am.changed(actor, version).update_by(db, actor).await?;
+    crate::stages::service::sync_derived_of_child(db, actor, saved.child_id).await?;
+    Ok((saved, true))
 }
 
 /// An episode's own fields, as given.

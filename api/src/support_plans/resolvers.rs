@@ -36,6 +36,14 @@ crate::payload!(
 pub struct ServiceAddInput {
     /// The case.
     pub case_id: ID,
+    /// The service.
+    #[graphql(flatten)]
+    pub service: ServiceFields,
+}
+
+/// A service's own fields (`serviceAdd`, `supportServiceUpsert`).
+#[derive(InputObject)]
+pub struct ServiceFields {
     /// Type of service.
     pub service_type: ServiceType,
     /// Provider (1–200 characters).
@@ -53,6 +61,23 @@ pub struct ServiceAddInput {
     pub status: ServiceStatus,
     /// Cost in pence (not negative).
     pub cost_pence: Option<i64>,
+}
+
+impl ServiceFields {
+    /// The service to add to `case_id`.
+    pub fn into_cmd(self, case_id: CaseId) -> NewService {
+        NewService {
+            case_id,
+            service_type: self.service_type,
+            provider: self.provider,
+            need_level: self.need_level,
+            starts_on: self.starts_on.0,
+            ends_on: self.ends_on.map(|d| d.0),
+            frequency: self.frequency,
+            status: self.status,
+            cost_pence: self.cost_pence,
+        }
+    }
 }
 
 /// Input of `serviceUpdate`. Only the fields given change; give at least one.
@@ -115,17 +140,9 @@ impl SupportPlansMutation {
         input: ServiceAddInput,
     ) -> Result<ServicePayload> {
         run(async {
-            let cmd = NewService {
-                case_id: CaseId::from_input(&input.case_id, &["caseId"])?,
-                service_type: input.service_type,
-                provider: input.provider,
-                need_level: input.need_level,
-                starts_on: input.starts_on.0,
-                ends_on: input.ends_on.map(|d| d.0),
-                frequency: input.frequency,
-                status: input.status,
-                cost_pence: input.cost_pence,
-            };
+            let cmd = input
+                .service
+                .into_cmd(CaseId::from_input(&input.case_id, &["caseId"])?);
             Ok(ServicePayload::ok(SupportService(
                 service::add_service(ctx.db()?, ctx.writer()?, cmd).await?,
             )))

@@ -139,41 +139,80 @@ fn check_dates_and_cost(
     Ok(())
 }
 
+impl NewService {
+    /// The service as it is stored: provider 1–200 characters, frequency 1–100, not ending
+    /// before it starts, no negative cost.
+    fn checked(mut self) -> ApiResult<Self> {
+        self.provider = text(&self.provider, "provider", 200)?;
+        self.frequency = self
+            .frequency
+            .as_deref()
+            .map(|f| text(f, "frequency", 100))
+            .transpose()?;
+        check_dates_and_cost(self.starts_on, self.ends_on, self.cost_pence)?;
+        Ok(self)
+    }
+
+    fn set(self, am: &mut support_service::ActiveModel) {
+        am.service_type = Set(self.service_type.as_str().to_owned());
+        am.provider = Set(self.provider);
+        am.need_level = Set(self.need_level.as_str().to_owned());
+        am.starts_on = Set(self.starts_on);
+        am.ends_on = Set(self.ends_on);
+        am.frequency = Set(self.frequency);
+        am.status = Set(self.status.as_str().to_owned());
+        am.cost_pence = Set(self.cost_pence);
+    }
+}
+
 /// Adds a service to the case's support plan.
 pub async fn add_service(
     db: &impl Db,
     actor: &Actor,
     cmd: NewService,
 ) -> ApiResult<support_service::Model> {
-    let provider = text(&cmd.provider, "provider", 200)?;
-    let frequency = cmd
-        .frequency
-        .as_deref()
-        .map(|f| text(f, "frequency", 100))
-        .transpose()?;
-    check_dates_and_cost(cmd.starts_on, cmd.ends_on, cmd.cost_pence)?;
+    let cmd = cmd.checked()?;
     let txn = db.begin().await?;
     let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
-    let saved = support_service::ActiveModel {
+    let mut am = support_service::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
-        service_type: Set(cmd.service_type.as_str().to_owned()),
-        provider: Set(provider),
-        need_level: Set(cmd.need_level.as_str().to_owned()),
-        starts_on: Set(cmd.starts_on),
-        ends_on: Set(cmd.ends_on),
-        frequency: Set(frequency),
-        status: Set(cmd.status.as_str().to_owned()),
-        cost_pence: Set(cmd.cost_pence),
         ..Default::default()
-    }
-    .created(actor)
-    .insert_by(&txn, actor)
-    .await?;
+    };
+    cmd.set(&mut am);
+    let saved = am.created(actor).insert_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Brings a service of the same case to `cmd` (a sync), from `expected` when given: as added,
+/// and only what differs; whether anything changed.
+pub async fn replace_service(
+    db: &impl Db,
+    actor: &Actor,
+    current: support_service::Model,
+    cmd: NewService,
+    expected: Option<i32>,
+) -> ApiResult<(support_service::Model, bool)> {
+    let cmd = cmd.checked()?;
+    ApiError::check_version(expected, current.version)?;
+    let txn = db.begin().await?;
+    let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
+    let (version, before) = (current.version, current.clone());
+    let mut am: support_service::ActiveModel = current.into();
+    cmd.set(&mut am);
+    crate::audit::unset_unchanged(&mut am, &before);
+    if crate::audit::set_fields(&am).is_empty() {
+        txn.commit().await?;
+        return Ok((before, false));
+    }
+    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    txn.commit().await?;
+    Ok((saved, true))
 }
 
 /// Changes to a service; `None` leaves a field as it is.

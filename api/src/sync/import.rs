@@ -5,13 +5,13 @@
 use async_graphql::InputType as _;
 use sea_orm::DatabaseTransaction;
 
-use super::service;
 use super::types::{ImportItem, ImportItemResult, ImportKind, ImportResult};
+use super::{records, service};
 use crate::auth::Actor;
 use crate::children::service::{UpsertResult, upsert_child};
 use crate::children::types::{ExternalIdentifier, ExternalIdentifierInput};
 use crate::error::{ApiError, ApiResult, UserError, UserErrorCode};
-use crate::ids::{CaseId, ChildId, EpisodeId};
+use crate::ids::{CaseId, ChildId, EpisodeId, HouseholdMemberId, ReviewId, ServiceId, VisitId};
 
 /// Most items one `bulkImport` takes.
 pub const MAX_ITEMS: usize = 500;
@@ -30,6 +30,7 @@ pub async fn apply(
 ) -> ApiResult<ImportItemResult> {
     let (kind, external_id) = describe(&item);
     let mark = actor.trail.mark();
+    // The record kinds' futures are boxed: held inline, the largest sizes every item's.
     let outcome = match item {
         ImportItem::Child(input) => {
             let expected = input.expected_version;
@@ -48,6 +49,38 @@ pub async fn apply(
             Ok((cmd, expected)) => service::upsert_case(txn, actor, cmd, expected)
                 .await
                 .map(|(m, r)| (CaseId(m.id).to_global(), m.version, r)),
+            Err(e) => Err(e),
+        },
+        ImportItem::HouseholdMember(input) => match input.into_parts() {
+            Ok((ext, child, member, expected)) => Box::pin(records::upsert_member(
+                txn, actor, &ext, child, member, expected,
+            ))
+            .await
+            .map(|(m, r)| (HouseholdMemberId(m.id).to_global(), m.version, r)),
+            Err(e) => Err(e),
+        },
+        ImportItem::SupportService(input) => match input.into_parts() {
+            Ok((ext, case, service, expected)) => Box::pin(records::upsert_service(
+                txn, actor, &ext, case, service, expected,
+            ))
+            .await
+            .map(|(m, r)| (ServiceId(m.id).to_global(), m.version, r)),
+            Err(e) => Err(e),
+        },
+        ImportItem::Visit(input) => match input.into_parts() {
+            Ok((ext, case, visit, expected)) => Box::pin(records::upsert_visit(
+                txn, actor, &ext, case, visit, expected,
+            ))
+            .await
+            .map(|(m, r)| (VisitId(m.id).to_global(), m.version, r)),
+            Err(e) => Err(e),
+        },
+        ImportItem::Review(input) => match input.into_parts() {
+            Ok((ext, case, review, expected)) => Box::pin(records::upsert_review(
+                txn, actor, &ext, case, review, expected,
+            ))
+            .await
+            .map(|(m, r)| (ReviewId(m.id).to_global(), m.version, r)),
             Err(e) => Err(e),
         },
     };
@@ -84,6 +117,10 @@ fn describe(item: &ImportItem) -> (ImportKind, ExternalIdentifier) {
         ImportItem::Child(i) => (ImportKind::Child, &i.external_id),
         ImportItem::Episode(i) => (ImportKind::Episode, &i.external_id),
         ImportItem::Case(i) => (ImportKind::Case, &i.external_id),
+        ImportItem::HouseholdMember(i) => (ImportKind::HouseholdMember, &i.external_id),
+        ImportItem::SupportService(i) => (ImportKind::SupportService, &i.external_id),
+        ImportItem::Visit(i) => (ImportKind::Visit, &i.external_id),
+        ImportItem::Review(i) => (ImportKind::Review, &i.external_id),
     };
     let ext = ExternalIdentifier {
         system: ext.system.clone(),
@@ -116,6 +153,10 @@ fn kind_name(item: &ImportItem) -> &'static str {
         ImportItem::Child(_) => "child",
         ImportItem::Episode(_) => "episode",
         ImportItem::Case(_) => "case",
+        ImportItem::HouseholdMember(_) => "householdMember",
+        ImportItem::SupportService(_) => "supportService",
+        ImportItem::Visit(_) => "visit",
+        ImportItem::Review(_) => "review",
     }
 }
 
@@ -144,7 +185,10 @@ pub fn parse_line(line: &[u8]) -> Result<ImportItem, UserError> {
         let message = e.into_server_error(Default::default()).message;
         invalid(
             None,
-            format!("not an import record ({{\"child\"|\"episode\"|\"case\": {{…}}}}): {message}"),
+            format!(
+                "not an import record (one of child, episode, case, householdMember, \
+                 supportService, visit, review: {{…}}): {message}"
+            ),
         )
     })
 }

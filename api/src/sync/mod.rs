@@ -3,6 +3,7 @@
 //! of up to 500 records and a JSON Lines upload).
 
 pub mod import;
+pub mod records;
 pub mod resolvers;
 pub mod service;
 pub mod types;

@@ -3,16 +3,21 @@
 use async_graphql::{Context, Object, Result};
 
 use super::import::{self, MAX_ITEMS};
-use super::service;
 use super::types::{
     BulkImportInput, BulkImportPayload, CaseUpsertInput, ChildMergeInput, EpisodeUpsertInput,
+    HouseholdMemberUpsertInput, ReviewUpsertInput, SupportServiceUpsertInput, VisitUpsertInput,
 };
+use super::{records, service};
 use crate::cases::types::Case;
 use crate::children::service::ExternalId;
+use crate::children::types::HouseholdMember;
 use crate::children::types::{CareEpisode, Child};
 use crate::context::ContextExt;
 use crate::error::{ApiError, UserErrorCode};
 use crate::payload::run;
+use crate::support_plans::types::SupportService;
+use crate::visits::types::{Review, Visit};
+use entities::{household_member, review, support_service, visit};
 
 /// Lookups by a sending system's identifier.
 #[derive(Default)]
@@ -45,7 +50,111 @@ impl SyncQuery {
         let found = service::case_by_external_id(ctx.db()?, actor, &ext).await?;
         Ok(found.map(|m| Case(ctx.seen(m))))
     }
+
+    /// The household member of the caller's LA that another system's identifier names; null when none.
+    async fn household_member_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        system: String,
+        value: String,
+    ) -> Result<Option<HouseholdMember>> {
+        let ext = ExternalId { system, value };
+        let found = records::by_external_id::<household_member::Entity>(
+            ctx.db()?,
+            ctx.reader()?,
+            records::MEMBER_OWNER,
+            &ext,
+        )
+        .await?;
+        Ok(found.map(|m| HouseholdMember(ctx.seen(m))))
+    }
+
+    /// The support service of the caller's LA that another system's identifier names; null when none.
+    async fn support_service_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        system: String,
+        value: String,
+    ) -> Result<Option<SupportService>> {
+        let ext = ExternalId { system, value };
+        let found = records::by_external_id::<support_service::Entity>(
+            ctx.db()?,
+            ctx.reader()?,
+            records::SERVICE_OWNER,
+            &ext,
+        )
+        .await?;
+        Ok(found.map(|m| SupportService(ctx.seen(m))))
+    }
+
+    /// The visit of the caller's LA that another system's identifier names; null when none.
+    async fn visit_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        system: String,
+        value: String,
+    ) -> Result<Option<Visit>> {
+        let ext = ExternalId { system, value };
+        let found = records::by_external_id::<visit::Entity>(
+            ctx.db()?,
+            ctx.reader()?,
+            records::VISIT_OWNER,
+            &ext,
+        )
+        .await?;
+        Ok(found.map(|m| Visit(ctx.seen(m))))
+    }
+
+    /// The review of the caller's LA that another system's identifier names; null when none.
+    async fn review_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        system: String,
+        value: String,
+    ) -> Result<Option<Review>> {
+        let ext = ExternalId { system, value };
+        let found = records::by_external_id::<review::Entity>(
+            ctx.db()?,
+            ctx.reader()?,
+            records::REVIEW_OWNER,
+            &ext,
+        )
+        .await?;
+        Ok(found.map(|m| Review(ctx.seen(m))))
+    }
 }
+
+crate::upsert_payload!(
+    /// Result of `householdMemberUpsert`.
+    HouseholdMemberUpsertPayload {
+        /// The household member.
+        household_member: HouseholdMember
+    }
+);
+
+crate::upsert_payload!(
+    /// Result of `supportServiceUpsert`.
+    SupportServiceUpsertPayload {
+        /// The service.
+        service: SupportService
+    }
+);
+
+crate::upsert_payload!(
+    /// Result of `visitUpsert`.
+    VisitUpsertPayload {
+        /// The visit.
+        visit: Visit
+    }
+);
+
+crate::upsert_payload!(
+    /// Result of `reviewUpsert`.
+    ReviewUpsertPayload {
+        /// The review.
+        review: Review
+    }
+);
 
 crate::upsert_payload!(
     /// Result of `episodeUpsert`.
@@ -112,6 +221,78 @@ impl SyncMutation {
         .await
     }
 
+    /// Creates or updates a parent, household member or member of the family network by a
+    /// sending system's identifier, as `householdMemberAdd` records them. A person never moves
+    /// to another child's record.
+    async fn household_member_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: HouseholdMemberUpsertInput,
+    ) -> Result<HouseholdMemberUpsertPayload> {
+        run(async {
+            let (ext, child, member, expected) = input.into_parts()?;
+            let (m, result) =
+                records::upsert_member(ctx.db()?, ctx.writer()?, &ext, child, member, expected)
+                    .await?;
+            Ok(HouseholdMemberUpsertPayload::done(
+                HouseholdMember(m),
+                result,
+            ))
+        })
+        .await
+    }
+
+    /// Creates or updates a service commissioned for the child or family by a sending system's
+    /// identifier, as `serviceAdd` records it (on an active case; never moved to another case).
+    async fn support_service_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: SupportServiceUpsertInput,
+    ) -> Result<SupportServiceUpsertPayload> {
+        run(async {
+            let (ext, case, service, expected) = input.into_parts()?;
+            let (m, result) =
+                records::upsert_service(ctx.db()?, ctx.writer()?, &ext, case, service, expected)
+                    .await?;
+            Ok(SupportServiceUpsertPayload::done(SupportService(m), result))
+        })
+        .await
+    }
+
+    /// Creates or updates a statutory visit by a sending system's identifier, as `visitRecord`
+    /// records it ("child seen alone" included; on an active case, within its dates).
+    async fn visit_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: VisitUpsertInput,
+    ) -> Result<VisitUpsertPayload> {
+        run(async {
+            let (ext, case, visit, expected) = input.into_parts()?;
+            let (m, result) =
+                records::upsert_visit(ctx.db()?, ctx.writer()?, &ext, case, visit, expected)
+                    .await?;
+            Ok(VisitUpsertPayload::done(Visit(m), result))
+        })
+        .await
+    }
+
+    /// Creates or updates a plan, agreement or looked-after review by a sending system's
+    /// identifier, as `reviewRecord` records it (its next review date becomes the case's).
+    async fn review_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewUpsertInput,
+    ) -> Result<ReviewUpsertPayload> {
+        run(async {
+            let (ext, case, review, expected) = input.into_parts()?;
+            let (m, result) =
+                records::upsert_review(ctx.db()?, ctx.writer()?, &ext, case, review, expected)
+                    .await?;
+            Ok(ReviewUpsertPayload::done(Review(m), result))
+        })
+        .await
+    }
+
     /// Merges two records found to be the same child: the duplicate's household members,
     /// episodes, cases and external identifiers move to the kept record, which also takes the
     /// NHS number and UPN it lacks and any legal hold; the duplicate is removed. Refused while
@@ -129,7 +310,8 @@ impl SyncMutation {
         .await
     }
 
-    /// Imports up to 500 children, episodes and cases, each as its upsert mutation takes it,
+    /// Imports up to 500 children, episodes, cases, household members, services, visits and
+    /// reviews, each as its upsert mutation takes it,
     /// applied in order and each on its own: an item is written whole or, when it breaks a rule,
     /// not at all (`REJECTED` with its reasons) while the others go ahead. For initial loads of
     /// tens of thousands, `POST /imports` takes the same records as JSON Lines.

@@ -53,7 +53,7 @@ impl<I> Ref<I> {
 }
 
 /// The child a reference names.
-async fn resolve_child(
+pub(super) async fn resolve_child(
     db: &impl ConnectionTrait,
     actor: &Actor,
     r: &Ref<ChildId>,
@@ -65,6 +65,22 @@ async fn resolve_child(
         Ref::External(ext) => children::child_by_external_id(db, actor, ext)
             .await?
             .or_user_not_found(&["childExternalId"], "child with this identifier"),
+    }
+}
+
+/// The case a reference names.
+pub(super) async fn resolve_case(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    r: &Ref<crate::ids::CaseId>,
+) -> ApiResult<case::Model> {
+    match r {
+        Ref::Id(id) => cases::get_case(db, actor, *id)
+            .await?
+            .or_user_not_found(&["caseId"], "case"),
+        Ref::External(ext) => case_by_external_id(db, actor, ext)
+            .await?
+            .or_user_not_found(&["caseExternalId"], "case with this identifier"),
     }
 }
 
@@ -84,7 +100,7 @@ async fn resolve_episode(
     }
 }
 
-fn check_external_id(ext: &ExternalId) -> ApiResult<()> {
+pub(super) fn check_external_id(ext: &ExternalId) -> ApiResult<()> {
     let mut p = Problems::default();
     children::check_external_id(&mut p, ext, &["externalId"]);
     p.finish()
@@ -158,7 +174,7 @@ async fn identified<M>(
     Ok((created, UpsertResult::Created))
 }
 
-fn moved(field: &str, record: &str, owner: &str) -> ApiError {
+pub(super) fn moved(field: &str, record: &str, owner: &str) -> ApiError {
     ApiError::user(
         UserErrorCode::Invalid,
         &[field],

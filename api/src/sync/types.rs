@@ -5,13 +5,16 @@ use async_graphql::{Enum, ID, InputObject, OneofObject, SimpleObject};
 
 use super::service::{CaseUpsert, EpisodeUpsert, Merge, Ref};
 use crate::children::resolvers::ChildUpsertInput;
+use crate::children::resolvers::MemberFields;
 use crate::children::service::{EpisodeFields, ExternalId};
 use crate::children::types::{ExternalIdentifier, ExternalIdentifierInput};
 use crate::error::{ApiResult, UserError};
-use crate::ids::{ActorId, ChildId, EpisodeId};
+use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
 use crate::scalars::Date;
+use crate::support_plans::resolvers::ServiceFields;
+use crate::visits::resolvers::{ReviewFields, VisitFields};
 
-fn external(e: ExternalIdentifierInput) -> ExternalId {
+pub(super) fn external(e: ExternalIdentifierInput) -> ExternalId {
     ExternalId {
         system: e.system,
         value: e.value,
@@ -28,7 +31,7 @@ pub struct ChildRefInput {
 }
 
 impl ChildRefInput {
-    fn resolve(self) -> ApiResult<Ref<ChildId>> {
+    pub(super) fn resolve(self) -> ApiResult<Ref<ChildId>> {
         Ref::one_of(
             self.child_id
                 .map(|id| ChildId::from_input(&id, &["childId"])),
@@ -36,6 +39,149 @@ impl ChildRefInput {
             "childId",
             "childExternalId",
         )
+    }
+}
+
+/// The case a synced record belongs to: by Reunify's ID or by a system's identifier.
+#[derive(InputObject)]
+pub struct CaseRefInput {
+    /// The case (give this or `caseExternalId`).
+    pub case_id: Option<ID>,
+    /// The case, by an identifier of a system (give this or `caseId`).
+    pub case_external_id: Option<ExternalIdentifierInput>,
+}
+
+impl CaseRefInput {
+    pub(super) fn resolve(self) -> ApiResult<Ref<CaseId>> {
+        Ref::one_of(
+            self.case_id.map(|id| CaseId::from_input(&id, &["caseId"])),
+            self.case_external_id.map(external),
+            "caseId",
+            "caseExternalId",
+        )
+    }
+}
+
+/// Input of `householdMemberUpsert`: a parent, household member or member of the family network
+/// as the sending system holds them.
+#[derive(InputObject)]
+pub struct HouseholdMemberUpsertInput {
+    /// The sending system's identifier for the person in this child's network.
+    pub external_id: ExternalIdentifierInput,
+    /// The child.
+    #[graphql(flatten)]
+    pub child: ChildRefInput,
+    /// The person, as `householdMemberAdd` takes them.
+    #[graphql(flatten)]
+    pub member: MemberFields,
+    /// The version of an existing record the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+/// Input of `supportServiceUpsert`: a service commissioned for the child or family.
+#[derive(InputObject)]
+pub struct SupportServiceUpsertInput {
+    /// The sending system's identifier for the service.
+    pub external_id: ExternalIdentifierInput,
+    /// The case.
+    #[graphql(flatten)]
+    pub case: CaseRefInput,
+    /// The service, as `serviceAdd` takes it.
+    #[graphql(flatten)]
+    pub service: ServiceFields,
+    /// The version of an existing record the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+/// Input of `visitUpsert`: a statutory visit as the sending system recorded it.
+#[derive(InputObject)]
+pub struct VisitUpsertInput {
+    /// The sending system's identifier for the visit.
+    pub external_id: ExternalIdentifierInput,
+    /// The case.
+    #[graphql(flatten)]
+    pub case: CaseRefInput,
+    /// The visit, as `visitRecord` takes it.
+    #[graphql(flatten)]
+    pub visit: VisitFields,
+    /// The version of an existing record the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+/// Input of `reviewUpsert`: a plan, agreement or looked-after review as the sending system
+/// recorded it.
+#[derive(InputObject)]
+pub struct ReviewUpsertInput {
+    /// The sending system's identifier for the review.
+    pub external_id: ExternalIdentifierInput,
+    /// The case.
+    #[graphql(flatten)]
+    pub case: CaseRefInput,
+    /// The review, as `reviewRecord` takes it.
+    #[graphql(flatten)]
+    pub review: ReviewFields,
+    /// The version of an existing record the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+/// An upsert's parts: the identifier, the record it belongs to, its fields once that record is
+/// known, and the expected version.
+pub type Parts<R, C> = (
+    ExternalId,
+    Ref<R>,
+    Box<dyn FnOnce(R) -> C + Send>,
+    Option<i32>,
+);
+
+impl HouseholdMemberUpsertInput {
+    /// The upsert's parts.
+    pub fn into_parts(self) -> ApiResult<Parts<ChildId, crate::children::service::NewMember>> {
+        let member = self.member;
+        Ok((
+            external(self.external_id),
+            self.child.resolve()?,
+            Box::new(move |c| member.into_cmd(c)),
+            self.expected_version,
+        ))
+    }
+}
+
+impl SupportServiceUpsertInput {
+    /// The upsert's parts.
+    pub fn into_parts(self) -> ApiResult<Parts<CaseId, crate::support_plans::service::NewService>> {
+        let service = self.service;
+        Ok((
+            external(self.external_id),
+            self.case.resolve()?,
+            Box::new(move |c| service.into_cmd(c)),
+            self.expected_version,
+        ))
+    }
+}
+
+impl VisitUpsertInput {
+    /// The upsert's parts.
+    pub fn into_parts(self) -> ApiResult<Parts<CaseId, crate::visits::service::NewVisit>> {
+        let visit = self.visit;
+        Ok((
+            external(self.external_id),
+            self.case.resolve()?,
+            Box::new(move |c| visit.into_cmd(c)),
+            self.expected_version,
+        ))
+    }
+}
+
+impl ReviewUpsertInput {
+    /// The upsert's parts.
+    pub fn into_parts(self) -> ApiResult<Parts<CaseId, crate::visits::service::NewReview>> {
+        let review = self.review;
+        Ok((
+            external(self.external_id),
+            self.case.resolve()?,
+            Box::new(move |c| review.into_cmd(c)),
+            self.expected_version,
+        ))
     }
 }
 
@@ -172,6 +318,14 @@ pub enum ImportItem {
     Episode(EpisodeUpsertInput),
     /// A reunification case, as `caseUpsert` takes it.
     Case(CaseUpsertInput),
+    /// A household member, as `householdMemberUpsert` takes it.
+    HouseholdMember(HouseholdMemberUpsertInput),
+    /// A support service, as `supportServiceUpsert` takes it.
+    SupportService(SupportServiceUpsertInput),
+    /// A visit, as `visitUpsert` takes it.
+    Visit(VisitUpsertInput),
+    /// A review, as `reviewUpsert` takes it.
+    Review(ReviewUpsertInput),
 }
 
 /// What kind of record an import item is.
@@ -184,6 +338,14 @@ pub enum ImportKind {
     Episode,
     /// A reunification case.
     Case,
+    /// A household member.
+    HouseholdMember,
+    /// A support service.
+    SupportService,
+    /// A visit.
+    Visit,
+    /// A review.
+    Review,
 }
 
 /// What importing one record did.
@@ -222,8 +384,8 @@ pub struct ImportItemResult {
 /// Input of `bulkImport`.
 #[derive(InputObject)]
 pub struct BulkImportInput {
-    /// Up to 500 records, applied in order (a child before the episodes that name it, an episode
-    /// before its case), each on its own: all of an item is written, or none of it.
+    /// Up to 500 records, applied in order (a child before the episodes and people that name it,
+    /// an episode before its case, a case before its services, visits and reviews), each on its own: all of an item is written, or none of it.
     pub items: Vec<ImportItem>,
 }
 

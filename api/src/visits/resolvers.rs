@@ -15,6 +15,14 @@ use crate::scalars::Date;
 pub struct VisitRecordInput {
     /// The case.
     pub case_id: ID,
+    /// The visit.
+    #[graphql(flatten)]
+    pub visit: VisitFields,
+}
+
+/// A visit's own fields (`visitRecord`, `visitUpsert`).
+#[derive(InputObject)]
+pub struct VisitFields {
     /// Date of the visit.
     pub visited_on: Date,
     /// Whether the child was seen.
@@ -38,6 +46,14 @@ crate::payload!(
 pub struct ReviewRecordInput {
     /// The case.
     pub case_id: ID,
+    /// The review.
+    #[graphql(flatten)]
+    pub review: ReviewFields,
+}
+
+/// A review meeting's own fields (`reviewRecord`, `reviewUpsert`).
+#[derive(InputObject)]
+pub struct ReviewFields {
     /// Kind of review.
     pub kind: ReviewKind,
     /// Date held.
@@ -56,6 +72,32 @@ crate::payload!(
     }
 );
 
+impl VisitFields {
+    /// The visit to record on `case_id`.
+    pub fn into_cmd(self, case_id: CaseId) -> NewVisit {
+        NewVisit {
+            case_id,
+            visited_on: self.visited_on.0,
+            child_seen: self.child_seen,
+            child_seen_alone: self.child_seen_alone,
+            observations: self.observations,
+        }
+    }
+}
+
+impl ReviewFields {
+    /// The review to record on `case_id`.
+    pub fn into_cmd(self, case_id: CaseId) -> NewReview {
+        NewReview {
+            case_id,
+            kind: self.kind,
+            held_on: self.held_on.0,
+            decisions: self.decisions,
+            next_review_on: self.next_review_on.map(|d| d.0),
+        }
+    }
+}
+
 /// Visit and review mutations.
 #[derive(Default)]
 pub struct VisitsMutation;
@@ -69,13 +111,9 @@ impl VisitsMutation {
         input: VisitRecordInput,
     ) -> Result<VisitRecordPayload> {
         run(async {
-            let cmd = NewVisit {
-                case_id: CaseId::from_input(&input.case_id, &["caseId"])?,
-                visited_on: input.visited_on.0,
-                child_seen: input.child_seen,
-                child_seen_alone: input.child_seen_alone,
-                observations: input.observations,
-            };
+            let cmd = input
+                .visit
+                .into_cmd(CaseId::from_input(&input.case_id, &["caseId"])?);
             Ok(VisitRecordPayload::ok(Visit(
                 service::record_visit(ctx.db()?, ctx.writer()?, cmd).await?,
             )))
@@ -90,13 +128,9 @@ impl VisitsMutation {
         input: ReviewRecordInput,
     ) -> Result<ReviewRecordPayload> {
         run(async {
-            let cmd = NewReview {
-                case_id: CaseId::from_input(&input.case_id, &["caseId"])?,
-                kind: input.kind,
-                held_on: input.held_on.0,
-                decisions: input.decisions,
-                next_review_on: input.next_review_on.map(|d| d.0),
-            };
+            let cmd = input
+                .review
+                .into_cmd(CaseId::from_input(&input.case_id, &["caseId"])?);
             Ok(ReviewRecordPayload::ok(Review(
                 service::record_review(ctx.db()?, ctx.writer()?, cmd).await?,
             )))

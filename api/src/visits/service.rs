@@ -41,39 +41,78 @@ pub struct NewVisit {
     pub observations: Option<String>,
 }
 
+impl NewVisit {
+    /// The visit as it is stored: not in the future, seen alone only if seen, observations
+    /// trimmed (1 to 20,000 characters).
+    fn checked(mut self) -> ApiResult<Self> {
+        self.visited_on = not_future(self.visited_on, "visitedOn")?;
+        if self.child_seen_alone && !self.child_seen {
+            return Err(ApiError::user(
+                UserErrorCode::Invalid,
+                &["childSeenAlone"],
+                "a child seen alone was seen",
+            ));
+        }
+        self.observations = self
+            .observations
+            .as_deref()
+            .map(|o| text(o, "observations", 20_000))
+            .transpose()?;
+        Ok(self)
+    }
+
+    fn set(self, am: &mut visit::ActiveModel) {
+        am.visited_on = Set(self.visited_on);
+        am.child_seen = Set(self.child_seen);
+        am.child_seen_alone = Set(self.child_seen_alone);
+        am.observations = Set(self.observations);
+    }
+}
+
 /// Records a visit.
 pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResult<visit::Model> {
-    let on = not_future(cmd.visited_on, "visitedOn")?;
-    if cmd.child_seen_alone && !cmd.child_seen {
-        return Err(ApiError::user(
-            UserErrorCode::Invalid,
-            &["childSeenAlone"],
-            "a child seen alone was seen",
-        ));
-    }
-    let observations = cmd
-        .observations
-        .as_deref()
-        .map(|o| text(o, "observations", 20_000))
-        .transpose()?;
+    let cmd = cmd.checked()?;
     let txn = db.begin().await?;
-    let case = active_case(&txn, actor, cmd.case_id, on, "visitedOn").await?;
-    let saved = visit::ActiveModel {
+    let case = active_case(&txn, actor, cmd.case_id, cmd.visited_on, "visitedOn").await?;
+    let mut am = visit::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
-        visited_on: Set(on),
-        child_seen: Set(cmd.child_seen),
-        child_seen_alone: Set(cmd.child_seen_alone),
-        observations: Set(observations),
         ..Default::default()
-    }
-    .created(actor)
-    .insert_by(&txn, actor)
-    .await?;
+    };
+    cmd.set(&mut am);
+    let saved = am.created(actor).insert_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Brings a visit of the same case to `cmd` (a sync), from `expected` when given: as recorded,
+/// and only what differs; whether anything changed.
+pub async fn replace_visit(
+    db: &impl Db,
+    actor: &Actor,
+    current: visit::Model,
+    cmd: NewVisit,
+    expected: Option<i32>,
+) -> ApiResult<(visit::Model, bool)> {
+    let cmd = cmd.checked()?;
+    ApiError::check_version(expected, current.version)?;
+    let txn = db.begin().await?;
+    let case = active_case(&txn, actor, cmd.case_id, cmd.visited_on, "visitedOn").await?;
+    let (version, before) = (current.version, current.clone());
+    let mut am: visit::ActiveModel = current.into();
+    cmd.set(&mut am);
+    crate::audit::unset_unchanged(&mut am, &before);
+    if crate::audit::set_fields(&am).is_empty() {
+        txn.commit().await?;
+        return Ok((before, false));
+    }
+    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    txn.commit().await?;
+    Ok((saved, true))
 }
 
 /// A review meeting to record.
@@ -91,47 +130,96 @@ pub struct NewReview {
     pub next_review_on: Option<NaiveDate>,
 }
 
+impl NewReview {
+    /// The review as it is stored: not in the future, the next one not before it, decisions
+    /// trimmed (1 to 20,000 characters).
+    fn checked(mut self) -> ApiResult<Self> {
+        self.held_on = not_future(self.held_on, "heldOn")?;
+        if self.next_review_on.is_some_and(|n| n < self.held_on) {
+            return Err(ApiError::user(
+                UserErrorCode::InvalidDate,
+                &["nextReviewOn"],
+                "the next review cannot precede this one",
+            ));
+        }
+        self.decisions = self
+            .decisions
+            .as_deref()
+            .map(|d| text(d, "decisions", 20_000))
+            .transpose()?;
+        Ok(self)
+    }
+
+    fn set(self, am: &mut review::ActiveModel) {
+        am.kind = Set(self.kind.as_str().to_owned());
+        am.held_on = Set(self.held_on);
+        am.decisions = Set(self.decisions);
+        am.next_review_on = Set(self.next_review_on);
+    }
+}
+
+/// The case's next review date after a review that sets `next`.
+async fn move_next_review(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    case: &case::Model,
+    next: Option<NaiveDate>,
+) -> ApiResult<()> {
+    cases::save_case(txn, actor, case, |am| {
+        if next.is_some() {
+            am.next_review_on = Set(next);
+        }
+    })
+    .await?;
+    crate::stages::service::sync_derived(txn, actor, case.id).await
+}
+
 /// Records a review meeting; its next review date becomes the case's.
 pub async fn record_review(
     db: &impl Db,
     actor: &Actor,
     cmd: NewReview,
 ) -> ApiResult<review::Model> {
-    let on = not_future(cmd.held_on, "heldOn")?;
-    if cmd.next_review_on.is_some_and(|n| n < on) {
-        return Err(ApiError::user(
-            UserErrorCode::InvalidDate,
-            &["nextReviewOn"],
-            "the next review cannot precede this one",
-        ));
-    }
-    let decisions = cmd
-        .decisions
-        .as_deref()
-        .map(|d| text(d, "decisions", 20_000))
-        .transpose()?;
+    let cmd = cmd.checked()?;
     let txn = db.begin().await?;
-    let case = active_case(&txn, actor, cmd.case_id, on, "heldOn").await?;
-    let saved = review::ActiveModel {
+    let case = active_case(&txn, actor, cmd.case_id, cmd.held_on, "heldOn").await?;
+    let next = cmd.next_review_on;
+    let mut am = review::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
-        kind: Set(cmd.kind.as_str().to_owned()),
-        held_on: Set(on),
-        decisions: Set(decisions),
-        next_review_on: Set(cmd.next_review_on),
         ..Default::default()
-    }
-    .created(actor)
-    .insert_by(&txn, actor)
-    .await?;
-    let next = cmd.next_review_on;
-    cases::save_case(&txn, actor, &case, |am| {
-        if next.is_some() {
-            am.next_review_on = Set(next);
-        }
-    })
-    .await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    };
+    cmd.set(&mut am);
+    let saved = am.created(actor).insert_by(&txn, actor).await?;
+    move_next_review(&txn, actor, &case, next).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Brings a review of the same case to `cmd` (a sync), from `expected` when given: as recorded,
+/// and only what differs; whether anything changed.
+pub async fn replace_review(
+    db: &impl Db,
+    actor: &Actor,
+    current: review::Model,
+    cmd: NewReview,
+    expected: Option<i32>,
+) -> ApiResult<(review::Model, bool)> {
+    let cmd = cmd.checked()?;
+    ApiError::check_version(expected, current.version)?;
+    let txn = db.begin().await?;
+    let case = active_case(&txn, actor, cmd.case_id, cmd.held_on, "heldOn").await?;
+    let next = cmd.next_review_on;
+    let (version, before) = (current.version, current.clone());
+    let mut am: review::ActiveModel = current.into();
+    cmd.set(&mut am);
+    crate::audit::unset_unchanged(&mut am, &before);
+    if crate::audit::set_fields(&am).is_empty() {
+        txn.commit().await?;
+        return Ok((before, false));
+    }
+    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    move_next_review(&txn, actor, &case, next).await?;
+    txn.commit().await?;
+    Ok((saved, true))
 }

@@ -18,6 +18,10 @@ impl Visit {
     pub async fn id(&self) -> ID {
         VisitId(self.0.id).to_global()
     }
+    /// Record version (a sync's `expectedVersion`).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Date of the visit.
     async fn visited_on(&self) -> Date {
         self.0.visited_on.into()
@@ -49,6 +53,10 @@ impl Review {
     /// Global ID.
     pub async fn id(&self) -> ID {
         ReviewId(self.0.id).to_global()
+    }
+    /// Record version (a sync's `expectedVersion`).
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// Kind of review.
     async fn kind(&self) -> Result<ReviewKind> {

@@ -1,0 +1,191 @@
+//! The rest of what a case-management system holds, kept in step by its identifiers: household
+//! members, support services, visits and reviews. Each is created the first time its identifier
+//! is sent, with the rules of the worker's mutation (`householdMemberAdd`, `serviceAdd`,
+//! `visitRecord`, `reviewRecord`); brought to what is sent afterwards (only what differs, and
+//! only from `expectedVersion` when given); never moved to another child or case.
+
+use entities::{household_member, review, support_service, visit};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+
+use super::service::{Ref, check_external_id, moved, resolve_case, resolve_child};
+use crate::auth::Actor;
+use crate::children::service::{self as children, ExternalId, NewMember, UpsertResult};
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{CaseId, ChildId};
+use crate::support_plans::service::{self as support, NewService};
+use crate::visits::service::{self as visits, NewReview, NewVisit};
+
+/// The owner kind of a household member's identifiers.
+pub const MEMBER_OWNER: &str = "household_member";
+/// …of a support service's.
+pub const SERVICE_OWNER: &str = "support_service";
+/// …of a visit's.
+pub const VISIT_OWNER: &str = "visit";
+/// …of a review's.
+pub const REVIEW_OWNER: &str = "review";
+
+/// The row of `E` (a table with `id` and `la_id`) in the caller's LA that `ext` names.
+pub async fn by_external_id<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    owner: &str,
+    ext: &ExternalId,
+) -> ApiResult<Option<E::Model>> {
+    let Some(id) = children::owner_of(db, actor, owner, ext).await? else {
+        return Ok(None);
+    };
+    let (Ok(id_col), Ok(la_col)) = (
+        <E::Column as std::str::FromStr>::from_str("id"),
+        <E::Column as std::str::FromStr>::from_str("la_id"),
+    ) else {
+        return Err(ApiError::internal("a synced table without id and la_id"));
+    };
+    Ok(E::find()
+        .filter(id_col.eq(id))
+        .filter(la_col.eq(actor.la_id))
+        .one(db)
+        .await?)
+}
+
+/// The one shape of every upsert: in one transaction, the record `ext` names is brought to
+/// what was sent by `update` (which says whether anything changed), or created by `create`
+/// and given the identifier.
+async fn upsert<E: EntityTrait>(
+    db: &impl Db,
+    actor: &Actor,
+    owner: &str,
+    ext: &ExternalId,
+    create: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<E::Model>,
+    update: impl AsyncFnOnce(&DatabaseTransaction, E::Model) -> ApiResult<(E::Model, bool)>,
+    id_of: fn(&E::Model) -> i64,
+) -> ApiResult<(E::Model, UpsertResult)> {
+    check_external_id(ext)?;
+    let txn = db.begin().await?;
+    let outcome = match by_external_id::<E>(&txn, actor, owner, ext).await? {
+        None => {
+            let created = create(&txn).await?;
+            children::attach_external_id(&txn, actor, owner, id_of(&created), ext, &["externalId"])
+                .await?;
+            (created, UpsertResult::Created)
+        }
+        Some(current) => match update(&txn, current).await? {
+            (m, true) => (m, UpsertResult::Updated),
+            (m, false) => (m, UpsertResult::Unchanged),
+        },
+    };
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// A household member as the sending system holds it.
+pub async fn upsert_member(
+    db: &impl Db,
+    actor: &Actor,
+    ext: &ExternalId,
+    child: Ref<ChildId>,
+    member: impl FnOnce(ChildId) -> NewMember,
+    expected: Option<i32>,
+) -> ApiResult<(household_member::Model, UpsertResult)> {
+    let child = ChildId(resolve_child(db, actor, &child).await?.id);
+    let cmd = member(child);
+    upsert::<household_member::Entity>(
+        db,
+        actor,
+        MEMBER_OWNER,
+        ext,
+        async |txn| children::add_member(txn, actor, cmd.clone()).await,
+        async |txn, current| {
+            if current.child_id != child.0 {
+                return Err(moved("childId", "household member", "child"));
+            }
+            children::replace_member(txn, actor, current, cmd.clone(), expected).await
+        },
+        |m| m.id,
+    )
+    .await
+}
+
+/// A support service as the sending system holds it.
+pub async fn upsert_service(
+    db: &impl Db,
+    actor: &Actor,
+    ext: &ExternalId,
+    case: Ref<CaseId>,
+    service: impl FnOnce(CaseId) -> NewService,
+    expected: Option<i32>,
+) -> ApiResult<(support_service::Model, UpsertResult)> {
+    let case = CaseId(resolve_case(db, actor, &case).await?.id);
+    let cmd = service(case);
+    upsert::<support_service::Entity>(
+        db,
+        actor,
+        SERVICE_OWNER,
+        ext,
+        async |txn| support::add_service(txn, actor, cmd.clone()).await,
+        async |txn, current| {
+            if current.case_id != case.0 {
+                return Err(moved("caseId", "service", "case"));
+            }
+            support::replace_service(txn, actor, current, cmd.clone(), expected).await
+        },
+        |m| m.id,
+    )
+    .await
+}
+
+/// A visit as the sending system holds it.
+pub async fn upsert_visit(
+    db: &impl Db,
+    actor: &Actor,
+    ext: &ExternalId,
+    case: Ref<CaseId>,
+    visit: impl FnOnce(CaseId) -> NewVisit,
+    expected: Option<i32>,
+) -> ApiResult<(visit::Model, UpsertResult)> {
+    let case = CaseId(resolve_case(db, actor, &case).await?.id);
+    let cmd = visit(case);
+    upsert::<visit::Entity>(
+        db,
+        actor,
+        VISIT_OWNER,
+        ext,
+        async |txn| visits::record_visit(txn, actor, cmd.clone()).await,
+        async |txn, current| {
+            if current.case_id != case.0 {
+                return Err(moved("caseId", "visit", "case"));
+            }
+            visits::replace_visit(txn, actor, current, cmd.clone(), expected).await
+        },
+        |m| m.id,
+    )
+    .await
+}
+
+/// A review meeting as the sending system holds it.
+pub async fn upsert_review(
+    db: &impl Db,
+    actor: &Actor,
+    ext: &ExternalId,
+    case: Ref<CaseId>,
+    review: impl FnOnce(CaseId) -> NewReview,
+    expected: Option<i32>,
+) -> ApiResult<(review::Model, UpsertResult)> {
+    let case = CaseId(resolve_case(db, actor, &case).await?.id);
+    let cmd = review(case);
+    upsert::<review::Entity>(
+        db,
+        actor,
+        REVIEW_OWNER,
+        ext,
+        async |txn| visits::record_review(txn, actor, cmd.clone()).await,
+        async |txn, current| {
+            if current.case_id != case.0 {
+                return Err(moved("caseId", "review", "case"));
+            }
+            visits::replace_review(txn, actor, current, cmd.clone(), expected).await
+        },
+        |m| m.id,
+    )
+    .await
+}
