@@ -35,18 +35,18 @@ pub async fn apply(
         ImportItem::Child(input) => {
             let expected = input.expected_version;
             let cmd = input.child.with([input.external_id]);
-            upsert_child(txn, actor, cmd, expected)
+            Box::pin(upsert_child(txn, actor, cmd, expected))
                 .await
                 .map(|(m, r)| (ChildId(m.id).to_global(), m.version, r))
         }
         ImportItem::Episode(input) => match input.into_cmd() {
-            Ok((cmd, expected)) => service::upsert_episode(txn, actor, cmd, expected)
+            Ok((cmd, expected)) => Box::pin(service::upsert_episode(txn, actor, cmd, expected))
                 .await
                 .map(|(m, r)| (EpisodeId(m.id).to_global(), m.version, r)),
             Err(e) => Err(e),
         },
         ImportItem::Case(input) => match input.into_cmd() {
-            Ok((cmd, expected)) => service::upsert_case(txn, actor, cmd, expected)
+            Ok((cmd, expected)) => Box::pin(service::upsert_case(txn, actor, cmd, expected))
                 .await
                 .map(|(m, r)| (CaseId(m.id).to_global(), m.version, r)),
             Err(e) => Err(e),
@@ -246,7 +246,7 @@ pub async fn upload(
                 out.push(match parse_line(line) {
                     Ok(item) => {
                         let prefix = line_prefix(&item);
-                        apply(&tx, actor, *n, item, &prefix).await?
+                        Box::pin(apply(&tx, actor, *n, item, &prefix)).await?
                     }
                     Err(error) => unparsed(*n, error),
                 });

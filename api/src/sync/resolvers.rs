@@ -336,7 +336,7 @@ impl SyncMutation {
             let mut payload = BulkImportPayload::default();
             for (i, item) in input.items.into_iter().enumerate() {
                 let prefix = import::mutation_prefix(i, &item);
-                let result = import::apply(db, actor, i, item, &prefix).await?;
+                let result = Box::pin(import::apply(db, actor, i, item, &prefix)).await?;
                 payload.count(result.result);
                 payload.items.push(result);
             }
