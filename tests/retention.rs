@@ -45,6 +45,24 @@ async fn full_case(w: &Caller, id: &str) -> (String, String) {
                 "category": "ALCOHOL_MISUSE", "status": "CURRENT", "evidence": "Synthetic evidence." }),
     )
     .await;
+    // Records a case-management system names by its identifiers (`<id>-…`).
+    let ext = |what: &str| json!({ "system": "LCS", "value": format!("{id}-{what}") });
+    w.must("householdMemberUpsert", "householdMember { id }", json!({ "externalId": ext("MOTHER"),
+        "childId": f.child, "relationship": "MOTHER", "hasParentalResponsibility": true, "livesWithChild": true })).await;
+    w.must(
+        "visitUpsert",
+        "visit { id }",
+        json!({ "externalId": ext("VISIT"), "caseId": f.case,
+        "visitedOn": crate::support::days_ago(1), "childSeen": true, "childSeenAlone": true }),
+    )
+    .await;
+    w.must(
+        "reviewUpsert",
+        "review { id }",
+        json!({ "externalId": ext("REVIEW"), "caseId": f.case,
+        "kind": "PLAN", "heldOn": crate::support::days_ago(1) }),
+    )
+    .await;
     (f.child, f.case)
 }
 
@@ -74,6 +92,7 @@ async fn rows_of(app: &TestApp, child: i64) -> i64 {
     queries.push(format!(
         "SELECT COUNT(*) FROM external_identifier WHERE owner_kind = 'child' AND owner_id = {child}"
     ));
+
     let mut total = 0;
     for q in queries {
         total += app.scalar(&q).await;
@@ -157,6 +176,12 @@ async fn records_past_retention_and_not_on_hold_are_purged_with_a_fixed_clock() 
         [("201".to_owned(), 1, 0), ("202".to_owned(), 0, 0)]
     );
     assert!(rows_of(&app, b_id).await > 0, "a dry run removes nothing");
+    let synced = "SELECT COUNT(*) FROM external_identifier WHERE value LIKE 'RETB-%'";
+    assert_eq!(
+        app.scalar(synced).await,
+        3,
+        "B's synced records hold their identifiers"
+    );
 
     // The day after: B goes, with everything recorded about B, leaving one audit row.
     assert_eq!(
@@ -164,6 +189,11 @@ async fn records_past_retention_and_not_on_hold_are_purged_with_a_fixed_clock() 
         [("201".to_owned(), 1, 0), ("202".to_owned(), 0, 0)]
     );
     assert_eq!(rows_of(&app, b_id).await, 0);
+    assert_eq!(
+        app.scalar(synced).await,
+        0,
+        "nor do their identifiers outlive them"
+    );
     assert_eq!(rows_of(&app, a_id).await, before, "A is untouched");
     let audit = app
         .scalar(&format!(

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::audit::{Action, AuditedWrite as _, Record};
 use crate::auth::Actor;
 use crate::cases::service::{not_future, today};
-use crate::children::service::CHILD_OWNER;
+use crate::children::service::{CASE_OWNER, CHILD_OWNER, EPISODE_OWNER};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult, OptionExt as _, UserErrorCode};
 use crate::ids::ChildId;
@@ -212,40 +212,57 @@ macro_rules! ids_in {
     };
 }
 
-/// The external identifiers of a child, its episodes and its cases.
-fn identifiers_of(child_id: i64, episodes: &[i64], cases: &[i64]) -> Condition {
+/// The external identifiers of everything of a child's that a case-management system can name:
+/// the child, its household, episodes and cases, and the cases' services, visits and reviews.
+async fn identified(
+    db: &impl sea_orm::ConnectionTrait,
+    la: i64,
+    child_id: i64,
+) -> ApiResult<Condition> {
+    use crate::sync::records::{MEMBER_OWNER, REVIEW_OWNER, SERVICE_OWNER, VISIT_OWNER};
     use external_identifier::Column::{OwnerId, OwnerKind};
-    Condition::any()
-        .add(
-            Condition::all()
-                .add(OwnerKind.eq(CHILD_OWNER))
-                .add(OwnerId.eq(child_id)),
-        )
-        .add(
-            Condition::all()
-                .add(OwnerKind.eq("care_episode"))
-                .add(OwnerId.is_in(episodes.iter().copied())),
-        )
-        .add(
-            Condition::all()
-                .add(OwnerKind.eq("reunification_case"))
-                .add(OwnerId.is_in(cases.iter().copied())),
-        )
+    let one = [child_id];
+    let cases = ids_in!(db, la, case, ChildId, one);
+    let owners = [
+        (CHILD_OWNER, one.to_vec()),
+        (EPISODE_OWNER, ids_in!(db, la, care_episode, ChildId, one)),
+        (
+            MEMBER_OWNER,
+            ids_in!(db, la, household_member, ChildId, one),
+        ),
+        (
+            SERVICE_OWNER,
+            ids_in!(db, la, support_service, CaseId, cases),
+        ),
+        (VISIT_OWNER, ids_in!(db, la, visit, CaseId, cases)),
+        (REVIEW_OWNER, ids_in!(db, la, review, CaseId, cases)),
+        (CASE_OWNER, cases),
+    ];
+    Ok(owners
+        .into_iter()
+        .fold(Condition::any(), |any, (kind, ids)| {
+            any.add(
+                Condition::all()
+                    .add(OwnerKind.eq(kind))
+                    .add(OwnerId.is_in(ids)),
+            )
+        }))
 }
 
 async fn remove_child(txn: &impl Db, actor: &Actor, child_id: i64) -> ApiResult<()> {
     let la = actor.la_id;
     let one = [child_id];
     let cases = ids_in!(txn, la, case, ChildId, one);
-    let episodes = ids_in!(txn, la, care_episode, ChildId, one);
     let goals = ids_in!(txn, la, goal, CaseId, cases);
+    // Read before the records go.
+    let identifiers = identified(txn, la, child_id).await?;
     let agreements = ids_in!(txn, la, parental_agreement, CaseId, cases);
     let mut tables: Vec<&'static str> = Vec::new();
     delete_in!(txn, la, tables, case_fact, CaseId, cases);
     each_child_table!(delete_in!(txn, la, tables); one, cases, goals, agreements);
     let owned = external_identifier::Entity::delete_many()
         .filter(external_identifier::Column::LaId.eq(la))
-        .filter(identifiers_of(child_id, &episodes, &cases))
+        .filter(identifiers)
         .exec(txn)
         .await?;
     if owned.rows_affected > 0 {
@@ -292,14 +309,13 @@ pub async fn export(db: &impl Db, actor: &Actor, id: ChildId) -> ApiResult<Optio
     };
     let one = [found.id];
     let cases = ids_in!(db, la, case, ChildId, one);
-    let episodes = ids_in!(db, la, care_episode, ChildId, one);
     let goals = ids_in!(db, la, goal, CaseId, cases);
     let agreements = ids_in!(db, la, parental_agreement, CaseId, cases);
     let mut records: BTreeMap<&'static str, Value> = BTreeMap::new();
     each_child_table!(export_in!(db, la, records); one, cases, goals, agreements);
     let identifiers = external_identifier::Entity::find()
         .filter(external_identifier::Column::LaId.eq(la))
-        .filter(identifiers_of(found.id, &episodes, &cases))
+        .filter(identified(db, la, found.id).await?)
         .order_by_asc(external_identifier::Column::Id)
         .all(db)
         .await?;
