@@ -2,9 +2,35 @@
 //! `created_by`, `updated_by`.
 
 use chrono::Utc;
-use sea_orm::Set;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set,
+};
 
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
+use crate::error::ApiResult;
+
+/// Brings `current` (at `version`) to what `set` gives, writing — version moved on, audited —
+/// only the columns that differ; `None` when nothing does (a change to nothing is no change).
+pub async fn update_changed<A>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    current: &<A::Entity as EntityTrait>::Model,
+    version: i32,
+    set: impl FnOnce(&mut A),
+) -> ApiResult<Option<<A::Entity as EntityTrait>::Model>>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send + Stamped,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Clone,
+{
+    let mut am: A = current.clone().into_active_model();
+    set(&mut am);
+    crate::audit::unset_unchanged(&mut am, current);
+    if crate::audit::set_fields(&am).is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(am.changed(actor, version).update_by(db, actor).await?))
+}
 
 /// Sets the who-and-when columns of a row being created or changed.
 pub trait Stamped: Sized {

@@ -470,14 +470,17 @@ pub async fn replace_member(
 ) -> ApiResult<(household_member::Model, bool)> {
     let cmd = cmd.checked()?;
     ApiError::check_version(expected, current.version)?;
-    let (version, before) = (current.version, current.clone());
-    let mut am: household_member::ActiveModel = current.into();
-    cmd.set(&mut am);
-    crate::audit::unset_unchanged(&mut am, &before);
-    if crate::audit::set_fields(&am).is_empty() {
-        return Ok((before, false));
-    }
-    let saved = am.changed(actor, version).update_by(db, actor).await?;
+    let Some(saved) = crate::stamp::update_changed::<household_member::ActiveModel>(
+        db,
+        actor,
+        &current,
+        current.version,
+        |am| cmd.set(am),
+    )
+    .await?
+    else {
+        return Ok((current, false));
+    };
     crate::stages::service::sync_derived_of_child(db, actor, saved.child_id).await?;
     Ok((saved, true))
 }

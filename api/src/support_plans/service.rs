@@ -200,15 +200,18 @@ pub async fn replace_service(
     ApiError::check_version(expected, current.version)?;
     let txn = db.begin().await?;
     let case = cases::load_active(&txn, actor, cmd.case_id, None).await?;
-    let (version, before) = (current.version, current.clone());
-    let mut am: support_service::ActiveModel = current.into();
-    cmd.set(&mut am);
-    crate::audit::unset_unchanged(&mut am, &before);
-    if crate::audit::set_fields(&am).is_empty() {
+    let Some(saved) = crate::stamp::update_changed::<support_service::ActiveModel>(
+        &txn,
+        actor,
+        &current,
+        current.version,
+        |am| cmd.set(am),
+    )
+    .await?
+    else {
         txn.commit().await?;
-        return Ok((before, false));
-    }
-    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+        return Ok((current, false));
+    };
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;

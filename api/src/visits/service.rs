@@ -100,15 +100,18 @@ pub async fn replace_visit(
     ApiError::check_version(expected, current.version)?;
     let txn = db.begin().await?;
     let case = active_case(&txn, actor, cmd.case_id, cmd.visited_on, "visitedOn").await?;
-    let (version, before) = (current.version, current.clone());
-    let mut am: visit::ActiveModel = current.into();
-    cmd.set(&mut am);
-    crate::audit::unset_unchanged(&mut am, &before);
-    if crate::audit::set_fields(&am).is_empty() {
+    let Some(saved) = crate::stamp::update_changed::<visit::ActiveModel>(
+        &txn,
+        actor,
+        &current,
+        current.version,
+        |am| cmd.set(am),
+    )
+    .await?
+    else {
         txn.commit().await?;
-        return Ok((before, false));
-    }
-    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+        return Ok((current, false));
+    };
     cases::save_case(&txn, actor, &case, |_| {}).await?;
     crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
@@ -210,15 +213,18 @@ pub async fn replace_review(
     let txn = db.begin().await?;
     let case = active_case(&txn, actor, cmd.case_id, cmd.held_on, "heldOn").await?;
     let next = cmd.next_review_on;
-    let (version, before) = (current.version, current.clone());
-    let mut am: review::ActiveModel = current.into();
-    cmd.set(&mut am);
-    crate::audit::unset_unchanged(&mut am, &before);
-    if crate::audit::set_fields(&am).is_empty() {
+    let Some(saved) = crate::stamp::update_changed::<review::ActiveModel>(
+        &txn,
+        actor,
+        &current,
+        current.version,
+        |am| cmd.set(am),
+    )
+    .await?
+    else {
         txn.commit().await?;
-        return Ok((before, false));
-    }
-    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+        return Ok((current, false));
+    };
     move_next_review(&txn, actor, &case, next).await?;
     txn.commit().await?;
     Ok((saved, true))
