@@ -992,3 +992,360 @@ async fn the_household_services_visits_and_reviews_sync_by_identifier() {
     assert_eq!(results[0]["result"], "CREATED", "{results:?}");
     assert_eq!(results[0]["kind"], "review");
 }
+
+const PARTY: &str = "party { id version strengths concerns acceptedOn householdMember { id } }";
+
+/// The case's agreement versions: (number, status, [(member, accepted on)]).
+async fn agreements(c: &Caller, case: &str) -> Vec<(i64, String, Vec<(String, Value)>)> {
+    let data = c
+        .ok(
+            "query($id: ID!) { case(id: $id) { agreements { number status
+               parties { acceptedOn householdMember { id } } } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    let mut out: Vec<_> = data["case"]["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let parties = a["parties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["householdMember"]["id"].as_str().unwrap().to_owned(),
+                        p["acceptedOn"].clone(),
+                    )
+                })
+                .collect();
+            (
+                a["number"].as_i64().unwrap(),
+                a["status"].as_str().unwrap().to_owned(),
+                parties,
+            )
+        })
+        .collect();
+    out.sort_by_key(|a| a.0);
+    out
+}
+
+#[tokio::test]
+async fn agreement_parties_sync_by_identifier() {
+    let app = TestApp::spawn().await;
+    let (w, m) = (app.worker(), app.manager());
+    let f = crate::support::synced_case(&w, "AGR1", 200, "C2").await;
+    let mother = w
+        .ok(
+            "query($id: ID!) { child(id: $id) { householdMembers { id } } }",
+            json!({ "id": f.child }),
+        )
+        .await["child"]["householdMembers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let party = |value: &str, member: Value, extra: Value| {
+        let mut input = json!({ "externalId": ext(value), "caseExternalId": ext("CASE-AGR1") });
+        let o = input.as_object_mut().unwrap();
+        o.extend(member.as_object().unwrap().clone());
+        o.extend(extra.as_object().unwrap().clone());
+        input
+    };
+    let by_id = json!({ "householdMemberId": mother });
+    // Before the goals stage there is no agreement to be a party to: refused, nothing stored.
+    let p = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party("AP-M", by_id.clone(), json!({})),
+    )
+    .await;
+    assert_eq!(only_error(&p).1, "WRONG_STAGE", "{p:#}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM parental_agreement").await,
+        0
+    );
+    crate::support::complete_required(&w, &f.case).await;
+    crate::support::decide(
+        &w,
+        &f.case,
+        "D1",
+        "YES",
+        json!({ "decidedOn": days_ago(30) }),
+    )
+    .await;
+    crate::support::complete_required(&w, &f.case).await;
+    crate::support::classify(&w, &m, &f.case, "RC1", "MEDIUM", 20).await;
+    crate::support::sign_off(&m, &f.case, 20).await;
+    crate::support::decide(
+        &w,
+        &f.case,
+        "D2",
+        "YES",
+        json!({ "decidedOn": days_ago(20) }),
+    )
+    .await;
+
+    // The first party starts the draft; the father (by the vendor's identifier) joins it signed.
+    let created = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party(
+            "AP-M",
+            by_id.clone(),
+            json!({ "strengths": "Warm with the child." }),
+        ),
+    )
+    .await;
+    assert_eq!(created["result"], "CREATED", "{created:#}");
+    let father = upsert(
+        &w,
+        "householdMemberUpsert",
+        "householdMember { id }",
+        json!({
+        "externalId": ext("HM-F"), "childExternalId": ext("AGR1"), "relationship": "FATHER",
+        "hasParentalResponsibility": true, "livesWithChild": false }),
+    )
+    .await["householdMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_ext = json!({ "householdMemberExternalId": ext("HM-F") });
+    let signed = json!({ "acceptedOn": days_ago(2) });
+    let f1 = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party("AP-F", by_ext.clone(), signed.clone()),
+    )
+    .await;
+    assert_eq!(f1["result"], "CREATED", "{f1:#}");
+    assert_eq!(f1["party"]["acceptedOn"], days_ago(2));
+    let again = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party("AP-F", by_ext.clone(), signed.clone()),
+    )
+    .await;
+    assert_eq!(
+        (again["result"].as_str(), &again["party"]["version"]),
+        (Some("UNCHANGED"), &f1["party"]["version"])
+    );
+    assert_eq!(
+        agreements(&w, &f.case).await,
+        vec![(
+            1,
+            "DRAFT".to_owned(),
+            vec![
+                (mother.clone(), Value::Null),
+                (father.clone(), json!(days_ago(2)))
+            ]
+        )]
+    );
+
+    // The mother's signature arrives from the vendor; the worker adds the goal and agrees it.
+    let v = created["party"]["version"].as_i64().unwrap();
+    let p = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party(
+            "AP-M",
+            by_id.clone(),
+            json!({ "acceptedOn": days_ago(1), "expectedVersion": v }),
+        ),
+    )
+    .await;
+    assert_eq!(p["result"], "UPDATED", "{p:#}");
+    assert_eq!(
+        p["party"]["strengths"], "Warm with the child.",
+        "not sent, kept"
+    );
+    let draft = w
+        .ok(
+            "query($id: ID!) { case(id: $id) { agreements { id } } }",
+            json!({ "id": f.case }),
+        )
+        .await["case"]["agreements"][0]["id"]
+        .clone();
+    w.must(
+        "goalAdd",
+        "goal { id }",
+        json!({ "agreementId": draft, "householdMemberId": mother,
+        "description": "G.", "targetDate": days_ago(-30) }),
+    )
+    .await;
+    w.must(
+        "agreementAgree",
+        "agreement { status }",
+        json!({ "agreementId": draft, "agreedOn": days_ago(1) }),
+    )
+    .await;
+
+    // In force: what it already says changes nothing; a signature is what it was.
+    let p = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party(
+            "AP-M",
+            by_id.clone(),
+            json!({ "strengths": "Warm with the child.", "acceptedOn": days_ago(1) }),
+        ),
+    )
+    .await;
+    assert_eq!(p["result"], "UNCHANGED", "{p:#}");
+    // A changed party is a new version, to be agreed again: parties carried over unsigned, goal
+    // carried over, and the identifier follows the mother's party to it.
+    let p = upsert(
+        &w,
+        "agreementPartyUpsert",
+        PARTY,
+        party(
+            "AP-M",
+            by_id.clone(),
+            json!({ "concerns": "Missed two contact sessions." }),
+        ),
+    )
+    .await;
+    assert_eq!(p["result"], "UPDATED", "{p:#}");
+    assert_ne!(p["party"]["id"], created["party"]["id"]);
+    assert_eq!(
+        (
+            p["party"]["strengths"].as_str(),
+            p["party"]["acceptedOn"].as_str()
+        ),
+        (Some("Warm with the child."), None)
+    );
+    let versions = agreements(&w, &f.case).await;
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(
+        (versions[1].0, versions[1].1.as_str(), versions[1].2.len()),
+        (2, "DRAFT", 2)
+    );
+    let q = "{ agreementPartyByExternalId(system: \"LCS\", value: \"AP-M\") { id } }";
+    assert_eq!(
+        w.ok(q, json!({})).await["agreementPartyByExternalId"]["id"],
+        p["party"]["id"]
+    );
+
+    // Another LA's identical identifier names nothing of ours and reaches nothing.
+    let other = app.caller("202", &["social_worker"]);
+    assert_eq!(
+        other.ok(q, json!({})).await["agreementPartyByExternalId"],
+        Value::Null
+    );
+    let foreign = upsert(
+        &other,
+        "agreementPartyUpsert",
+        PARTY,
+        party("AP-M", by_id.clone(), json!({})),
+    )
+    .await;
+    assert_eq!(only_error(&foreign).1, "NOT_FOUND", "{foreign:#}");
+
+    // Bad data is refused whole, naming the field; nothing is stored.
+    let (parties, ids) = (
+        app.scalar("SELECT COUNT(*) FROM agreement_party").await,
+        app.scalar("SELECT COUNT(*) FROM external_identifier").await,
+    );
+    let neighbour = w
+        .must(
+            "householdMemberAdd",
+            "householdMember { id }",
+            json!({ "childId": f.child,
+        "relationship": "OTHER", "hasParentalResponsibility": false, "livesWithChild": false }),
+        )
+        .await["householdMember"]["id"]
+        .clone();
+    let bad = [
+        (
+            party("AP-N", json!({ "householdMemberId": neighbour }), json!({})),
+            "householdMemberId",
+            "INVALID",
+        ),
+        (
+            party(
+                "AP-X",
+                by_id.clone(),
+                json!({ "strengths": "x".repeat(20_001) }),
+            ),
+            "strengths",
+            "INVALID",
+        ),
+        (
+            party("AP-X", by_id.clone(), json!({ "acceptedOn": days_ago(-3) })),
+            "acceptedOn",
+            "INVALID_DATE",
+        ),
+        // A party never becomes another person's or moves to another case.
+        (
+            party("AP-F", by_id.clone(), json!({})),
+            "householdMemberId",
+            "INVALID",
+        ),
+        (
+            party(
+                "AP-F",
+                json!({ "householdMemberExternalId": ext("HM-NONE") }),
+                json!({}),
+            ),
+            "householdMemberExternalId",
+            "NOT_FOUND",
+        ),
+        (
+            party("AP-F", by_ext.clone(), json!({ "expectedVersion": 99 })),
+            "expectedVersion",
+            "CONFLICT",
+        ),
+    ];
+    for (i, (input, field, code)) in bad.into_iter().enumerate() {
+        let p = upsert(&w, "agreementPartyUpsert", PARTY, input).await;
+        let (f, c, _) = only_error(&p);
+        assert_eq!((c.as_str(), f.as_str()), (code, field), "row {i}: {p:#}");
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM agreement_party").await,
+        parties
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM external_identifier").await,
+        ids
+    );
+
+    // bulkImport and the JSON Lines upload take them too: the father signs the new draft.
+    let item = json!({ "agreementParty": party("AP-F", by_ext.clone(), json!({ "acceptedOn": days_ago(0) })) });
+    let p = w
+        .ok(
+            "mutation($i: BulkImportInput!) { bulkImport(input: $i) { updated items { kind result } } }",
+            json!({ "i": { "items": [item] } }),
+        )
+        .await;
+    assert_eq!(
+        p["bulkImport"]["items"][0],
+        json!({ "kind": "AGREEMENT_PARTY", "result": "UPDATED" }),
+        "{p:#}"
+    );
+    let line =
+        json!({ "agreementParty": party("AP-M", by_id, json!({ "acceptedOn": days_ago(0) })) });
+    let (status, results) = upload(&app, &w, "application/x-ndjson", format!("{line}\n")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (results[0]["kind"].as_str(), results[0]["result"].as_str()),
+        (Some("agreementParty"), Some("UPDATED")),
+        "{results:?}"
+    );
+    let versions = agreements(&w, &f.case).await;
+    assert!(
+        versions[1]
+            .2
+            .iter()
+            .all(|(_, on)| *on == json!(days_ago(0))),
+        "{versions:?}"
+    );
+    // What the vendor did is the audit trail's, as the worker's mutations are.
+    assert!(app.scalar("SELECT COUNT(*) FROM audit_event WHERE record_type = 'agreement_party' AND action <> 'READ'").await >= 6);
+}

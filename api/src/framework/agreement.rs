@@ -146,6 +146,38 @@ pub fn agree(
     Ok(())
 }
 
+/// Where a party that a case-management system sends goes (its strengths and concerns `None`
+/// when not sent): the open draft when there is one; else the version in force, while it names
+/// the person with what was sent; else a new draft (a changed agreement is a new version, agreed
+/// again), carrying over the version in force's parties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncedParty {
+    /// The open draft (named there, or added to it).
+    Draft,
+    /// The version in force, which already names the person as sent (acceptance may be recorded).
+    InForce,
+    /// A new draft version.
+    NewDraft,
+}
+
+/// [`SyncedParty`] for a draft being open (or not) and the person's party on the version in
+/// force (if named there), given the strengths and concerns sent.
+pub fn synced_party(
+    draft_open: bool,
+    in_force: Option<&entities::agreement_party::Model>,
+    strengths: Option<&str>,
+    concerns: Option<&str>,
+) -> SyncedParty {
+    let same = |sent: Option<&str>, held: &str| sent.is_none_or(|s| s == held);
+    match in_force {
+        _ if draft_open => SyncedParty::Draft,
+        Some(p) if same(strengths, &p.strengths) && same(concerns, &p.concerns) => {
+            SyncedParty::InForce
+        }
+        _ => SyncedParty::NewDraft,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +288,47 @@ mod tests {
         );
         assert_eq!(code(check_goal_member(true)), "ok");
         assert_eq!(code(check_goal_member(false)), "Invalid");
+    }
+
+    #[test]
+    fn where_a_synced_party_goes() {
+        let mut named = party(5, None);
+        named.strengths = "Warm".into();
+        // (draft open, named in force, strengths sent, concerns sent, expected)
+        let table = [
+            (true, Some(&named), Some("Other"), None, SyncedParty::Draft),
+            (true, None, None, None, SyncedParty::Draft),
+            (false, Some(&named), None, None, SyncedParty::InForce),
+            (
+                false,
+                Some(&named),
+                Some("Warm"),
+                Some("C."),
+                SyncedParty::InForce,
+            ),
+            (
+                false,
+                Some(&named),
+                Some("Warmer"),
+                None,
+                SyncedParty::NewDraft,
+            ),
+            (
+                false,
+                Some(&named),
+                None,
+                Some("Drinks"),
+                SyncedParty::NewDraft,
+            ),
+            (false, None, None, None, SyncedParty::NewDraft),
+        ];
+        for (i, (draft, in_force, strengths, concerns, expected)) in table.into_iter().enumerate() {
+            assert_eq!(
+                synced_party(draft, in_force, strengths, concerns),
+                expected,
+                "row {i}"
+            );
+        }
     }
 
     use chrono::Datelike as _;

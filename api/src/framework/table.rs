@@ -90,6 +90,13 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         stage: "`GOALS_AND_SERVICES` on",
+        action: "`agreementPartyUpsert` / `bulkImport` / `/imports` (a party as the case-management system holds it)",
+        needs: "a parent or carer with parental responsibility or living with the child; goes to the open draft (named or added); else to the version in force when it names them as sent (a signature recorded, never withdrawn); else a new draft carrying over the version in force's parties, to be agreed again",
+        codes: &["WRONG_STAGE", "INVALID", "INVALID_DATE"],
+        who: None,
+    },
+    Rule {
+        stage: "`GOALS_AND_SERVICES` on",
         action: "`agreementAgree`",
         needs: "a draft with a goal; accepted by every party with parental responsibility (`agreementPartyAccept`), or `withoutAcceptanceReason`",
         codes: &[

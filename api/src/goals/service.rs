@@ -63,7 +63,8 @@ fn optional_at(value: Option<&str>, path: &[&str]) -> ApiResult<String> {
     })
 }
 
-async fn get_agreement(
+/// A parental agreement version of the caller's LA.
+pub async fn get_agreement(
     txn: &impl ConnectionTrait,
     actor: &Actor,
     id: AgreementId,
@@ -605,4 +606,171 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
     crate::stages::service::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// A party as a case-management system holds it; what is `None` was not sent and stays as
+/// recorded (a recorded acceptance is never withdrawn by a sync).
+#[derive(Debug, Clone, Default)]
+pub struct SyncedParty {
+    /// Their strengths.
+    pub strengths: Option<String>,
+    /// The concerns about them.
+    pub concerns: Option<String>,
+    /// When they accepted (signed) the agreement.
+    pub accepted_on: Option<NaiveDate>,
+}
+
+/// Brings `member`'s party on the case's current agreement version to what a case-management
+/// system holds, where [`rules_agreement::synced_party`] says it goes: the open draft (named or
+/// added there), the version in force (acceptance recorded), or a new draft carrying over the
+/// version in force's parties with this one as sent. Returns the party and whether anything
+/// was written.
+pub async fn sync_party(
+    db: &impl Db,
+    actor: &Actor,
+    case_id: CaseId,
+    member: HouseholdMemberId,
+    sent: SyncedParty,
+) -> ApiResult<(agreement_party::Model, bool)> {
+    let strengths = sent
+        .strengths
+        .map(|s| optional_at(Some(&s), &["strengths"]))
+        .transpose()?;
+    let concerns = sent
+        .concerns
+        .map(|s| optional_at(Some(&s), &["concerns"]))
+        .transpose()?;
+    let accepted_on = sent
+        .accepted_on
+        .map(|on| not_future(on, "acceptedOn"))
+        .transpose()?;
+    let txn = db.begin().await?;
+    let case = agreement_case(&txn, actor, case_id).await?;
+    let m = member_of(&txn, actor, member, case.child_id, &["householdMemberId"]).await?;
+    let current = parental_agreement::Entity::find()
+        .filter(parental_agreement::Column::LaId.eq(actor.la_id))
+        .filter(parental_agreement::Column::CaseId.eq(case.id))
+        .filter(parental_agreement::Column::Status.ne(AgreementStatus::Superseded.as_str()))
+        .all(&txn)
+        .await?;
+    let version = |status: AgreementStatus| current.iter().find(|a| a.status == status.as_str());
+    let (draft, in_force) = (
+        version(AgreementStatus::Draft),
+        version(AgreementStatus::Active),
+    );
+    let in_force_parties = match in_force {
+        Some(a) => parties_of(&txn, actor, a.id).await?,
+        None => Vec::new(),
+    };
+    let named = in_force_parties
+        .iter()
+        .find(|p| p.household_member_id == m.id);
+    let target = rules_agreement::synced_party(
+        draft.is_some(),
+        named,
+        strengths.as_deref(),
+        concerns.as_deref(),
+    );
+    let (party, mut changed) = match (target, draft) {
+        (rules_agreement::SyncedParty::InForce, _) => (named.cloned().or_not_found()?, false),
+        (rules_agreement::SyncedParty::Draft, Some(d)) => {
+            let parties = parties_of(&txn, actor, d.id).await?;
+            let named: Vec<i64> = parties.iter().map(|p| p.household_member_id).collect();
+            match parties.into_iter().find(|p| p.household_member_id == m.id) {
+                Some(p) => restate_party(&txn, actor, p, strengths, concerns).await?,
+                None => {
+                    rules_agreement::check_party(&m, &named, &[])?;
+                    let added = agreement_party::ActiveModel {
+                        la_id: Set(actor.la_id),
+                        agreement_id: Set(d.id),
+                        household_member_id: Set(m.id),
+                        strengths: Set(strengths.unwrap_or_default()),
+                        concerns: Set(concerns.unwrap_or_default()),
+                        accepted_on: Set(None),
+                        ..Default::default()
+                    }
+                    .created(actor)
+                    .insert_by(&txn, actor)
+                    .await?;
+                    (added, true)
+                }
+            }
+        }
+        _ => {
+            rules_agreement::check_party(&m, &[], &[])?;
+            let mut list: Vec<NewParty> = in_force_parties
+                .iter()
+                .filter(|p| p.household_member_id != m.id)
+                .map(|p| NewParty {
+                    member: HouseholdMemberId(p.household_member_id),
+                    strengths: Some(p.strengths.clone()),
+                    concerns: Some(p.concerns.clone()),
+                })
+                .collect();
+            list.push(NewParty {
+                member: HouseholdMemberId(m.id),
+                strengths: strengths.or_else(|| named.map(|p| p.strengths.clone())),
+                concerns: concerns.or_else(|| named.map(|p| p.concerns.clone())),
+            });
+            let new = Box::pin(create_agreement(&txn, actor, CaseId(case.id), Some(list))).await?;
+            let party = parties_of(&txn, actor, new.id)
+                .await?
+                .into_iter()
+                .find(|p| p.household_member_id == m.id)
+                .or_not_found()?;
+            (party, true)
+        }
+    };
+    let party = match accepted_on {
+        Some(on) if party.accepted_on != Some(on) => {
+            changed = true;
+            accept_party(&txn, actor, AgreementPartyId(party.id), Some(on), None).await?
+        }
+        _ => party,
+    };
+    txn.commit().await?;
+    Ok((party, changed))
+}
+
+/// The parties of an agreement version.
+async fn parties_of(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    agreement: i64,
+) -> ApiResult<Vec<agreement_party::Model>> {
+    Ok(agreement_party::Entity::find()
+        .filter(agreement_party::Column::LaId.eq(actor.la_id))
+        .filter(agreement_party::Column::AgreementId.eq(agreement))
+        .order_by_asc(agreement_party::Column::Id)
+        .all(txn)
+        .await?)
+}
+
+/// A draft's party with the strengths and concerns sent (what was not sent is kept).
+async fn restate_party(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    party: agreement_party::Model,
+    strengths: Option<String>,
+    concerns: Option<String>,
+) -> ApiResult<(agreement_party::Model, bool)> {
+    let saved = crate::stamp::update_changed::<agreement_party::ActiveModel>(
+        txn,
+        actor,
+        &party,
+        party.version,
+        |am| {
+            if let Some(s) = strengths {
+                am.strengths = Set(s);
+            }
+            if let Some(c) = concerns {
+                am.concerns = Set(c);
+            }
+        },
+    )
+    .await?;
+    Ok(match saved {
+        Some(p) => (p, true),
+        None => (party, false),
+    })
 }

@@ -756,17 +756,27 @@ pub struct ReturnCount {
     pub unplanned: Count,
     /// Both.
     pub children: Count,
+    /// Children whose last move in the period to relatives or friends without parental
+    /// responsibility ended their care (E13): reunified with family through the framework, but
+    /// not a return home under SSDA903, so not in `children`.
+    pub to_relatives_or_friends: Count,
 }
 
 /// The statutory returns home: for each child, only the last episode ending E4A or E4B in the
 /// period (as the SSDA903 counts children ceasing care), with the case that recorded it.
 fn last_returns<'f>(q: &Query, facts: &'f [Fact]) -> Vec<&'f Fact> {
+    last_exits(q, facts, &["E4A", "E4B"])
+}
+
+/// For each child, the last case whose return ended the episode in the period with one of
+/// `reasons`.
+fn last_exits<'f>(q: &Query, facts: &'f [Fact], reasons: &[&str]) -> Vec<&'f Fact> {
     let mut last: HashMap<i64, &Fact> = HashMap::new();
     for f in selected(q, facts) {
         let (Some(on), Some(reason)) = (f.return_on, f.exit_reason.as_deref()) else {
             continue;
         };
-        if !matches!(reason, "E4A" | "E4B") || !q.in_period(on) {
+        if !reasons.contains(&reason) || !q.in_period(on) {
             continue;
         }
         let entry = last.entry(f.child_id).or_insert(f);
@@ -780,23 +790,32 @@ fn last_returns<'f>(q: &Query, facts: &'f [Fact]) -> Vec<&'f Fact> {
 }
 
 /// Children returning home in the period, by their last return in it (E4A planned, E4B
-/// unplanned). A return that leaves the child looked after, placed with parents (P1), is not a
-/// return home under SSDA903 and is not counted here.
+/// unplanned), and apart from them the children who went to relatives or friends without
+/// parental responsibility (E13). A return that leaves the child looked after, placed with
+/// parents (P1), is not a return home under SSDA903 and is not counted here.
 pub fn returns(q: &Query, p: Presentation, facts: &[Fact]) -> Vec<ReturnCount> {
-    let mut g: Groups<'_, '_, [i64; 2]> = Groups::new(q);
-    for f in last_returns(q, facts) {
+    let mut g: Groups<'_, '_, [i64; 3]> = Groups::new(q);
+    let exits = last_returns(q, facts)
+        .into_iter()
+        .chain(last_exits(q, facts, &["E13"]));
+    for f in exits {
         if let (Some(on), Some(reason)) = (f.return_on, f.exit_reason.as_deref())
             && let Some(acc) = g.at(f, on)
         {
-            acc[usize::from(reason == "E4B")] += 1;
+            acc[match reason {
+                "E4A" => 0,
+                "E4B" => 1,
+                _ => 2,
+            }] += 1;
         }
     }
-    g.finish(|key, [planned, unplanned]| {
+    g.finish(|key, [planned, unplanned, relatives]| {
         vec![ReturnCount {
             key,
             planned: p.count(planned),
             unplanned: p.count(unplanned),
             children: p.count(planned + unplanned),
+            to_relatives_or_friends: p.count(relatives),
         }]
     })
 }
@@ -1067,6 +1086,15 @@ mod tests {
             ),
             (2, 1, 3),
             "child 1 counts once, as its last (unplanned) return; the P1 placement not at all"
+        );
+        // Child 5 leaves care to an aunt without parental responsibility (E13): counted apart,
+        // not as a return home.
+        let mut with_aunt = returns_fixture();
+        with_aunt.push(went_home(fact(6, 5), d(2024, 9, 1), Some("E13"), None));
+        let r = returns(&fy(2024), EXACT, &read(with_aunt));
+        assert_eq!(
+            (shown(r[0].children), shown(r[0].to_relatives_or_friends)),
+            (3, 1)
         );
         // The re-entry of child 2 in 2025-26 is not a return in 2025-26.
         assert!(returns(&fy(2025), EXACT, &facts).is_empty());

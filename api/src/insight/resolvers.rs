@@ -265,7 +265,8 @@ impl Insight {
     /// Children returning home in the period as the SSDA903 counts them: an episode of care
     /// ceasing E4A (planned) or E4B (unplanned), and for a child who went home more than once in
     /// the period only the last. A return that leaves the child looked after, placed with parents
-    /// (P1), is not a return home and is not counted.
+    /// (P1), is not a return home and is not counted; a child who left care to relatives or
+    /// friends without parental responsibility (E13) is counted apart (`toRelativesOrFriends`).
     async fn returns(&self) -> Vec<ReturnCount> {
         agg::returns(&self.query, self.shown, &self.facts)
     }

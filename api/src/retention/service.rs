@@ -213,13 +213,16 @@ macro_rules! ids_in {
 }
 
 /// The external identifiers of everything of a child's that a case-management system can name:
-/// the child, its household, episodes and cases, and the cases' services, visits and reviews.
+/// the child, its household, episodes and cases, and the cases' services, visits, reviews and
+/// agreement parties.
 async fn identified(
     db: &impl sea_orm::ConnectionTrait,
     la: i64,
     child_id: i64,
 ) -> ApiResult<Condition> {
-    use crate::sync::records::{MEMBER_OWNER, REVIEW_OWNER, SERVICE_OWNER, VISIT_OWNER};
+    use crate::sync::records::{
+        MEMBER_OWNER, PARTY_OWNER, REVIEW_OWNER, SERVICE_OWNER, VISIT_OWNER,
+    };
     use external_identifier::Column::{OwnerId, OwnerKind};
     let one = [child_id];
     let cases = ids_in!(db, la, case, ChildId, one);
@@ -236,6 +239,10 @@ async fn identified(
         ),
         (VISIT_OWNER, ids_in!(db, la, visit, CaseId, cases)),
         (REVIEW_OWNER, ids_in!(db, la, review, CaseId, cases)),
+        (PARTY_OWNER, {
+            let agreements = ids_in!(db, la, parental_agreement, CaseId, cases);
+            ids_in!(db, la, agreement_party, AgreementId, agreements)
+        }),
         (CASE_OWNER, cases),
     ];
     Ok(owners

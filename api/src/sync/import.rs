@@ -11,7 +11,9 @@ use crate::auth::Actor;
 use crate::children::service::{UpsertResult, upsert_child};
 use crate::children::types::{ExternalIdentifier, ExternalIdentifierInput};
 use crate::error::{ApiError, ApiResult, UserError, UserErrorCode};
-use crate::ids::{CaseId, ChildId, EpisodeId, HouseholdMemberId, ReviewId, ServiceId, VisitId};
+use crate::ids::{
+    AgreementPartyId, CaseId, ChildId, EpisodeId, HouseholdMemberId, ReviewId, ServiceId, VisitId,
+};
 
 /// Most items one `bulkImport` takes.
 pub const MAX_ITEMS: usize = 500;
@@ -83,6 +85,14 @@ pub async fn apply(
             .map(|(m, r)| (ReviewId(m.id).to_global(), m.version, r)),
             Err(e) => Err(e),
         },
+        ImportItem::AgreementParty(input) => match input.into_parts() {
+            Ok((ext, case, member, sent, expected)) => Box::pin(records::upsert_party(
+                txn, actor, &ext, case, member, sent, expected,
+            ))
+            .await
+            .map(|(m, r)| (AgreementPartyId(m.id).to_global(), m.version, r)),
+            Err(e) => Err(e),
+        },
     };
     let mut result = ImportItemResult {
         index: index as i32,
@@ -121,6 +131,7 @@ fn describe(item: &ImportItem) -> (ImportKind, ExternalIdentifier) {
         ImportItem::SupportService(i) => (ImportKind::SupportService, &i.external_id),
         ImportItem::Visit(i) => (ImportKind::Visit, &i.external_id),
         ImportItem::Review(i) => (ImportKind::Review, &i.external_id),
+        ImportItem::AgreementParty(i) => (ImportKind::AgreementParty, &i.external_id),
     };
     let ext = ExternalIdentifier {
         system: ext.system.clone(),
@@ -157,11 +168,12 @@ fn kind_name(item: &ImportItem) -> &'static str {
         ImportItem::SupportService(_) => "supportService",
         ImportItem::Visit(_) => "visit",
         ImportItem::Review(_) => "review",
+        ImportItem::AgreementParty(_) => "agreementParty",
     }
 }
 
-/// Parses one line of a JSON Lines upload: a JSON object holding exactly one of `child`,
-/// `episode` or `case`, each as the matching upsert mutation takes its input.
+/// Parses one line of a JSON Lines upload: a JSON object holding exactly one record kind
+/// (`child`, `episode`, `case`, `householdMember`, …), as the matching upsert mutation takes it.
 /// Text holding a control character is refused as the GraphQL endpoint refuses it, naming the
 /// field.
 pub fn parse_line(line: &[u8]) -> Result<ImportItem, UserError> {
@@ -187,7 +199,7 @@ pub fn parse_line(line: &[u8]) -> Result<ImportItem, UserError> {
             None,
             format!(
                 "not an import record (one of child, episode, case, householdMember, \
-                 supportService, visit, review: {{…}}): {message}"
+                 supportService, visit, review, agreementParty: {{…}}): {message}"
             ),
         )
     })

@@ -1,18 +1,22 @@
 //! The rest of what a case-management system holds, kept in step by its identifiers: household
-//! members, support services, visits and reviews. Each is created the first time its identifier
+//! members, support services, visits, reviews and agreement parties. Each is created the first time its identifier
 //! is sent, with the rules of the worker's mutation (`householdMemberAdd`, `serviceAdd`,
 //! `visitRecord`, `reviewRecord`); brought to what is sent afterwards (only what differs, and
 //! only from `expectedVersion` when given); never moved to another child or case.
 
-use entities::{household_member, review, support_service, visit};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use entities::{
+    agreement_party, external_identifier, household_member, review, support_service, visit,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
 use super::service::{Ref, check_external_id, moved, resolve_case, resolve_child};
+use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
 use crate::children::service::{self as children, ExternalId, NewMember, UpsertResult};
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use crate::ids::{CaseId, ChildId};
+use crate::error::{ApiError, ApiResult, OptionExt as _};
+use crate::goals::service::{self as goals, SyncedParty};
+use crate::ids::{AgreementId, CaseId, ChildId, HouseholdMemberId};
 use crate::support_plans::service::{self as support, NewService};
 use crate::visits::service::{self as visits, NewReview, NewVisit};
 
@@ -24,6 +28,8 @@ pub const SERVICE_OWNER: &str = "support_service";
 pub const VISIT_OWNER: &str = "visit";
 /// …of a review's.
 pub const REVIEW_OWNER: &str = "review";
+/// …of an agreement party's.
+pub const PARTY_OWNER: &str = "agreement_party";
 
 /// The row of `E` (a table with `id` and `la_id`) in the caller's LA that `ext` names.
 pub async fn by_external_id<E: EntityTrait>(
@@ -188,4 +194,80 @@ pub async fn upsert_review(
         |m| m.id,
     )
     .await
+}
+
+/// A parent's or carer's part in the case's parental agreement as the sending system holds it
+/// (where [`goals::sync_party`] puts it). The identifier names the person's party on the current
+/// version: when a new version carries the party over, the identifier follows it. A party never
+/// moves to another case or person.
+pub async fn upsert_party(
+    db: &impl Db,
+    actor: &Actor,
+    ext: &ExternalId,
+    case: Ref<CaseId>,
+    member: Ref<HouseholdMemberId>,
+    sent: SyncedParty,
+    expected: Option<i32>,
+) -> ApiResult<(agreement_party::Model, UpsertResult)> {
+    check_external_id(ext)?;
+    let txn = db.begin().await?;
+    let case = resolve_case(&txn, actor, &case).await?;
+    let member = match member {
+        Ref::Id(id) => id,
+        Ref::External(m) => {
+            by_external_id::<household_member::Entity>(&txn, actor, MEMBER_OWNER, &m)
+                .await?
+                .filter(|m| m.child_id == case.child_id)
+                .map(|m| HouseholdMemberId(m.id))
+                .or_user_not_found(
+                    &["householdMemberExternalId"],
+                    "household member of this child",
+                )?
+        }
+    };
+    let existing = by_external_id::<agreement_party::Entity>(&txn, actor, PARTY_OWNER, ext).await?;
+    if let Some(p) = &existing {
+        ApiError::check_version(expected, p.version)?;
+        let agreement = goals::get_agreement(&txn, actor, AgreementId(p.agreement_id)).await?;
+        if agreement.case_id != case.id {
+            return Err(moved("caseId", "agreement party", "case"));
+        }
+        if p.household_member_id != member.0 {
+            return Err(moved("householdMemberId", "agreement party", "person"));
+        }
+    }
+    let (party, changed) = Box::pin(goals::sync_party(
+        &txn,
+        actor,
+        CaseId(case.id),
+        member,
+        sent,
+    ))
+    .await?;
+    let result = match existing {
+        None => {
+            children::attach_external_id(&txn, actor, PARTY_OWNER, party.id, ext, &["externalId"])
+                .await?;
+            UpsertResult::Created
+        }
+        Some(p) if p.id != party.id => {
+            let named = external_identifier::Entity::find()
+                .filter(external_identifier::Column::LaId.eq(actor.la_id))
+                .filter(external_identifier::Column::OwnerKind.eq(PARTY_OWNER))
+                .filter(external_identifier::Column::OwnerId.eq(p.id))
+                .filter(external_identifier::Column::System.eq(ext.system.trim()))
+                .filter(external_identifier::Column::Value.eq(ext.value.trim()))
+                .one(&txn)
+                .await?
+                .or_not_found()?;
+            let mut am: external_identifier::ActiveModel = named.into();
+            am.owner_id = Set(party.id);
+            am.update_by(&txn, actor).await?;
+            UpsertResult::Updated
+        }
+        Some(_) if changed => UpsertResult::Updated,
+        Some(_) => UpsertResult::Unchanged,
+    };
+    txn.commit().await?;
+    Ok((party, result))
 }

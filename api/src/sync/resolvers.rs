@@ -4,8 +4,9 @@ use async_graphql::{Context, Object, Result};
 
 use super::import::{self, MAX_ITEMS};
 use super::types::{
-    BulkImportInput, BulkImportPayload, CaseUpsertInput, ChildMergeInput, EpisodeUpsertInput,
-    HouseholdMemberUpsertInput, ReviewUpsertInput, SupportServiceUpsertInput, VisitUpsertInput,
+    AgreementPartyUpsertInput, BulkImportInput, BulkImportPayload, CaseUpsertInput,
+    ChildMergeInput, EpisodeUpsertInput, HouseholdMemberUpsertInput, ReviewUpsertInput,
+    SupportServiceUpsertInput, VisitUpsertInput,
 };
 use super::{records, service};
 use crate::cases::types::Case;
@@ -14,10 +15,11 @@ use crate::children::types::HouseholdMember;
 use crate::children::types::{CareEpisode, Child};
 use crate::context::ContextExt;
 use crate::error::{ApiError, UserErrorCode};
+use crate::goals::types::AgreementParty;
 use crate::payload::run;
 use crate::support_plans::types::SupportService;
 use crate::visits::types::{Review, Visit};
-use entities::{household_member, review, support_service, visit};
+use entities::{agreement_party, household_member, review, support_service, visit};
 
 /// Lookups by a sending system's identifier.
 #[derive(Default)]
@@ -122,6 +124,25 @@ impl SyncQuery {
         .await?;
         Ok(found.map(|m| Review(ctx.seen(m))))
     }
+
+    /// The agreement party of the caller's LA that another system's identifier names (on the
+    /// newest version that carries it); null when none.
+    async fn agreement_party_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        system: String,
+        value: String,
+    ) -> Result<Option<AgreementParty>> {
+        let ext = ExternalId { system, value };
+        let found = records::by_external_id::<agreement_party::Entity>(
+            ctx.db()?,
+            ctx.reader()?,
+            records::PARTY_OWNER,
+            &ext,
+        )
+        .await?;
+        Ok(found.map(|m| AgreementParty(ctx.seen(m))))
+    }
 }
 
 crate::upsert_payload!(
@@ -153,6 +174,14 @@ crate::upsert_payload!(
     ReviewUpsertPayload {
         /// The review.
         review: Review
+    }
+);
+
+crate::upsert_payload!(
+    /// Result of `agreementPartyUpsert`.
+    AgreementPartyUpsertPayload {
+        /// The party (on the version it is now part of).
+        party: AgreementParty
     }
 );
 
@@ -289,6 +318,27 @@ impl SyncMutation {
                 records::upsert_review(ctx.db()?, ctx.writer()?, &ext, case, review, expected)
                     .await?;
             Ok(ReviewUpsertPayload::done(Review(m), result))
+        })
+        .await
+    }
+
+    /// Creates or updates a parent's or carer's part in the case's parental agreement by a
+    /// sending system's identifier: on the open draft (named or added); on the version in force
+    /// when it already names them as sent (a signature is recorded as `agreementPartyAccept`
+    /// would); otherwise in a new draft carrying over the version in force's parties, to be
+    /// agreed again. The identifier follows the party to the newest version; a party never
+    /// moves to another case or person.
+    async fn agreement_party_upsert(
+        &self,
+        ctx: &Context<'_>,
+        input: AgreementPartyUpsertInput,
+    ) -> Result<AgreementPartyUpsertPayload> {
+        run(async {
+            let (ext, case, member, sent, expected) = input.into_parts()?;
+            let (m, result) =
+                records::upsert_party(ctx.db()?, ctx.writer()?, &ext, case, member, sent, expected)
+                    .await?;
+            Ok(AgreementPartyUpsertPayload::done(AgreementParty(m), result))
         })
         .await
     }

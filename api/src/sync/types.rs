@@ -9,7 +9,8 @@ use crate::children::resolvers::MemberFields;
 use crate::children::service::{EpisodeFields, ExternalId};
 use crate::children::types::{ExternalIdentifier, ExternalIdentifierInput};
 use crate::error::{ApiResult, UserError};
-use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
+use crate::goals::service::SyncedParty;
+use crate::ids::{ActorId, CaseId, ChildId, EpisodeId, HouseholdMemberId};
 use crate::scalars::Date;
 use crate::support_plans::resolvers::ServiceFields;
 use crate::visits::resolvers::{ReviewFields, VisitFields};
@@ -185,6 +186,77 @@ impl ReviewUpsertInput {
     }
 }
 
+/// The person an agreement party is: by Reunify's ID or by a system's identifier.
+#[derive(InputObject)]
+pub struct MemberRefInput {
+    /// The household member (give this or `householdMemberExternalId`).
+    pub household_member_id: Option<ID>,
+    /// The household member, by an identifier of a system (give this or `householdMemberId`).
+    pub household_member_external_id: Option<ExternalIdentifierInput>,
+}
+
+impl MemberRefInput {
+    fn resolve(self) -> ApiResult<Ref<HouseholdMemberId>> {
+        Ref::one_of(
+            self.household_member_id
+                .map(|id| HouseholdMemberId::from_input(&id, &["householdMemberId"])),
+            self.household_member_external_id.map(external),
+            "householdMemberId",
+            "householdMemberExternalId",
+        )
+    }
+}
+
+/// What `agreementPartyUpsert` takes apart: identifier, case, person, what was sent, expected
+/// version.
+pub type PartyParts = (
+    ExternalId,
+    Ref<CaseId>,
+    Ref<HouseholdMemberId>,
+    SyncedParty,
+    Option<i32>,
+);
+
+/// Input of `agreementPartyUpsert`: a parent's or carer's part in the case's parental agreement
+/// (their strengths, the concerns about them, their signature) as the sending system holds it.
+#[derive(InputObject)]
+pub struct AgreementPartyUpsertInput {
+    /// The sending system's identifier for the person's part in the agreement.
+    pub external_id: ExternalIdentifierInput,
+    /// The case (in GOALS_AND_SERVICES or later).
+    #[graphql(flatten)]
+    pub case: CaseRefInput,
+    /// The parent or carer (holding parental responsibility or living with the child).
+    #[graphql(flatten)]
+    pub member: MemberRefInput,
+    /// Their strengths (at most 20,000 characters); omitted, kept as recorded.
+    pub strengths: Option<String>,
+    /// The concerns about them (at most 20,000 characters); omitted, kept as recorded.
+    pub concerns: Option<String>,
+    /// When they accepted (signed) the current version; omitted, kept as recorded (a recorded
+    /// acceptance is not withdrawn).
+    pub accepted_on: Option<Date>,
+    /// The version of the party the caller last saw; a stale one is a `CONFLICT`.
+    pub expected_version: Option<i32>,
+}
+
+impl AgreementPartyUpsertInput {
+    /// The upsert's parts: identifier, case, person, what was sent, expected version.
+    pub fn into_parts(self) -> ApiResult<PartyParts> {
+        Ok((
+            external(self.external_id),
+            self.case.resolve()?,
+            self.member.resolve()?,
+            SyncedParty {
+                strengths: self.strengths,
+                concerns: self.concerns,
+                accepted_on: self.accepted_on.map(|d| d.0),
+            },
+            self.expected_version,
+        ))
+    }
+}
+
 /// Input of `episodeUpsert`: an episode of care as the sending system holds it.
 #[derive(InputObject)]
 pub struct EpisodeUpsertInput {
@@ -326,6 +398,8 @@ pub enum ImportItem {
     Visit(VisitUpsertInput),
     /// A review, as `reviewUpsert` takes it.
     Review(ReviewUpsertInput),
+    /// An agreement party, as `agreementPartyUpsert` takes it.
+    AgreementParty(AgreementPartyUpsertInput),
 }
 
 /// What kind of record an import item is.
@@ -346,6 +420,8 @@ pub enum ImportKind {
     Visit,
     /// A review.
     Review,
+    /// An agreement party.
+    AgreementParty,
 }
 
 /// What importing one record did.
