@@ -59,6 +59,99 @@ pub enum UserErrorCode {
     ContradictsRecords,
 }
 
+/// The stable codes of top-level errors: `errors[].extensions.code` of a GraphQL answer, of a
+/// subscription's `error` message, and of every JSON error body an endpoint answers. The one
+/// table: nothing else names a top-level code, and the README's error section lists each.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The request is malformed: not GraphQL, fails validation, a bad argument or header, an
+    /// unsupported method or media type (HTTP 400, 405, 415, or in a GraphQL answer).
+    BadUserInput,
+    /// No valid credentials (HTTP 401).
+    Unauthenticated,
+    /// Valid credentials, but not for this (HTTP 403, or a field's error).
+    Forbidden,
+    /// No such record in the caller's LA, or no such endpoint (HTTP 404).
+    NotFound,
+    /// The first request with this `Idempotency-Key` is still running (HTTP 409).
+    Conflict,
+    /// This `Idempotency-Key` came with a different request (HTTP 422).
+    IdempotencyKeyReused,
+    /// Over the caller's (or an address's) rate limit (HTTP 429, with `Retry-After`).
+    RateLimited,
+    /// Over a query limit: aliases, fields, depth, complexity or directives.
+    QueryTooComplex,
+    /// A body over its endpoint's size limit (HTTP 413).
+    PayloadTooLarge,
+    /// Past the request deadline; nothing it did was kept (HTTP 503).
+    Timeout,
+    /// A fault on our side; the detail is logged, never sent (HTTP 500).
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in the README's order.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::BadUserInput,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::RateLimited,
+        ErrorCode::QueryTooComplex,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Timeout,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    /// Whether a GraphQL error's extensions carry this code.
+    pub fn is_on(self, extensions: Option<&async_graphql::ErrorExtensionValues>) -> bool {
+        matches!(
+            extensions.and_then(|x| x.get("code")),
+            Some(async_graphql::Value::String(c)) if c == self.as_str()
+        )
+    }
+
+    /// A top-level error with this code (raised outside a resolver).
+    pub fn server_error(self, message: impl Into<String>) -> async_graphql::ServerError {
+        let mut err = async_graphql::ServerError::new(message, None);
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", self.as_str());
+        err.extensions = Some(ext);
+        err
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A business-rule or validation failure, shown to the caller in `userErrors`.
 #[derive(async_graphql::SimpleObject, Clone, Debug, PartialEq, Eq)]
 pub struct UserError {
@@ -178,14 +271,20 @@ impl ApiError {
     }
 
     /// The stable code for a top-level error.
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            ApiError::User(_) | ApiError::BadInput(_) => "BAD_USER_INPUT",
-            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::NotFound => "NOT_FOUND",
-            ApiError::Internal(_) | ApiError::Database(_) => "INTERNAL",
+            ApiError::User(_) | ApiError::BadInput(_) => ErrorCode::BadUserInput,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::Internal(_) | ApiError::Database(_) => ErrorCode::Internal,
         }
+    }
+
+    /// Logs a fault that ends a request with no GraphQL answer to carry it (the caller gets a
+    /// bare `INTERNAL`): the detail goes to the log once, as [`ApiError::into_graphql`] would.
+    pub fn log(self) {
+        drop(self.into_graphql());
     }
 
     /// Turns the error into a top-level GraphQL error with `extensions.code`.
@@ -210,18 +309,14 @@ impl ApiError {
                 "internal error".to_owned()
             }
         };
-        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
     }
 }
 
 /// A top-level `INTERNAL` error raised outside a resolver (in an extension); the detail is logged.
 pub fn internal_server_error(detail: impl std::fmt::Display) -> async_graphql::ServerError {
     tracing::error!(error.detail = %detail, "internal error");
-    let mut err = async_graphql::ServerError::new("internal error", None);
-    let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", "INTERNAL");
-    err.extensions = Some(ext);
-    err
+    ErrorCode::Internal.server_error("internal error")
 }
 
 impl From<ApiError> for async_graphql::Error {
@@ -313,5 +408,32 @@ impl Problems {
         } else {
             Err(ApiError::User(self.0))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn the_readme_lists_every_top_level_code() {
+        let readme = include_str!("../../README.md");
+        for code in ErrorCode::ALL {
+            assert!(
+                readme.contains(&format!("| `{code}` |")),
+                "README's error codes table lacks {code}"
+            );
+        }
+        let listed = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| code | HTTP | meaning |"))
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .count();
+        assert_eq!(
+            listed,
+            ErrorCode::ALL.len(),
+            "README lists a code the code does not have"
+        );
     }
 }

@@ -60,14 +60,13 @@ pub fn control_char_message(path: &[String], c: char) -> String {
 
 /// A `BAD_USER_INPUT` error naming the input path at fault.
 fn bad_input(message: String, field: &[String]) -> ServerError {
-    let mut err = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", "BAD_USER_INPUT");
-    ext.set(
-        "field",
-        Value::List(field.iter().map(|f| Value::String(f.clone())).collect()),
-    );
-    err.extensions = Some(ext);
+    let mut err = crate::error::ErrorCode::BadUserInput.server_error(message);
+    err.extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set(
+            "field",
+            Value::List(field.iter().map(|f| Value::String(f.clone())).collect()),
+        );
     err
 }
 

@@ -9,10 +9,9 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Name, Request, ServerError, ServerResult};
+use async_graphql::{Name, Request, ServerError, ServerResult};
 
-/// The code of every limit refusal.
-pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+use crate::error::ErrorCode;
 
 /// The limits of one request.
 #[derive(Debug, Clone, Copy)]
@@ -31,11 +30,7 @@ impl ExtensionFactory for Limits {
 
 /// A `QUERY_TOO_COMPLEX` error.
 pub fn too_complex(message: &str) -> ServerError {
-    let mut err = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", QUERY_TOO_COMPLEX);
-    err.extensions = Some(ext);
-    err
+    ErrorCode::QueryTooComplex.server_error(message)
 }
 
 /// Counts (fields, aliases) of a selection set, expanding fragments once each (memoised); a

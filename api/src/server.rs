@@ -30,6 +30,7 @@ use crate::auth::{Actor, Authenticator};
 use crate::config::{Config, Mode};
 use crate::context::{AppData, RequestData};
 use crate::db;
+use crate::error::ErrorCode;
 use crate::idempotency;
 use crate::live::bus::Bus;
 use crate::live::ws::Live;
@@ -473,16 +474,16 @@ async fn json_errors(resp: Response) -> Response {
     }
     let (code, message) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "PAYLOAD_TOO_LARGE",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than this endpoint accepts",
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "this endpoint does not take this method (see the Allow header)",
         ),
-        StatusCode::NOT_FOUND => ("NOT_FOUND", "no such endpoint"),
-        s if s.is_client_error() => ("BAD_USER_INPUT", "the request is malformed"),
-        _ => ("INTERNAL", "internal error"),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such endpoint"),
+        s if s.is_client_error() => (ErrorCode::BadUserInput, "the request is malformed"),
+        _ => (ErrorCode::Internal, "internal error"),
     };
     let rid = resp
         .headers()
@@ -499,7 +500,12 @@ async fn json_errors(resp: Response) -> Response {
 }
 
 /// A response carrying only top-level errors, with the given HTTP status.
-fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+fn error_response(
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+    request_id: &str,
+) -> Response {
     let mut extensions = serde_json::json!({ "code": code, "requestId": request_id });
     if let Some(trace) = crate::telemetry::current_trace_id() {
         extensions["traceId"] = trace.into();
@@ -566,14 +572,17 @@ fn unauthenticated(
             state.metrics.rate_limited.inc();
             error_response(
                 StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
+                ErrorCode::RateLimited,
                 &format!("too many requests without valid credentials; retry in {retry_after} s"),
                 rid,
             )
         }
-        Verdict::Allowed { .. } => {
-            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, rid)
-        }
+        Verdict::Allowed { .. } => error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            message,
+            rid,
+        ),
     };
     resp.headers_mut().insert(
         header::WWW_AUTHENTICATE,
@@ -618,14 +627,17 @@ async fn authenticate(
     match state.auth.authenticate(token, trail).await {
         Ok(actor) => Ok(actor),
         Err(crate::error::ApiError::Unauthenticated(m)) => Err(invalid(m)),
-        Err(crate::error::ApiError::Forbidden(m)) => {
-            Err(error_response(StatusCode::FORBIDDEN, "FORBIDDEN", m, rid))
-        }
+        Err(crate::error::ApiError::Forbidden(m)) => Err(error_response(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            m,
+            rid,
+        )),
         Err(other) => {
-            let _ = other.into_graphql();
+            other.log();
             Err(error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal error",
                 rid,
             ))
@@ -702,7 +714,7 @@ async fn run_one(
                 return Ok(Answer::from_claim(other));
             }
             Err(e) => {
-                let _ = e.into_graphql();
+                e.log();
                 let _ = tx.rollback().await;
                 return Err(Failure);
             }
@@ -738,7 +750,7 @@ async fn run_one(
         return Err(Failure);
     }
     if let Err(e) = audit::flush(&tx, actor).await {
-        let _ = e.into_graphql();
+        e.log();
         return Err(Failure);
     }
     // A keyed mutation's response is stored with what it did, as the bytes sent.
@@ -751,7 +763,7 @@ async fn run_one(
                 Failure
             })?;
             if let Err(e) = idempotency::store(&tx, id, &body).await {
-                let _ = e.into_graphql();
+                e.log();
                 return Err(Failure);
             }
             Some(body)
@@ -762,7 +774,7 @@ async fn run_one(
     let position = match crate::events::service::flush(&tx, actor).await {
         Ok(p) => p,
         Err(e) => {
-            let _ = e.into_graphql();
+            e.log();
             return Err(Failure);
         }
     };
@@ -792,7 +804,7 @@ enum Answer {
     /// A keyed request refused before it ran.
     Refused {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: &'static str,
     },
 }
@@ -806,12 +818,12 @@ impl Answer {
             },
             idempotency::Claim::Reused => Answer::Refused {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "IDEMPOTENCY_KEY_REUSED",
+                code: ErrorCode::IdempotencyKeyReused,
                 message: "this Idempotency-Key was used with a different request; use a new key",
             },
             idempotency::Claim::Running | idempotency::Claim::Fresh(_) => Answer::Refused {
                 status: StatusCode::CONFLICT,
-                code: "CONFLICT",
+                code: ErrorCode::Conflict,
                 message: "the first request with this Idempotency-Key is still running; retry later",
             },
         }
@@ -824,7 +836,7 @@ fn decorate(response: &mut async_graphql::Response, rid: &str) {
         let code = library_error_code(&err.message);
         let ext = err.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            ext.set("code", code);
+            ext.set("code", code.as_str());
         }
         ext.set("requestId", rid.to_owned());
         if let Some(trace) = crate::telemetry::current_trace_id() {
@@ -837,12 +849,12 @@ fn decorate(response: &mut async_graphql::Response, rid: &str) {
 fn error_code(e: &async_graphql::ServerError) -> String {
     match e.extensions.as_ref().and_then(|x| x.get("code")) {
         Some(async_graphql::Value::String(c)) => c.clone(),
-        _ => library_error_code(&e.message).to_owned(),
+        _ => library_error_code(&e.message).as_str().to_owned(),
     }
 }
 
 /// The stable code of an error raised by async-graphql itself (parse, validation, limits).
-fn library_error_code(message: &str) -> &'static str {
+fn library_error_code(message: &str) -> ErrorCode {
     const LIMITS: [&str; 4] = [
         "Query is too complex",
         "Query is nested too deep",
@@ -850,9 +862,9 @@ fn library_error_code(message: &str) -> &'static str {
         "The number of directives on the field",
     ];
     if LIMITS.iter().any(|l| message.starts_with(l)) {
-        crate::limits::QUERY_TOO_COMPLEX
+        ErrorCode::QueryTooComplex
     } else {
-        "BAD_USER_INPUT"
+        ErrorCode::BadUserInput
     }
 }
 
@@ -869,7 +881,7 @@ async fn execute(
         BatchRequest::Batch(_) if key.is_some() => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 "an Idempotency-Key applies to one operation: send a batch without one",
                 &rid,
             );
@@ -877,7 +889,7 @@ async fn execute(
         BatchRequest::Batch(rs) if rs.is_empty() || rs.len() > state.max_batch => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 &format!(
                     "a batch holds 1 to {} operations; this one holds {}",
                     state.max_batch,
@@ -903,7 +915,7 @@ async fn execute(
         state.metrics.rate_limited.inc();
         let mut resp = error_response(
             StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+            ErrorCode::RateLimited,
             &format!("too many requests; retry in {retry_after} s"),
             &rid,
         );
@@ -947,7 +959,7 @@ async fn execute(
         Some(Ok(Err(Failure)) | Err(_)) => {
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "internal error",
                 &rid,
             );
@@ -955,7 +967,7 @@ async fn execute(
         None => {
             return error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "TIMEOUT",
+                ErrorCode::Timeout,
                 "the request took longer than allowed and was abandoned; nothing it did was kept",
                 &rid,
             );
@@ -1032,7 +1044,7 @@ async fn graphql_post(
     if !json {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "Content-Type must be application/json",
             &rid,
         );
@@ -1042,7 +1054,7 @@ async fn graphql_post(
         Err(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 "the body is not a valid GraphQL request",
                 &rid,
             );
@@ -1051,7 +1063,12 @@ async fn graphql_post(
     let key = match idempotency::Key::from_header(headers.get(idempotency::HEADER), &body) {
         Ok(key) => key,
         Err(message) => {
-            return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message, &rid);
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &message,
+                &rid,
+            );
         }
     };
     traced(state, headers, peer, batch, key, rid).await
@@ -1137,7 +1154,7 @@ async fn gate(
         state.metrics.rate_limited.inc();
         let mut resp = error_response(
             StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+            ErrorCode::RateLimited,
             &format!("too many requests; retry in {retry_after} s"),
             rid,
         );
@@ -1154,7 +1171,7 @@ async fn gate(
     let internal = || {
         error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            ErrorCode::Internal,
             "internal error",
             rid,
         )
@@ -1171,15 +1188,18 @@ async fn gate(
     }
     .await;
     if let Err(e) = written {
-        let _ = e.into_graphql();
+        e.log();
         return Err(internal());
     }
     match refusal {
-        Some(crate::error::ApiError::Forbidden(m)) => {
-            Err(error_response(StatusCode::FORBIDDEN, "FORBIDDEN", m, rid))
-        }
+        Some(crate::error::ApiError::Forbidden(m)) => Err(error_response(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            m,
+            rid,
+        )),
         Some(other) => {
-            let _ = other.into_graphql();
+            other.log();
             Err(internal())
         }
         None => Ok(actor),
@@ -1230,7 +1250,7 @@ async fn export_episodes(
                 tracing::error!(error.detail = %e, "cannot begin the export transaction");
                 return error_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    ErrorCode::Internal,
                     "internal error",
                     &rid,
                 );
@@ -1303,7 +1323,8 @@ async fn export_903(
     let span = crate::telemetry::request_span(&headers, &rid);
     let copy = headers.clone();
     let work = async move {
-        let bad = |m: &str| error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", m, &rid);
+        let bad =
+            |m: &str| error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, m, &rid);
         let Ok(Query(params)) = params else {
             return bad("the query string does not parse (only `year`, e.g. 2026-27)");
         };
@@ -1331,7 +1352,7 @@ async fn export_903(
                 tracing::error!(error.detail = %e, "cannot begin the export transaction");
                 return error_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    ErrorCode::Internal,
                     "internal error",
                     &rid,
                 );
@@ -1368,7 +1389,7 @@ async fn import_upload(
         ) {
             return error_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "BAD_REQUEST",
+                ErrorCode::BadUserInput,
                 "send the records as JSON Lines, with Content-Type: application/x-ndjson",
                 &rid,
             );
@@ -1410,11 +1431,11 @@ async fn import_upload(
             Err(stopped) => {
                 let (status, code) = match &stopped.error {
                     crate::error::ApiError::Database(e) if db::is_timeout(e) => {
-                        (StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT")
+                        (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Timeout)
                     }
-                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+                    _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
                 };
-                let _ = stopped.error.into_graphql();
+                stopped.error.log();
                 let message = format!(
                     "the import stopped after committing its first {} lines; send the file again \
                      (records already stored come back UNCHANGED)",
@@ -1451,7 +1472,8 @@ async fn export_insight(
     let span = crate::telemetry::request_span(&headers, &rid);
     let copy = headers.clone();
     let work = async move {
-        let bad = |m: &str| error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", m, &rid);
+        let bad =
+            |m: &str| error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, m, &rid);
         let Ok(Query(params)) = params else {
             return bad("the query string does not parse");
         };
@@ -1487,10 +1509,10 @@ async fn export_insight(
         let facts = match facts {
             Ok(f) => f,
             Err(e) => {
-                let _ = e.into_graphql();
+                e.log();
                 return error_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    ErrorCode::Internal,
                     "internal error",
                     &rid,
                 );
@@ -1546,7 +1568,7 @@ async fn graphql_get_or_ws(
         Err(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
+                ErrorCode::BadUserInput,
                 "the query string is not a GraphQL request",
                 &request_id(),
             );
@@ -1573,7 +1595,7 @@ async fn graphql_get(
     let Some(query) = params.query else {
         return error_response(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "missing `query`",
             &rid,
         );
@@ -1581,7 +1603,7 @@ async fn graphql_get(
     let Ok(doc) = async_graphql::parser::parse_query(&query) else {
         return error_response(
             StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "the query does not parse",
             &rid,
         );
@@ -1596,7 +1618,7 @@ async fn graphql_get(
     if !is_query {
         let mut resp = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "only queries may be sent with GET; use POST",
             &rid,
         );
@@ -1614,7 +1636,7 @@ async fn graphql_get(
             Err(_) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
-                    "BAD_USER_INPUT",
+                    ErrorCode::BadUserInput,
                     "`variables` is not JSON",
                     &rid,
                 );

@@ -47,10 +47,7 @@ fn has_user_errors(value: &Option<Value>) -> bool {
 
 /// Whether an error is an authorisation refusal.
 fn is_refusal(err: &ServerError) -> bool {
-    err.extensions
-        .as_ref()
-        .and_then(|x| x.get("code"))
-        .is_some_and(|code| matches!(code, Value::String(c) if c == "FORBIDDEN"))
+    crate::error::ErrorCode::Forbidden.is_on(err.extensions.as_ref())
 }
 
 /// The root field a field runs under (the operation the audit trail names).

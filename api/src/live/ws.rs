@@ -23,6 +23,7 @@ use crate::audit::{self, Trail};
 use crate::auth::{Actor, Authenticator};
 use crate::context::RequestData;
 use crate::db;
+use crate::error::{ApiError, ErrorCode};
 use crate::schema::AppSchema;
 
 /// The subprotocol spoken.
@@ -89,12 +90,18 @@ enum ClientMessage {
     },
     Ping {
         #[serde(default)]
-        #[allow(dead_code)]
+        #[allow(
+            dead_code,
+            reason = "the protocol allows a payload on ping and pong; it is read and ignored"
+        )]
         payload: Option<Value>,
     },
     Pong {
         #[serde(default)]
-        #[allow(dead_code)]
+        #[allow(
+            dead_code,
+            reason = "the protocol allows a payload on ping and pong; it is read and ignored"
+        )]
         payload: Option<Value>,
     },
     Subscribe {
@@ -217,7 +224,7 @@ pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, tra
                             if subscriptions.len() >= live.max_subscriptions {
                                 text(json!({ "type": "error", "id": id, "payload": [{
                                     "message": format!("at most {} subscriptions per socket", live.max_subscriptions),
-                                    "extensions": { "code": "RATE_LIMITED", "requestId": request_id, "traceId": trace_id },
+                                    "extensions": { "code": ErrorCode::RateLimited, "requestId": request_id, "traceId": trace_id },
                                 }] }))
                             } else {
                                 let task = tokio::spawn(run(
@@ -273,7 +280,7 @@ async fn run(
         Some(OperationType::Mutation) => {
             let error = json!({ "type": "error", "id": id, "payload": [{
                 "message": "send mutations with POST /graphql",
-                "extensions": { "code": "BAD_USER_INPUT", "requestId": actor.trail.request_id },
+                "extensions": { "code": ErrorCode::BadUserInput, "requestId": actor.trail.request_id },
             }] });
             let _ = out.send(Outgoing::Text(error.to_string())).await;
             let _ = out.send(Outgoing::Ended(id)).await;
@@ -307,7 +314,7 @@ async fn run(
                     .map(|e| {
                         let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({}));
                         if v["extensions"]["code"].is_null() {
-                            v["extensions"]["code"] = json!("INTERNAL");
+                            v["extensions"]["code"] = json!(ErrorCode::Internal);
                         }
                         v["extensions"]["requestId"] = json!(actor.trail.request_id);
                         v
@@ -419,9 +426,7 @@ async fn wake(
     let tx = crate::server::reclaim(tx).await.ok_or_else(|| {
         tracing::error!("a subscription transaction is still in use");
     })?;
-    audit::flush(&tx, actor).await.map_err(|e| {
-        let _ = e.into_graphql();
-    })?;
+    audit::flush(&tx, actor).await.map_err(ApiError::log)?;
     tx.commit().await.map_err(|e| {
         tracing::error!(error.detail = %e, "cannot commit a subscription transaction");
     })?;

@@ -28,7 +28,10 @@ impl WebhooksQuery {
 
     /// A webhook's delivery log, newest first, optionally of one status (LA administrators only).
     #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field's arguments: the context, the webhook, a filter and four paging ones"
+    )]
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
