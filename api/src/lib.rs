@@ -43,10 +43,20 @@ pub mod support_plans;
 pub mod sync;
 pub mod telemetry;
 pub mod tenancy;
+pub mod unit;
 pub mod visits;
 pub mod webhooks;
 
 use migration::MigratorTrait as _;
+
+/// What every unit of work keeps in step with its events: the aggregates' case facts (before the
+/// events are stored) and the webhook queue (after).
+pub fn outlets() -> unit::Outlets {
+    unit::Outlets::new(vec![
+        std::sync::Arc::new(insight::facts::FactsProjection),
+        std::sync::Arc::new(webhooks::service::QueueProjection),
+    ])
+}
 
 /// Applies every pending migration, then builds the aggregates' case facts that are missing or
 /// were built with older definitions.

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
 
@@ -37,6 +37,7 @@ use crate::live::ws::Live;
 use crate::metrics::{Metrics, OperationSlot};
 use crate::ratelimit::{RateLimit, Verdict};
 use crate::schema::{self, AppSchema};
+use crate::unit::{Outlets, Unit};
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -53,6 +54,8 @@ struct AppState {
     /// Reverse proxies whose `X-Forwarded-For` entries are believed (see [`Peer`]).
     trusted_proxies: usize,
     live: Arc<Live>,
+    /// What every unit of work keeps in step with its events, and the bus it tells.
+    outlets: Outlets,
     max_ws_message: usize,
     metrics: Arc<Metrics>,
     /// On SQLite, the turn to write: every authenticated GraphQL request writes (its audit rows
@@ -219,7 +222,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         })
         .spawn(&bus, shutdown_rx.clone());
     }
+    let outlets = crate::outlets().with_bus(bus.clone());
     let live = Arc::new(Live {
+        outlets: outlets.clone(),
         schema: schema.clone(),
         auth: auth.clone(),
         db: db.clone(),
@@ -236,6 +241,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         schema,
         auth,
         live,
+        outlets,
         max_ws_message: config.max_body_bytes,
         db: db.clone(),
         statement_timeout: config.statement_timeout(),
@@ -645,19 +651,6 @@ async fn authenticate(
     }
 }
 
-/// Takes back sole ownership of the request's transaction once the schema has finished with it.
-/// A DataLoader task may still be dropping its handle for a moment after its last answer.
-pub(crate) async fn reclaim(mut tx: Arc<DatabaseTransaction>) -> Option<DatabaseTransaction> {
-    for _ in 0..1000 {
-        match Arc::try_unwrap(tx) {
-            Ok(t) => return Some(t),
-            Err(shared) => tx = shared,
-        }
-        tokio::task::yield_now().await;
-    }
-    None
-}
-
 /// A fault on our side that leaves no GraphQL response to send (already logged), or a request
 /// abandoned at its deadline.
 struct Failure;
@@ -697,33 +690,32 @@ async fn run_one(
         Some(writer) => Some(writer.lock().await),
         None => None,
     };
-    let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout)
+    let unit = Unit::begin(&state.db, actor.la_id, state.statement_timeout)
         .await
         .map_err(|e| {
-            tracing::error!(error.detail = %e, "cannot begin the request transaction");
+            e.log();
             Failure
         })?;
     drop(waiting);
     let key = key.filter(|_| idempotency::is_mutation(&request));
     let claimed = match key {
         None => None,
-        Some(key) => match idempotency::claim(&tx, actor, key).await {
+        Some(key) => match idempotency::claim(&**unit.tx(), actor, key).await {
             Ok(idempotency::Claim::Fresh(id)) => Some(id),
             Ok(other) => {
-                let _ = tx.rollback().await;
+                unit.abandon().await;
                 return Ok(Answer::from_claim(other));
             }
             Err(e) => {
                 e.log();
-                let _ = tx.rollback().await;
+                unit.abandon().await;
                 return Err(Failure);
             }
         },
     };
-    let tx = Arc::new(tx);
-    // The request ends with `audit::flush` before it commits: its change rows can wait for it.
+    // The unit ends with the audit rows before it commits: its change rows can wait for it.
     actor.trail.defer_changes();
-    let data = RequestData::authenticated(actor, &tx);
+    let data = RequestData::authenticated(actor, unit.tx());
     // Named by type and root fields once it validates (see `metrics::Observe`), never by the
     // client's free text.
     let span = tracing::info_span!(
@@ -737,20 +729,12 @@ async fn run_one(
         .instrument(span)
         .await;
     observed(&response);
-    let Some(tx) = reclaim(tx).await else {
-        tracing::error!("the request transaction is still in use after execution");
-        return Err(Failure);
-    };
     if progress
         .compare_exchange(RUNNING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
         .is_err()
     {
         // The caller was told TIMEOUT: keep nothing.
-        let _ = tx.rollback().await;
-        return Err(Failure);
-    }
-    if let Err(e) = audit::flush(&tx, actor).await {
-        e.log();
+        unit.abandon().await;
         return Err(Failure);
     }
     // A keyed mutation's response is stored with what it did, as the bytes sent.
@@ -762,30 +746,18 @@ async fn run_one(
                 tracing::error!(error.detail = %e, "cannot serialise a response");
                 Failure
             })?;
-            if let Err(e) = idempotency::store(&tx, id, &body).await {
+            if let Err(e) = idempotency::store(&**unit.tx(), id, &body).await {
                 e.log();
                 return Err(Failure);
             }
             Some(body)
         }
     };
-    // The events last: on PostgreSQL their lock is then held for the commit alone.
-    let events = actor.trail.mark().events;
-    let position = match crate::events::service::flush(&tx, actor).await {
-        Ok(p) => p,
-        Err(e) => {
-            e.log();
-            return Err(Failure);
-        }
-    };
-    tx.commit().await.map_err(|e| {
-        tracing::error!(error.detail = %e, "cannot commit the request transaction");
+    let committed = unit.finish(actor, &state.outlets).await.map_err(|e| {
+        e.log();
         Failure
     })?;
-    state.metrics.events.inc_by(events as u64);
-    if position.is_some() || actor.trail.nudged() {
-        crate::live::ws::committed(&state.live.bus, actor.la_id, position.unwrap_or(0));
-    }
+    state.metrics.events.inc_by(committed.events as u64);
     Ok(match stored {
         Some(body) => Answer::Stored {
             body,
@@ -1177,14 +1149,12 @@ async fn gate(
         )
     };
     let written = async {
-        let tx = db::begin_tenant(&state.db, actor.la_id, state.statement_timeout).await?;
+        let unit = Unit::begin(&state.db, actor.la_id, state.statement_timeout).await?;
         if let (None, Some(action)) = (&refusal, action) {
             let la = audit::Record::bare("local_authority", actor.la_id);
-            audit::changed(&tx, &actor, action, la, &[name]).await?;
+            audit::changed(&**unit.tx(), &actor, action, la, &[name]).await?;
         }
-        audit::flush(&tx, &actor).await?;
-        tx.commit().await?;
-        Ok::<_, crate::error::ApiError>(())
+        unit.finish(&actor, &state.outlets).await
     }
     .await;
     if let Err(e) = written {
@@ -1403,16 +1373,12 @@ async fn import_upload(
             Ok(a) => a,
             Err(resp) => return resp,
         };
-        let bus = &state.live.bus;
-        let committed = |position: Option<i64>| {
-            crate::live::ws::committed(bus, actor.la_id, position.unwrap_or(0));
-        };
         let upload = crate::sync::import::upload(
             &state.db,
             &actor,
             state.statement_timeout,
             &body,
-            committed,
+            &state.outlets,
         );
         match upload.await {
             Ok(results) => {

@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect, Set, Statement,
 };
 
+use super::PendingEvent;
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::ApiResult;
@@ -18,18 +19,20 @@ use crate::pagination::{Page, page_by_id};
 /// The PostgreSQL `NOTIFY` channel: each committed batch of events sends `<la id>:<position>`.
 pub const CHANNEL: &str = "reunify_events";
 
-/// Stores the request's pending events in its transaction and returns the last position written.
-/// On PostgreSQL a per-LA transaction lock is taken first and held to commit, so an LA's events
-/// commit in position order (a reader of "after P" never misses a later-committing lower
-/// position), and a `NOTIFY` carrying only the position is sent at commit. Called just before the
-/// request commits, after every other write, so the lock is held for the commit alone.
-pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Option<i64>> {
-    let pending = actor.trail.take_events();
+/// Stores a request's events in its transaction and returns the rows written, in position order
+/// (see [`crate::unit::Unit::finish`], the one caller outside tests). On PostgreSQL a per-LA
+/// transaction lock is taken first and held to commit, so an LA's events commit in position order
+/// (a reader of "after P" never misses a later-committing lower position), and a `NOTIFY`
+/// carrying only the position is sent at commit. Called just before the request commits, after
+/// every other write, so the lock is held for the commit alone.
+pub async fn store(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    pending: Vec<PendingEvent>,
+) -> ApiResult<Vec<case_event::Model>> {
     if pending.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    // Before the LA's lock: the aggregates' facts of the cases these events touched.
-    crate::insight::facts::refresh_for(db, actor.la_id, &pending).await?;
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     if postgres {
         db.execute_raw(Statement::from_sql_and_values(
@@ -117,9 +120,7 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Option
             .all(db)
             .await?
     };
-    crate::webhooks::service::enqueue(db, actor.la_id, &written).await?;
-    let last = written.last().map(|e| e.id);
-    if postgres && let Some(position) = last {
+    if postgres && let Some(position) = written.last().map(|e| e.id) {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_notify($1, $2)",
@@ -127,7 +128,7 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Option
         ))
         .await?;
     }
-    Ok(last)
+    Ok(written)
 }
 
 /// A page of one case's events, oldest first; `(rows, total, more)`.

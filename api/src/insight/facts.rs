@@ -249,6 +249,21 @@ pub async fn load(db: &impl ConnectionTrait, la_id: i64) -> ApiResult<Vec<CaseFa
         .collect()
 }
 
+/// The aggregates' case facts, kept in step with the events of every unit of work.
+pub struct FactsProjection;
+
+#[async_trait::async_trait]
+impl crate::unit::Projection for FactsProjection {
+    async fn before(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        la_id: i64,
+        events: &[PendingEvent],
+    ) -> ApiResult<()> {
+        refresh_for(tx, la_id, events).await
+    }
+}
+
 /// Rebuilds the facts of the cases the request's events touched (and of every case of a child
 /// whose own records changed), in the request's transaction.
 pub async fn refresh_for(

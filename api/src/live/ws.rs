@@ -17,14 +17,14 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::AbortHandle;
 
-use super::bus::{Bus, Notice};
+use super::bus::Bus;
 use super::service::Cursor;
-use crate::audit::{self, Trail};
+use crate::audit::Trail;
 use crate::auth::{Actor, Authenticator};
 use crate::context::RequestData;
-use crate::db;
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::AppSchema;
+use crate::unit::Unit;
 
 /// The subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -52,6 +52,8 @@ pub struct Live {
     pub max_subscriptions: usize,
     /// The server's metrics (open sockets and subscriptions).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// What a unit of work keeps in step and tells (a subscription's reads write audit rows).
+    pub outlets: crate::unit::Outlets,
 }
 
 /// Keeps a gauge moved by what one socket holds, and takes it back when the socket ends.
@@ -414,22 +416,15 @@ async fn wake(
         };
         return Ok(live.schema.execute_stream(build(data)).collect().await);
     }
-    let tx = db::begin_tenant(&live.db, actor.la_id, live.statement_timeout)
+    let unit = Unit::begin(&live.db, actor.la_id, live.statement_timeout)
         .await
-        .map_err(|e| {
-            tracing::error!(error.detail = %e, "cannot begin a subscription transaction");
-        })?;
-    let tx = Arc::new(tx);
-    let data = RequestData::authenticated(actor, &tx);
+        .map_err(ApiError::log)?;
+    let data = RequestData::authenticated(actor, unit.tx());
     let responses: Vec<async_graphql::Response> =
         live.schema.execute_stream(build(data)).collect().await;
-    let tx = crate::server::reclaim(tx).await.ok_or_else(|| {
-        tracing::error!("a subscription transaction is still in use");
-    })?;
-    audit::flush(&tx, actor).await.map_err(ApiError::log)?;
-    tx.commit().await.map_err(|e| {
-        tracing::error!(error.detail = %e, "cannot commit a subscription transaction");
-    })?;
+    unit.finish(actor, &live.outlets)
+        .await
+        .map_err(ApiError::log)?;
     Ok(responses)
 }
 
@@ -456,9 +451,4 @@ fn events_only(payload: &SubscribePayload) -> bool {
                 .iter()
                 .all(|s| matches!(&s.node, Selection::Field(f) if f.node.name.node == "caseEvents"))
     })
-}
-
-/// Publishes a notice after a request's events commit.
-pub fn committed(bus: &Bus, la_id: i64, position: i64) {
-    bus.publish(Notice { la_id, position });
 }

@@ -89,8 +89,10 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
     let la = tenancy::register(pool, DEMO_LA, Some("Demo Borough (synthetic)"), settings)
         .await
         .map_err(err)?;
-    let txn = crate::db::begin_tenant(pool, la.id, std::time::Duration::from_secs(60)).await?;
-    let db = &txn;
+    let unit = crate::unit::Unit::begin(pool, la.id, std::time::Duration::from_secs(60))
+        .await
+        .map_err(err)?;
+    let db = &**unit.tx();
     let existing = entities::child::Entity::find()
         .filter(entities::child::Column::LaId.eq(la.id))
         .count(db)
@@ -234,13 +236,9 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
         };
         demo.advance(*target, started + Duration::days(10)).await?;
     }
-    // Written as a request's would be: the audit rows, then the events (and the case facts),
-    // so GraphiQL shows each demo case's timeline and subscribers can replay it.
-    crate::audit::flush(db, &actor).await.map_err(err)?;
-    crate::events::service::flush(db, &actor)
-        .await
-        .map_err(err)?;
-    txn.commit().await?;
+    // Finished as a request is: the audit rows, the events and the case facts, so GraphiQL shows
+    // each demo case's timeline and subscribers can replay it.
+    unit.finish(&actor, &crate::outlets()).await.map_err(err)?;
     Ok(format!(
         "demo LA {DEMO_LA} loaded with {} synthetic children and cases",
         targets.len()

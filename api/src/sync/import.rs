@@ -233,15 +233,15 @@ pub struct Stopped {
 }
 
 /// Applies a JSON Lines upload: every non-blank line one record, committed in batches of
-/// [`BATCH`] lines (each batch in its own tenant transaction, with its audit rows and events;
-/// `committed` is told each batch's last event position). Returns one result per non-blank line,
+/// [`BATCH`] lines (each batch a unit of work of its own, with its audit rows and events, told
+/// to `outlets` when it commits). Returns one result per non-blank line,
 /// `index` being its line number from 0.
 pub async fn upload(
     pool: &sea_orm::DatabaseConnection,
     actor: &Actor,
     statement_timeout: std::time::Duration,
     body: &[u8],
-    committed: impl Fn(Option<i64>),
+    outlets: &crate::unit::Outlets,
 ) -> Result<Vec<ImportItemResult>, Stopped> {
     let lines: Vec<(usize, &[u8])> = body
         .split(|b| *b == b'\n')
@@ -252,26 +252,23 @@ pub async fn upload(
     let mut done = 0;
     for batch in lines.chunks(BATCH) {
         let stored = async {
-            let tx = crate::db::begin_tenant(pool, actor.la_id, statement_timeout).await?;
+            let unit = crate::unit::Unit::begin(pool, actor.la_id, statement_timeout).await?;
             let mut out = Vec::with_capacity(batch.len());
             for (n, line) in batch {
                 out.push(match parse_line(line) {
                     Ok(item) => {
                         let prefix = line_prefix(&item);
-                        Box::pin(apply(&tx, actor, *n, item, &prefix)).await?
+                        Box::pin(apply(unit.tx(), actor, *n, item, &prefix)).await?
                     }
                     Err(error) => unparsed(*n, error),
                 });
             }
-            crate::audit::flush(&tx, actor).await?;
-            let position = crate::events::service::flush(&tx, actor).await?;
-            tx.commit().await?;
-            Ok::<_, ApiError>((out, position))
+            unit.finish(actor, outlets).await?;
+            Ok::<_, ApiError>(out)
         }
         .await;
         match stored {
-            Ok((out, position)) => {
-                committed(position);
+            Ok(out) => {
                 results.extend(out);
                 done = batch.last().map_or(done, |(n, _)| n + 1);
             }

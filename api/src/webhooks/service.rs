@@ -222,6 +222,21 @@ pub async fn replay(
     Ok(saved)
 }
 
+/// The webhook queue, kept in step with the events of every unit of work.
+pub struct QueueProjection;
+
+#[async_trait::async_trait]
+impl crate::unit::Projection for QueueProjection {
+    async fn after(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        la_id: i64,
+        written: &[case_event::Model],
+    ) -> ApiResult<()> {
+        enqueue(tx, la_id, written).await
+    }
+}
+
 /// Queues a delivery of each event to each active webhook of the LA that wants its type, in the
 /// events' transaction.
 pub async fn enqueue(
