@@ -119,6 +119,26 @@ pub fn global_of_row(table: &str, id: i64) -> async_graphql::ID {
     encode(ty, id)
 }
 
+/// The kinds of record an external identifier names (`external_identifier.owner_kind`).
+pub mod owner {
+    /// A child.
+    pub const CHILD: &str = "child";
+    /// An episode of care.
+    pub const EPISODE: &str = "episode";
+    /// A reunification case.
+    pub const CASE: &str = "case";
+    /// A household member.
+    pub const MEMBER: &str = "household_member";
+    /// A support service.
+    pub const SERVICE: &str = "support_service";
+    /// A visit.
+    pub const VISIT: &str = "visit";
+    /// A review.
+    pub const REVIEW: &str = "review";
+    /// An agreement party.
+    pub const PARTY: &str = "agreement_party";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -353,35 +353,3 @@ macro_rules! many_loader {
         }
     };
 }
-
-/// Loads the rows under one key through the request's loader, wrapping each in its GraphQL type.
-pub async fn load_all<K: Keyed, T>(
-    ctx: &async_graphql::Context<'_>,
-    key: K,
-    wrap: impl Fn(K::Model) -> T,
-) -> async_graphql::Result<Vec<T>> {
-    use crate::context::ContextExt as _;
-    let rows = ctx
-        .loaders()?
-        .db
-        .load_one(key.part())
-        .await
-        .map_err(ApiError::from)?;
-    let mut out = Vec::new();
-    for row in rows.unwrap_or_default() {
-        let model = row
-            .downcast_ref::<K::Model>()
-            .ok_or_else(|| ApiError::internal("a loaded row of another type"))?;
-        out.push(wrap(model.clone()));
-    }
-    Ok(out)
-}
-
-/// Loads the one row under a key (if any) through the request's loader, wrapped.
-pub async fn load_first<K: Keyed, T>(
-    ctx: &async_graphql::Context<'_>,
-    key: K,
-    wrap: impl Fn(K::Model) -> T,
-) -> async_graphql::Result<Option<T>> {
-    Ok(load_all(ctx, key, wrap).await?.into_iter().next())
-}

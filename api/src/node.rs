@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::auth::Actor as Caller;
-use crate::cases::types::{Actor, Case};
+use crate::cases::types::Case;
 use crate::children::types::{CareEpisode, Child, HouseholdMember};
 use crate::context::ContextExt;
 use crate::db::Db;
@@ -14,6 +14,7 @@ use crate::goals::types::{AgreementParty, Goal, GoalReview, ParentalAgreement};
 use crate::outcomes::types::Outcome;
 use crate::stages::types::{CaseStage, ChecklistItem, Decision, RiskClassification};
 use crate::support_plans::types::{SupportPlan, SupportService};
+use crate::tenancy::types::Actor;
 use crate::visits::types::{Review, Visit};
 
 /// An object with a global ID.

@@ -58,7 +58,7 @@ macro_rules! upsert_payload {
             $(#[$fm])*
             pub $field: Option<$ty>,
             /// Whether it was created, updated or already as sent.
-            pub result: Option<$crate::children::service::UpsertResult>,
+            pub result: Option<$crate::payload::UpsertResult>,
             /// What was wrong with the input or broke a rule; empty on success.
             pub user_errors: Vec<$crate::error::UserError>,
         }
@@ -67,7 +67,7 @@ macro_rules! upsert_payload {
             /// A successful payload.
             pub fn done(
                 value: impl Into<$ty>,
-                result: $crate::children::service::UpsertResult,
+                result: $crate::payload::UpsertResult,
             ) -> Self {
                 Self { $field: Some(value.into()), result: Some(result), user_errors: Vec::new() }
             }
@@ -79,4 +79,15 @@ macro_rules! upsert_payload {
             }
         }
     };
+}
+
+/// What an upsert did.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UpsertResult {
+    /// No record had the external identifier: one was created with it.
+    Created,
+    /// The record with the external identifier was changed.
+    Updated,
+    /// The record with the external identifier already held what was sent.
+    Unchanged,
 }

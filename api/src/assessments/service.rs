@@ -115,7 +115,7 @@ pub async fn record_factor(
     .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -145,7 +145,7 @@ pub async fn record_view(
     .insert_by(&txn, actor)
     .await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -3,12 +3,12 @@
 use async_graphql::{Context, ID, Object, Result};
 use entities::{assessment_factor, child_view};
 
-use crate::cases::types::{Actor, load_actor};
 use crate::children::types::HouseholdMember;
+use crate::children::types::load_member;
 use crate::domain::{FactorCategory, FactorKind, FactorStatus};
-use crate::goals::types::load_member;
 use crate::ids::{ChildViewId, FactorId};
 use crate::scalars::Date;
+use crate::tenancy::types::{Actor, load_actor};
 
 /// A risk or protective factor about the child or a household member.
 pub struct AssessmentFactor(pub assessment_factor::Model);

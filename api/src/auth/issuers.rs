@@ -10,7 +10,7 @@ use jsonwebtoken::AlgorithmFamily;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::Role;
+use super::role::Role;
 use crate::error::{ApiError, ApiResult};
 
 /// The one answer every rejected token gets: nothing about why reaches the caller.

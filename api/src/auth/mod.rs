@@ -4,7 +4,10 @@ pub mod introspection;
 pub mod issuers;
 pub mod jwks;
 pub mod keys;
+pub mod role;
 pub mod verifier;
+
+pub use role::Role;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
@@ -18,72 +21,6 @@ use crate::tenancy;
 
 /// Issuer of development-mode tokens.
 pub const DEV_ISSUER: &str = "reunify-development";
-
-/// A domain role, from the token's `roles` claim.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Social worker, allocated to cases.
-    SocialWorker,
-    /// Team manager: signs off assessments, agrees risk classifications.
-    TeamManager,
-    /// Service manager / nominated officer: approves the return decision (D3) where required.
-    NominatedOfficer,
-    /// Independent reviewing officer.
-    Iro,
-    /// Family-support worker.
-    FamilySupport,
-    /// Data analyst: aggregates only.
-    DataAnalyst,
-    /// LA administrator: configuration of the LA.
-    LaAdmin,
-    /// A case-management system acting for the LA.
-    VendorSystem,
-}
-
-impl Role {
-    /// The claim value, e.g. `social_worker`.
-    pub fn as_claim(self) -> &'static str {
-        match self {
-            Role::SocialWorker => "social_worker",
-            Role::TeamManager => "team_manager",
-            Role::NominatedOfficer => "nominated_officer",
-            Role::Iro => "iro",
-            Role::FamilySupport => "family_support",
-            Role::DataAnalyst => "data_analyst",
-            Role::LaAdmin => "la_admin",
-            Role::VendorSystem => "vendor_system",
-        }
-    }
-
-    /// Parses a claim value.
-    pub fn from_claim(s: &str) -> Option<Role> {
-        [
-            Role::SocialWorker,
-            Role::TeamManager,
-            Role::NominatedOfficer,
-            Role::Iro,
-            Role::FamilySupport,
-            Role::DataAnalyst,
-            Role::LaAdmin,
-            Role::VendorSystem,
-        ]
-        .into_iter()
-        .find(|r| r.as_claim() == s)
-    }
-
-    /// The scopes a development token for this role carries.
-    pub fn default_scopes(self) -> &'static [&'static str] {
-        match self {
-            Role::DataAnalyst => &["aggregates:read"],
-            Role::Iro => &["cases:read"],
-            Role::LaAdmin => &["cases:read", "cases:write", "admin"],
-            Role::TeamManager | Role::NominatedOfficer => {
-                &["cases:read", "cases:write", "aggregates:read"]
-            }
-            _ => &["cases:read", "cases:write"],
-        }
-    }
-}
 
 /// The claims Reunify reads from an access token.
 #[derive(Debug, Serialize, Deserialize, Clone)]
@@ -136,7 +73,7 @@ pub struct Actor {
     /// When the token expires (seconds since the epoch), if it says: a WebSocket closes then.
     pub expires_at: Option<i64>,
     /// The request's audit trail.
-    pub trail: Arc<crate::audit::Trail>,
+    pub trail: Arc<crate::audit::trail::Trail>,
 }
 
 impl Actor {
@@ -157,7 +94,7 @@ impl Actor {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             mutations: None,
             expires_at: None,
-            trail: Arc::new(crate::audit::Trail::new(
+            trail: Arc::new(crate::audit::trail::Trail::new(
                 String::new(),
                 String::new(),
                 subject,
@@ -274,7 +211,7 @@ impl Authenticator {
     pub async fn authenticate(
         &self,
         token: &str,
-        trail: Arc<crate::audit::Trail>,
+        trail: Arc<crate::audit::trail::Trail>,
     ) -> ApiResult<Actor> {
         let principal = self.verifier.verify(token).await?;
         if principal.roles.is_empty() {

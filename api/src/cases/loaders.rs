@@ -1,4 +1,4 @@
-//! Batched lookups for cases and actors.
+//! Batched lookups for cases.
 
 use crate::many_loader;
 
@@ -6,5 +6,3 @@ many_loader!(/// A case by id.
     CaseKey, reunification_case, Id, id, Id);
 many_loader!(/// Cases of a child, oldest first.
     CasesOfChild, reunification_case, ChildId, child_id, Id);
-many_loader!(/// An actor by id.
-    ActorKey, actor, Id, id, Id);

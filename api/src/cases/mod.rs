@@ -3,6 +3,7 @@
 pub mod loaders;
 pub mod resolvers;
 pub mod service;
+pub mod store;
 pub mod types;
 
 pub use resolvers::{CasesMutation, CasesQuery};

@@ -1,21 +1,20 @@
-//! GraphQL types for cases and the people who act on them.
+//! GraphQL types for cases.
 
 use async_graphql::{Context, ID, Object, Result};
-use entities::{actor, reunification_case as case};
+use entities::reunification_case as case;
 
-use super::loaders::ActorKey;
 use crate::assessments::loaders::{ChildViewsOf, FactorsOf};
 use crate::assessments::types::{AssessmentFactor, ChildView};
 use crate::children::loaders::{ChildKey, EpisodeKey, ExternalIdsOfCase};
 use crate::children::types::{CareEpisode, Child, ExternalIdentifier};
 use crate::context::ContextExt as _;
+use crate::context::{load_all, load_first};
 use crate::domain::AgreementStatus;
 use crate::domain::{CaseStatus, ReturnType, RiskLevel, Stage};
 use crate::error::OptionExt;
 use crate::goals::loaders::AgreementsOf;
 use crate::goals::types::{Goal, ParentalAgreement, goals_of};
-use crate::ids::{ActorId, CaseId};
-use crate::loaders::{load_all, load_first};
+use crate::ids::CaseId;
 use crate::outcomes::loaders::OutcomeOf;
 use crate::outcomes::types::Outcome;
 use crate::pagination::{Conn, Page, page_of};
@@ -24,30 +23,9 @@ use crate::stages::loaders::{ClassificationsOf, DecisionsOf, StagesOf};
 use crate::stages::types::{CaseStage, Decision, RiskClassification};
 use crate::support_plans::loaders::{ServicesOf, SupportPlanOf};
 use crate::support_plans::types::{SupportPlan, SupportService};
+use crate::tenancy::types::{Actor, load_actor};
 use crate::visits::loaders::{ReviewsOf, VisitsOf};
 use crate::visits::types::{Review, Visit};
-
-/// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
-pub struct Actor(pub actor::Model);
-
-/// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
-#[Object]
-impl Actor {
-    /// Global ID (use it to allocate a worker).
-    pub async fn id(&self) -> ID {
-        ActorId(self.0.id).to_global()
-    }
-    /// `user` or `client`.
-    async fn kind(&self) -> &str {
-        &self.0.kind
-    }
-}
-
-/// Loads an optional actor by row id.
-pub async fn load_actor(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Actor>> {
-    let Some(id) = id else { return Ok(None) };
-    load_first(ctx, ActorKey(id), Actor).await
-}
 
 /// One attempt to return one child home, taken through the framework's stages.
 pub struct Case(pub case::Model);

@@ -15,10 +15,10 @@ many_loader!(/// A household member by id.
 
 many_loader!(/// External identifiers of a child.
     ExternalIdsOfChild, external_identifier, OwnerId, owner_id, Id,
-    OwnerKind = super::service::CHILD_OWNER);
+    OwnerKind = crate::ids::owner::CHILD);
 many_loader!(/// External identifiers of an episode.
     ExternalIdsOfEpisode, external_identifier, OwnerId, owner_id, Id,
-    OwnerKind = super::service::EPISODE_OWNER);
+    OwnerKind = crate::ids::owner::EPISODE);
 many_loader!(/// External identifiers of a case.
     ExternalIdsOfCase, external_identifier, OwnerId, owner_id, Id,
-    OwnerKind = super::service::CASE_OWNER);
+    OwnerKind = crate::ids::owner::CASE);

@@ -20,12 +20,7 @@ use crate::ids::{ChildId, EpisodeId};
 use crate::pagination::{Page, page_by_id};
 use crate::stamp::Stamped as _;
 
-/// `owner_kind` of a child's external identifiers.
-pub const CHILD_OWNER: &str = "child";
-/// `owner_kind` of an episode's external identifiers.
-pub const EPISODE_OWNER: &str = "episode";
-/// `owner_kind` of a case's external identifiers.
-pub const CASE_OWNER: &str = "case";
+pub use crate::ids::owner::{CASE as CASE_OWNER, CHILD as CHILD_OWNER, EPISODE as EPISODE_OWNER};
 
 /// An external system's identifier for a record.
 #[derive(Debug, Clone)]
@@ -141,7 +136,7 @@ fn set_fields(am: &mut child::ActiveModel, cmd: &NewChild, died_on: Option<Naive
     am.upn_unknown_reason = Set(cmd.upn_unknown_reason.clone());
     am.nhs_number = Set(cmd.nhs_number.clone());
     cmd.details.set(am);
-    am.retain_until = Set(Some(crate::retention::retain_until(
+    am.retain_until = Set(Some(crate::retention::policy::retain_until(
         cmd.date_of_birth,
         died_on,
     )));
@@ -261,16 +256,7 @@ pub async fn attach_external_id(
     Ok(())
 }
 
-/// What an upsert did.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum UpsertResult {
-    /// No record had the external identifier: one was created with it.
-    Created,
-    /// The record with the external identifier was changed.
-    Updated,
-    /// The record with the external identifier already held what was sent.
-    Unchanged,
-}
+pub use crate::payload::UpsertResult;
 
 /// The record of `owner_kind` in the caller's LA that `ext` identifies.
 pub async fn owner_of(
@@ -455,7 +441,7 @@ pub async fn add_member(
     cmd.set(&mut am);
     let member = am.created(actor).insert_by(db, actor).await?;
     // A new member is not yet assessed: the household's derived actions follow.
-    crate::stages::service::sync_derived_of_child(db, actor, child_id).await?;
+    crate::stages::derived::sync_derived_of_child(db, actor, child_id).await?;
     Ok(member)
 }
 
@@ -481,7 +467,7 @@ pub async fn replace_member(
     else {
         return Ok((current, false));
     };
-    crate::stages::service::sync_derived_of_child(db, actor, saved.child_id).await?;
+    crate::stages::derived::sync_derived_of_child(db, actor, saved.child_id).await?;
     Ok((saved, true))
 }
 

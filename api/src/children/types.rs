@@ -3,10 +3,12 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entities::{care_episode, child, external_identifier, household_member};
 
-use super::loaders::{EpisodesOf, ExternalIdsOfChild, ExternalIdsOfEpisode, HouseholdOf};
+use super::loaders::{
+    EpisodesOf, ExternalIdsOfChild, ExternalIdsOfEpisode, HouseholdOf, MemberKey,
+};
+use crate::context::{load_all, load_first};
 use crate::domain::Relationship;
 use crate::ids::{ChildId, EpisodeId, HouseholdMemberId};
-use crate::loaders::load_all;
 use crate::scalars::Date;
 
 /// A looked-after child of the caller's LA. Reunify keeps no names: the LA child ID identifies the child.
@@ -64,7 +66,9 @@ impl Child {
     async fn retain_until(&self) -> Date {
         self.0
             .retain_until
-            .unwrap_or_else(|| crate::retention::retain_until(self.0.date_of_birth, self.0.died_on))
+            .unwrap_or_else(|| {
+                crate::retention::policy::retain_until(self.0.date_of_birth, self.0.died_on)
+            })
             .into()
     }
     /// On legal hold: kept past its retention date.
@@ -220,4 +224,10 @@ impl CareEpisode {
     async fn version(&self) -> i32 {
         self.0.version
     }
+}
+
+/// Loads an optional household member by row id.
+pub async fn load_member(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<HouseholdMember>> {
+    let Some(id) = id else { return Ok(None) };
+    load_first(ctx, MemberKey(id), HouseholdMember).await
 }

@@ -104,6 +104,24 @@ pub fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(d)
 }
 
+/// Today's date (UTC).
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// A date given in input must not be in the future.
+pub fn not_future(d: NaiveDate, field: &str) -> crate::error::ApiResult<NaiveDate> {
+    if d > today() {
+        Err(crate::error::ApiError::user(
+            crate::error::UserErrorCode::InvalidDate,
+            &[field],
+            "the date is in the future",
+        ))
+    } else {
+        Ok(d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 pub mod service;
 pub mod types;
 
-use crate::audit::{Action, Record};
+use crate::audit::record::{Action, Record};
 use crate::domain::EventType;
 
 /// An event a request has caused and not yet stored.

@@ -182,27 +182,6 @@ pub fn derived_changes(s: &CaseSnapshot) -> ApiResult<Vec<Derived>> {
     Ok(out)
 }
 
-/// Every required action of `stage` is completed.
-pub fn require_done(s: &CaseSnapshot, stage: Stage) -> ApiResult<()> {
-    let missing: Vec<&str> = s
-        .checklist_of(stage)
-        .filter(|i| i.required && i.completed_on.is_none())
-        .map(|i| i.key.as_str())
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::user(
-            UserErrorCode::ChecklistIncomplete,
-            &["caseId"],
-            format!(
-                "required practice actions of this stage are not completed: {}",
-                missing.join(", ")
-            ),
-        ))
-    }
-}
-
 /// Whether an item may be marked completed on `on` (or, with `completed` false, un-ticked): the
 /// case is active, the date is within the item's stage, and a required action of a stage the case
 /// has left stays done.
@@ -260,10 +239,10 @@ mod tests {
         s.checklist.push(item("ASSESSMENT", "a", true, true));
         s.checklist.push(item("ASSESSMENT", "b", false, false));
         s.checklist.push(item("IDENTIFICATION", "c", true, false));
-        assert!(require_done(&s, Stage::Assessment).is_ok());
-        assert!(require_done(&s, Stage::Identification).is_err());
+        assert!(super::process::require_done(&s, Stage::Assessment).is_ok());
+        assert!(super::process::require_done(&s, Stage::Identification).is_err());
         s.checklist.push(item("ASSESSMENT", "d", true, false));
-        match require_done(&s, Stage::Assessment) {
+        match super::process::require_done(&s, Stage::Assessment) {
             Err(ApiError::User(e)) => {
                 assert_eq!(e[0].code, UserErrorCode::ChecklistIncomplete);
                 assert!(e[0].message.ends_with(": d"), "{}", e[0].message);

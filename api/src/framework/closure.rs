@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::roles::{self, Act};
-use super::{Caller, CaseSnapshot, checklist, decisions, process};
+use super::{Caller, CaseSnapshot, decisions, process};
 use crate::domain::{ClassificationKind, ClosureReason, ReturnType, ServiceStatus, Stage, dates};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
@@ -224,7 +224,7 @@ pub fn close(s: &CaseSnapshot, who: Caller<'_>, c: &Close<'_>) -> ApiResult<Clos
                 Stage::ReturnAndSupport,
                 "closing as stable at home",
             )?;
-            checklist::require_done(s, Stage::ReturnAndSupport)?;
+            process::require_done(s, Stage::ReturnAndSupport)?;
             let home = returned.unwrap_or(c.closed_on);
             let missing = if s.agreed_of(ClassificationKind::Rc3).is_none() {
                 Some((

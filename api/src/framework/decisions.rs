@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use super::process::{self, Next};
 use super::roles::{self, Act};
-use super::{Caller, CaseSnapshot, checklist, goals, risk};
+use super::{Caller, CaseSnapshot, goals, risk};
 use crate::auth::Role;
 use crate::domain::reference::PERMANENCE_PLAN;
 use crate::domain::{ApprovalStatus, DecisionKind, DecisionOutcome, Stage, dates};
@@ -132,7 +132,7 @@ pub fn record(s: &CaseSnapshot, who: Caller<'_>, d: &Decide<'_>) -> ApiResult<De
         require_signed_off(s, d.decided_on)?;
     }
     if d.outcome == DecisionOutcome::Yes {
-        checklist::require_done(s, stage)?;
+        process::require_done(s, stage)?;
     }
     let mut plan = DecisionPlan {
         next,
@@ -191,7 +191,7 @@ pub fn sign_off(s: &CaseSnapshot, who: Caller<'_>, on: NaiveDate) -> ApiResult<(
     roles::require(Act::SignOffAssessment, who.roles)?;
     process::require_active(s.status()?)?;
     process::require_stage(s.stage()?, Stage::Assessment, "signing off the assessment")?;
-    checklist::require_done(s, Stage::Assessment)?;
+    process::require_done(s, Stage::Assessment)?;
     if s.stage_row(Stage::Assessment)
         .is_some_and(|r| r.signed_off_on.is_some())
     {

@@ -89,7 +89,7 @@ pub fn complete_stage(s: &CaseSnapshot, on: NaiveDate) -> ApiResult<()> {
         "the stage",
     )?;
     require_sustained(s, on, "ending stage 2")?;
-    super::checklist::require_done(s, crate::domain::Stage::GoalsAndServices)
+    super::process::require_done(s, crate::domain::Stage::GoalsAndServices)
 }
 
 /// Since when change has been sustained: the day from which every counted goal of the agreement

@@ -176,6 +176,27 @@ pub fn after_decision(kind: DecisionKind, outcome: DecisionOutcome) -> ApiResult
     }
 }
 
+/// Every required action of `stage` is completed.
+pub fn require_done(s: &super::snapshot::CaseSnapshot, stage: Stage) -> ApiResult<()> {
+    let missing: Vec<&str> = s
+        .checklist_of(stage)
+        .filter(|i| i.required && i.completed_on.is_none())
+        .map(|i| i.key.as_str())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::user(
+            UserErrorCode::ChecklistIncomplete,
+            &["caseId"],
+            format!(
+                "required practice actions of this stage are not completed: {}",
+                missing.join(", ")
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

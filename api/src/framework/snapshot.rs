@@ -25,7 +25,7 @@ use crate::loaders::{Keyed as _, PartKey, fetch, rows_of};
 use crate::outcomes::loaders::OutcomeOf;
 use crate::stages::loaders::{ChecklistOf, ClassificationsOf, DecisionsOf, StagesOf};
 use crate::support_plans::loaders::{ServicesOf, SupportPlanOf};
-use crate::tenancy::service::LaSettings;
+use crate::tenancy::settings::LaSettings;
 use crate::visits::loaders::{ReviewsOf, VisitsOf};
 
 /// One case with everything the rules read: its records, its child's household and episodes, the
@@ -228,12 +228,12 @@ pub async fn for_change(
     expected_version: Option<i32>,
 ) -> ApiResult<CaseSnapshot> {
     use crate::error::OptionExt as _;
-    let la = crate::tenancy::service::get(db, actor.la_id).await?;
+    let la = crate::tenancy::settings::get(db, actor.la_id).await?;
     let s = load(
         db,
         actor.la_id,
         id.0,
-        crate::tenancy::service::settings(&la),
+        crate::tenancy::settings::settings(&la),
     )
     .await?
     .or_user_not_found(&["caseId"], "case")?;
@@ -328,7 +328,7 @@ pub async fn load_many(
     } else {
         fetch(db, la, &earlier).await?
     };
-    let today = crate::cases::service::today();
+    let today = crate::domain::dates::today();
     let mut out = Vec::with_capacity(cases.len());
     for c in cases {
         let id = c.id;

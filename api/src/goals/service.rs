@@ -290,7 +290,7 @@ pub async fn agree_agreement(
     am.without_acceptance_reason = Set(without_acceptance);
     let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &s.case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, s.case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, s.case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -506,7 +506,7 @@ pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiRes
     am.sustained_since = Set(since);
     let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -603,7 +603,7 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
     }
     let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }

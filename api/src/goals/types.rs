@@ -4,19 +4,13 @@ use async_graphql::{Context, ID, Object, Result};
 use entities::{agreement_party, goal, goal_review, goal_revision, parental_agreement};
 
 use super::loaders::{GoalsOfAgreement, PartiesOf, ReviewsOfGoal, RevisionsOfGoal};
-use crate::cases::types::{Actor, load_actor};
-use crate::children::loaders::MemberKey;
 use crate::children::types::HouseholdMember;
+use crate::children::types::load_member;
+use crate::context::load_all;
 use crate::domain::{AgreementStatus, GoalStatus, Rating};
 use crate::ids::{AgreementId, AgreementPartyId, GoalId, GoalReviewId};
-use crate::loaders::{load_all, load_first};
 use crate::scalars::Date;
-
-/// Loads an optional household member by row id.
-pub async fn load_member(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<HouseholdMember>> {
-    let Some(id) = id else { return Ok(None) };
-    load_first(ctx, MemberKey(id), HouseholdMember).await
-}
+use crate::tenancy::types::{Actor, load_actor};
 
 /// Goals of an agreement version.
 pub async fn goals_of(ctx: &Context<'_>, agreement_id: i64) -> Result<Vec<Goal>> {

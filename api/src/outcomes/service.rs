@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
 use crate::auth::Actor;
-use crate::cases::service as cases;
+use crate::cases::store as cases;
 use crate::db::Db;
 use crate::domain::YesNoUnknown;
 use crate::error::{ApiError, ApiResult};

@@ -5,10 +5,10 @@ use entities::outcome;
 
 use crate::cases::loaders::CaseKey;
 use crate::children::loaders::EpisodesOf;
+use crate::context::{load_all, load_first};
 use crate::domain::{ClosureReason, ReturnType, YesNoUnknown};
 use crate::framework::outcomes;
 use crate::ids::OutcomeId;
-use crate::loaders::{load_all, load_first};
 use crate::scalars::Date;
 
 /// What happened: the return home, whether it lasted, and why the case closed.

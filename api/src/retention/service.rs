@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use crate::audit::{Action, AuditedWrite as _, Record};
 use crate::auth::Actor;
 use crate::cases::service::{not_future, today};
-use crate::children::service::{CASE_OWNER, CHILD_OWNER, EPISODE_OWNER};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult, OptionExt as _, UserErrorCode};
 use crate::ids::ChildId;
@@ -87,7 +86,7 @@ pub async fn record_death(
     let born = found.date_of_birth;
     let mut am: child::ActiveModel = found.into();
     am.died_on = Set(Some(died_on));
-    am.retain_until = Set(Some(super::retain_until(born, Some(died_on))));
+    am.retain_until = Set(Some(super::policy::retain_until(born, Some(died_on))));
     let saved = am.changed(actor, version).update_by(&txn, actor).await?;
     txn.commit().await?;
     Ok(saved)
@@ -220,30 +219,22 @@ async fn identified(
     la: i64,
     child_id: i64,
 ) -> ApiResult<Condition> {
-    use crate::sync::records::{
-        MEMBER_OWNER, PARTY_OWNER, REVIEW_OWNER, SERVICE_OWNER, VISIT_OWNER,
-    };
+    use crate::ids::owner::{CASE, CHILD, EPISODE, MEMBER, PARTY, REVIEW, SERVICE, VISIT};
     use external_identifier::Column::{OwnerId, OwnerKind};
     let one = [child_id];
     let cases = ids_in!(db, la, case, ChildId, one);
     let owners = [
-        (CHILD_OWNER, one.to_vec()),
-        (EPISODE_OWNER, ids_in!(db, la, care_episode, ChildId, one)),
-        (
-            MEMBER_OWNER,
-            ids_in!(db, la, household_member, ChildId, one),
-        ),
-        (
-            SERVICE_OWNER,
-            ids_in!(db, la, support_service, CaseId, cases),
-        ),
-        (VISIT_OWNER, ids_in!(db, la, visit, CaseId, cases)),
-        (REVIEW_OWNER, ids_in!(db, la, review, CaseId, cases)),
-        (PARTY_OWNER, {
+        (CHILD, one.to_vec()),
+        (EPISODE, ids_in!(db, la, care_episode, ChildId, one)),
+        (MEMBER, ids_in!(db, la, household_member, ChildId, one)),
+        (SERVICE, ids_in!(db, la, support_service, CaseId, cases)),
+        (VISIT, ids_in!(db, la, visit, CaseId, cases)),
+        (REVIEW, ids_in!(db, la, review, CaseId, cases)),
+        (PARTY, {
             let agreements = ids_in!(db, la, parental_agreement, CaseId, cases);
             ids_in!(db, la, agreement_party, AgreementId, agreements)
         }),
-        (CASE_OWNER, cases),
+        (CASE, cases),
     ];
     Ok(owners
         .into_iter()

@@ -1,7 +1,7 @@
 //! The process, written: stage entry with its checklist, decisions D1–D3, approvals, risk
 //! classifications, the return home and closure. Each loads the case's snapshot, asks the rules
 //! in [`crate::framework`], then writes; every change to a case goes through
-//! [`cases::save_case`](crate::cases::service::save_case) so concurrent changes conflict.
+//! [`cases::save_case`](crate::cases::store::save_case) so concurrent changes conflict.
 
 use chrono::{NaiveDate, Utc};
 use entities::{
@@ -12,8 +12,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
 use crate::auth::{Actor, Role};
-use crate::cases::service as cases;
+use crate::cases::store as cases;
 use crate::db::Db;
+use crate::domain::dates::today;
 use crate::domain::{
     ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome,
     ReturnType, RiskLevel, Stage, YesNoUnknown,
@@ -70,52 +71,7 @@ pub async fn start_stage(
         .insert_by(txn, actor)
         .await?;
     }
-    sync_derived(txn, actor, case_id).await
-}
-
-/// Brings the case's derived checklist items in step with its records: an item a record now
-/// proves is completed with that record as its evidence (by nobody: `completed_by` stays empty);
-/// one whose record is gone reopens while its stage is open. Called by every service that writes
-/// a record some action can be derived from, in its transaction.
-pub async fn sync_derived(
-    txn: &impl ConnectionTrait,
-    actor: &Actor,
-    case_id: i64,
-) -> ApiResult<()> {
-    let la = tenancy::get(txn, actor.la_id).await?;
-    let Some(s) = snapshot::load(txn, actor.la_id, case_id, tenancy::settings(&la)).await? else {
-        return Ok(());
-    };
-    for change in checklist::derived_changes(&s)? {
-        let Some(item) = s.checklist.iter().find(|i| i.id == change.item_id) else {
-            continue;
-        };
-        let version = item.version;
-        let mut am: checklist_item::ActiveModel = item.clone().into();
-        am.completed_on = Set(change.proof.as_ref().map(|p| p.on));
-        am.completed_by = Set(None);
-        am.evidence = Set(change.proof.map(|p| p.record));
-        am.changed(actor, version).update_by(txn, actor).await?;
-    }
-    Ok(())
-}
-
-/// [`sync_derived`] for every active case of a child (after a change to the household).
-pub async fn sync_derived_of_child(
-    txn: &impl ConnectionTrait,
-    actor: &Actor,
-    child_id: i64,
-) -> ApiResult<()> {
-    let active = case::Entity::find()
-        .filter(case::Column::LaId.eq(actor.la_id))
-        .filter(case::Column::ChildId.eq(child_id))
-        .filter(case::Column::Status.eq(CaseStatus::Active.as_str()))
-        .all(txn)
-        .await?;
-    for c in active {
-        sync_derived(txn, actor, c.id).await?;
-    }
-    Ok(())
+    super::derived::sync_derived(txn, actor, case_id).await
 }
 
 async fn finish_stages(
@@ -169,7 +125,7 @@ pub async fn complete_item(
     if let Some(n) = &note {
         text(n, "note", 5000)?;
     }
-    let on = completed_on.unwrap_or_else(cases::today);
+    let on = completed_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let (s, item) = match item {
         ItemRef::Id(id) => {
@@ -241,7 +197,7 @@ pub async fn record_decision(
     cmd: RecordDecision,
 ) -> ApiResult<(decision::Model, case::Model)> {
     text(&cmd.rationale, "rationale", 20_000)?;
-    let decided_on = cmd.decided_on.unwrap_or_else(cases::today);
+    let decided_on = cmd.decided_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let plan = decisions::record(
@@ -311,7 +267,7 @@ pub async fn approve_decision(
     approved_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<decision::Model> {
-    let on = approved_on.unwrap_or_else(cases::today);
+    let on = approved_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let found = decision::Entity::find_by_id(id.0)
         .filter(decision::Column::LaId.eq(actor.la_id))
@@ -357,7 +313,7 @@ pub async fn propose_classification(
     cmd: ProposeClassification,
 ) -> ApiResult<risk_classification::Model> {
     text(&cmd.rationale, "rationale", 20_000)?;
-    let on = cmd.classified_on.unwrap_or_else(cases::today);
+    let on = cmd.classified_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, cmd.case_id, None).await?;
     risk::propose(&s, actor.into(), cmd.kind, on)?;
@@ -390,7 +346,7 @@ pub async fn sign_off_assessment(
     signed_off_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<stage_progress::Model> {
-    let on = signed_off_on.unwrap_or_else(cases::today);
+    let on = signed_off_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
     decisions::sign_off(&s, actor.into(), on)?;
@@ -413,7 +369,7 @@ pub async fn agree_classification(
     agreed_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<(risk_classification::Model, case::Model)> {
-    let on = agreed_on.unwrap_or_else(cases::today);
+    let on = agreed_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let found = risk_classification::Entity::find_by_id(id.0)
         .filter(risk_classification::Column::LaId.eq(actor.la_id))
@@ -447,7 +403,7 @@ pub async fn complete_goals_stage(
     completed_on: Option<NaiveDate>,
     expected_version: Option<i32>,
 ) -> ApiResult<case::Model> {
-    let on = completed_on.unwrap_or_else(cases::today);
+    let on = completed_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
     goals::complete_stage(&s, on)?;
@@ -618,7 +574,7 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
         .as_deref()
         .map(|r| text(r, "overrideReason", 20_000))
         .transpose()?;
-    let on = cmd.closed_on.unwrap_or_else(cases::today);
+    let on = cmd.closed_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let plan = closure::close(

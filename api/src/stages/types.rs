@@ -4,13 +4,13 @@ use async_graphql::{Context, ID, Object, Result};
 use entities::{checklist_item, decision, risk_classification, stage_progress};
 
 use super::loaders::ChecklistOf;
-use crate::cases::types::{Actor, load_actor};
+use crate::context::load_all;
 use crate::domain::{
     ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, RiskLevel, Stage,
 };
 use crate::ids::{ChecklistItemId, ClassificationId, DecisionId, StageId};
-use crate::loaders::load_all;
 use crate::scalars::Date;
+use crate::tenancy::types::{Actor, load_actor};
 
 /// A stage the case has entered, with its checklist of practice actions.
 pub struct CaseStage(pub stage_progress::Model);

@@ -72,7 +72,7 @@ pub async fn update_plan(
     }
     let saved = am.save_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -182,7 +182,7 @@ pub async fn add_service(
     cmd.set(&mut am);
     let saved = am.created(actor).insert_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -213,7 +213,7 @@ pub async fn replace_service(
         return Ok((current, false));
     };
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok((saved, true))
 }
@@ -286,7 +286,7 @@ pub async fn update_service(
     }
     let saved = am.update_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -20,16 +20,10 @@ use crate::ids::{AgreementId, CaseId, ChildId, HouseholdMemberId};
 use crate::support_plans::service::{self as support, NewService};
 use crate::visits::service::{self as visits, NewReview, NewVisit};
 
-/// The owner kind of a household member's identifiers.
-pub const MEMBER_OWNER: &str = "household_member";
-/// …of a support service's.
-pub const SERVICE_OWNER: &str = "support_service";
-/// …of a visit's.
-pub const VISIT_OWNER: &str = "visit";
-/// …of a review's.
-pub const REVIEW_OWNER: &str = "review";
-/// …of an agreement party's.
-pub const PARTY_OWNER: &str = "agreement_party";
+pub use crate::ids::owner::{
+    MEMBER as MEMBER_OWNER, PARTY as PARTY_OWNER, REVIEW as REVIEW_OWNER, SERVICE as SERVICE_OWNER,
+    VISIT as VISIT_OWNER,
+};
 
 /// The row of `E` (a table with `id` and `la_id`) in the caller's LA that `ext` names.
 pub async fn by_external_id<E: EntityTrait>(

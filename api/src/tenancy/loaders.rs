@@ -3,6 +3,10 @@
 use std::collections::HashMap;
 
 use crate::loaders::{Batch, DbLoader};
+use crate::many_loader;
+
+many_loader!(/// An actor by id.
+    ActorKey, actor, Id, id, Id);
 
 /// The caller's LA.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

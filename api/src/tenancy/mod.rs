@@ -4,4 +4,5 @@ pub mod checklist_defaults;
 pub mod loaders;
 pub mod resolvers;
 pub mod service;
+pub mod settings;
 pub mod types;

@@ -1,7 +1,10 @@
-//! GraphQL types for the caller and their local authority.
+//! GraphQL types for the caller, their local authority and the people who act in it.
 
-use async_graphql::{ID, Object};
-use entities::local_authority;
+use async_graphql::{Context, ID, Object, Result};
+use entities::{actor, local_authority};
+
+use super::loaders::ActorKey;
+use crate::context::load_first;
 
 use crate::auth::Role;
 use crate::ids::{ActorId, LocalAuthorityId};
@@ -162,4 +165,26 @@ impl ChecklistTemplateItem {
     async fn version(&self) -> i32 {
         self.0.version
     }
+}
+
+/// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
+pub struct Actor(pub actor::Model);
+
+/// A user or machine client of the LA who has acted in Reunify. Identified by ID only.
+#[Object]
+impl Actor {
+    /// Global ID (use it to allocate a worker).
+    pub async fn id(&self) -> ID {
+        ActorId(self.0.id).to_global()
+    }
+    /// `user` or `client`.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+}
+
+/// Loads an optional actor by row id.
+pub async fn load_actor(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Actor>> {
+    let Some(id) = id else { return Ok(None) };
+    load_first(ctx, ActorKey(id), Actor).await
 }

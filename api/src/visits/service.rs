@@ -82,7 +82,7 @@ pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResu
     cmd.set(&mut am);
     let saved = am.created(actor).insert_by(&txn, actor).await?;
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -113,7 +113,7 @@ pub async fn replace_visit(
         return Ok((current, false));
     };
     cases::save_case(&txn, actor, &case, |_| {}).await?;
-    crate::stages::service::sync_derived(&txn, actor, case.id).await?;
+    crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok((saved, true))
 }
@@ -174,7 +174,7 @@ async fn move_next_review(
         }
     })
     .await?;
-    crate::stages::service::sync_derived(txn, actor, case.id).await
+    crate::stages::derived::sync_derived(txn, actor, case.id).await
 }
 
 /// Records a review meeting; its next review date becomes the case's.

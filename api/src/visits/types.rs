@@ -3,10 +3,10 @@
 use async_graphql::{Context, ID, Object, Result};
 use entities::{review, visit};
 
-use crate::cases::types::{Actor, load_actor};
 use crate::domain::ReviewKind;
 use crate::ids::{ReviewId, VisitId};
 use crate::scalars::Date;
+use crate::tenancy::types::{Actor, load_actor};
 
 /// A visit to the child.
 pub struct Visit(pub visit::Model);

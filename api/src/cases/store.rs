@@ -1,0 +1,107 @@
+//! The case store: finding a case of the caller's LA and saving a change to it, version-checked
+//! and audited. The floor every feature's service stands on.
+
+use entities::reunification_case as case;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::auth::Actor;
+use crate::domain::CaseStatus;
+use crate::error::{ApiError, ApiResult, OptionExt};
+use crate::ids::CaseId;
+use crate::stamp::Stamped as _;
+
+/// A case of the caller's LA.
+pub async fn get_case(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: CaseId,
+) -> ApiResult<Option<case::Model>> {
+    Ok(case::Entity::find_by_id(id.0)
+        .filter(case::Column::LaId.eq(actor.la_id))
+        .one(db)
+        .await?)
+}
+
+/// Loads a case for a change: it must exist in the caller's LA, match `expected_version` when
+/// given, and (unless `allow_closed`) be active.
+pub async fn load_for_change(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: CaseId,
+    expected_version: Option<i32>,
+) -> ApiResult<case::Model> {
+    let case = get_case(db, actor, id)
+        .await?
+        .or_user_not_found(&["caseId"], "case")?;
+    if let Some(v) = expected_version
+        && v != case.version
+    {
+        return Err(ApiError::stale(case.version));
+    }
+    Ok(case)
+}
+
+/// The child's active case, if it has one (a child has at most one).
+pub async fn active_of_child(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    child_id: i64,
+) -> ApiResult<Option<case::Model>> {
+    Ok(case::Entity::find()
+        .filter(case::Column::LaId.eq(actor.la_id))
+        .filter(case::Column::ChildId.eq(child_id))
+        .filter(case::Column::Status.eq(CaseStatus::Active.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// Loads a case for a change, as [`load_for_change`], and requires it to be active.
+pub async fn load_active(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: CaseId,
+    expected_version: Option<i32>,
+) -> ApiResult<case::Model> {
+    let case = load_for_change(db, actor, id, expected_version).await?;
+    crate::framework::process::require_active(CaseStatus::from_db(&case.status)?)?;
+    Ok(case)
+}
+
+/// Saves changes to a case, bumping its version; fails with `CONFLICT` when someone else changed it
+/// since it was read. A change that sets nothing new writes nothing and keeps the version.
+pub async fn save_case(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    current: &case::Model,
+    change: impl FnOnce(&mut case::ActiveModel),
+) -> ApiResult<case::Model> {
+    let mut am: case::ActiveModel = current.clone().into();
+    change(&mut am);
+    crate::audit::unset_unchanged(&mut am, current);
+    let fields = crate::audit::set_fields(&am);
+    if fields.is_empty() {
+        return Ok(current.clone());
+    }
+    let am = am.changed(actor, current.version);
+    let result = case::Entity::update_many()
+        .set(am)
+        .filter(case::Column::Id.eq(current.id))
+        .filter(case::Column::LaId.eq(actor.la_id))
+        .filter(case::Column::Version.eq(current.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        let now = case::Entity::find_by_id(current.id)
+            .one(txn)
+            .await?
+            .or_not_found()?;
+        return Err(ApiError::stale(now.version));
+    }
+    let saved = case::Entity::find_by_id(current.id)
+        .one(txn)
+        .await?
+        .or_not_found()?;
+    let record = crate::audit::Record::of(&saved);
+    crate::audit::changed(txn, actor, crate::audit::Action::Update, record, &fields).await?;
+    Ok(saved)
+}
