@@ -1,8 +1,13 @@
 //! Reunify: the NSPCC Reunification Practice Framework as a GraphQL service.
 //!
-//! Crate map: `server` (HTTP glue) → feature `resolvers` (thin) → feature `service` (rules,
-//! transactions, LA scoping) → `entities`. Shared pieces: `config`, `error`, `ids`, `context`,
-//! `pagination`, `loaders`, `auth`, `domain` (vocabulary, codes, identifiers, dates).
+//! One way through, top to bottom: `server` (HTTP: start-up, the GraphQL pipeline, WebSockets,
+//! exports and imports, ops endpoints) → `schema` → each feature's `resolvers` (thin: parse,
+//! guard, call, map) → its `service` (loads, asks the rules, writes) → `framework` (the practice
+//! framework's rules, pure functions over a loaded case) and the floor beneath them all: `unit`
+//! (one unit of work: audit rows, events and projections commit together, then subscribers are
+//! told), `cases::store`, `audit`, `events`, `auth` (who is calling), `db`, `domain` (vocabulary,
+//! codes, identifiers, dates), `error` (every error code), `ids`, `context`, `loaders`,
+//! `pagination`. `.ci/check_circles.py` keeps the modules free of import circles.
 
 pub mod assessments;
 pub mod audit;
