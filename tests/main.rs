@@ -11,6 +11,7 @@ mod configuration;
 mod database_isolation;
 mod dataloader;
 mod demo;
+mod entities;
 mod events;
 mod faults;
 mod fuzz;
