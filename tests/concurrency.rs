@@ -209,3 +209,42 @@ async fn a_stale_expected_version_changes_nothing() {
         .await;
     assert_eq!(off["webhook"]["active"], false);
 }
+
+#[tokio::test]
+async fn a_change_to_a_cases_records_moves_the_cases_version() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let f = open_case(&w, "TOUCH1", 100).await;
+    let version = |c: &crate::support::Caller| {
+        let c = c.clone();
+        let case = f.case.clone();
+        async move {
+            c.ok(
+                "query($id: ID!) { case(id: $id) { version } }",
+                json!({ "id": case }),
+            )
+            .await["case"]["version"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let before = version(&w).await;
+    // A service added to the case is a change to the case: its version moves on…
+    w.must(
+        "serviceAdd",
+        "service { id }",
+        json!({ "caseId": f.case, "serviceType": "PARENTING_SUPPORT", "provider": "P",
+                "needLevel": "LOW", "startsOn": crate::support::days_ago(1), "status": "ACTIVE" }),
+    )
+    .await;
+    assert_eq!(version(&w).await, before + 1);
+    // …so a writer who read the case before it conflicts, and changes nothing.
+    w.refused(
+        "caseAssign",
+        "case { version }",
+        json!({ "caseId": f.case, "team": "South", "expectedVersion": before }),
+        "CONFLICT",
+    )
+    .await;
+    assert_eq!(version(&w).await, before + 1);
+}

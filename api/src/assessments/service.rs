@@ -114,7 +114,7 @@ pub async fn record_factor(
     .created(actor)
     .insert_by(&txn, actor)
     .await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -144,7 +144,7 @@ pub async fn record_view(
     .created(actor)
     .insert_by(&txn, actor)
     .await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)

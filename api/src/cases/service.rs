@@ -107,7 +107,7 @@ pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<c
     Ok(created)
 }
 
-pub use super::store::{active_of_child, get_case, load_active, load_for_change, save_case};
+pub use super::store::{active_of_child, get_case, load_active, load_for_change, save_case, touch};
 
 /// Changes the allocated worker and team.
 pub async fn assign(

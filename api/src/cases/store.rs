@@ -82,6 +82,31 @@ pub async fn save_case(
     if fields.is_empty() {
         return Ok(current.clone());
     }
+    let saved = bump(txn, actor, current, am).await?;
+    let record = crate::audit::Record::of(&saved);
+    crate::audit::changed(txn, actor, crate::audit::Action::Update, record, &fields).await?;
+    Ok(saved)
+}
+
+/// Moves the case's version on for a change to one of its records (a goal, a service, a visit,
+/// an agreement, …), so that a writer holding an older version of the case conflicts; fails with
+/// `CONFLICT` when someone else changed the case since it was read. The change is audited and
+/// announced on its own record: the touch writes neither.
+pub async fn touch(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    current: &case::Model,
+) -> ApiResult<case::Model> {
+    bump(txn, actor, current, current.clone().into()).await
+}
+
+/// Writes `am` over `current` with the next version, if `current` is still the stored version.
+async fn bump(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    current: &case::Model,
+    am: case::ActiveModel,
+) -> ApiResult<case::Model> {
     let am = am.changed(actor, current.version);
     let result = case::Entity::update_many()
         .set(am)
@@ -90,18 +115,12 @@ pub async fn save_case(
         .filter(case::Column::Version.eq(current.version))
         .exec(txn)
         .await?;
-    if result.rows_affected == 0 {
-        let now = case::Entity::find_by_id(current.id)
-            .one(txn)
-            .await?
-            .or_not_found()?;
-        return Err(ApiError::stale(now.version));
-    }
-    let saved = case::Entity::find_by_id(current.id)
+    let now = case::Entity::find_by_id(current.id)
         .one(txn)
         .await?
         .or_not_found()?;
-    let record = crate::audit::Record::of(&saved);
-    crate::audit::changed(txn, actor, crate::audit::Action::Update, record, &fields).await?;
-    Ok(saved)
+    if result.rows_affected == 0 {
+        return Err(ApiError::stale(now.version));
+    }
+    Ok(now)
 }

@@ -213,7 +213,7 @@ pub async fn create_agreement(
             copy_history(&txn, actor, old_id, copy.id).await?;
         }
     }
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -289,7 +289,7 @@ pub async fn agree_agreement(
     am.agreed_on = Set(Some(on));
     am.without_acceptance_reason = Set(without_acceptance);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
+    cases::touch(&txn, actor, &s.case).await?;
     crate::stages::derived::sync_derived(&txn, actor, s.case.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -374,7 +374,7 @@ pub async fn accept_party(
     let mut am = agreement_party::ActiveModel::from(party).changed(actor, version);
     am.accepted_on = Set(Some(on));
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -442,7 +442,7 @@ pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<go
     .created(actor)
     .insert_by(&txn, actor)
     .await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -505,7 +505,7 @@ pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiRes
     am.latest_review_on = Set(Some(on));
     am.sustained_since = Set(since);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -602,7 +602,7 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
         am.status = Set(s.as_str().to_owned());
     }
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)

@@ -99,7 +99,7 @@ pub async fn follow_up(
         }
     })
     .await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     txn.commit().await?;
     Ok(saved)
 }

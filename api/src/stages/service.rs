@@ -162,7 +162,7 @@ pub async fn complete_item(
     }
     let am = am.changed(actor, version);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
+    cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -253,7 +253,7 @@ pub async fn record_decision(
             )
             .await?
         }
-        Next::Stay => cases::save_case(&txn, actor, case, |_| {}).await?,
+        Next::Stay => cases::touch(&txn, actor, case).await?,
     };
     txn.commit().await?;
     Ok((recorded, saved))
@@ -284,7 +284,7 @@ pub async fn approve_decision(
     am.approved_on = Set(Some(on));
     let am = am.changed(actor, version);
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
+    cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -332,7 +332,7 @@ pub async fn propose_classification(
     .created(actor)
     .insert_by(&txn, actor)
     .await?;
-    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
+    cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -355,7 +355,7 @@ pub async fn sign_off_assessment(
     am.signed_off_by = Set(Some(actor.actor_id));
     am.signed_off_on = Set(Some(on));
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &s.case, |_| {}).await?;
+    cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -71,7 +71,7 @@ pub async fn update_plan(
         am.trusted_adult = Set(trusted);
     }
     let saved = am.save_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -181,7 +181,7 @@ pub async fn add_service(
     };
     cmd.set(&mut am);
     let saved = am.created(actor).insert_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -212,7 +212,7 @@ pub async fn replace_service(
         txn.commit().await?;
         return Ok((current, false));
     };
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok((saved, true))
@@ -285,7 +285,7 @@ pub async fn update_service(
         am.cost_pence = Set(Some(c));
     }
     let saved = am.update_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)

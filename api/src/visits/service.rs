@@ -81,7 +81,7 @@ pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResu
     };
     cmd.set(&mut am);
     let saved = am.created(actor).insert_by(&txn, actor).await?;
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -112,7 +112,7 @@ pub async fn replace_visit(
         txn.commit().await?;
         return Ok((current, false));
     };
-    cases::save_case(&txn, actor, &case, |_| {}).await?;
+    cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
     Ok((saved, true))
