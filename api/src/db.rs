@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, PrimaryKeyTrait, QueryFilter as _, RuntimeErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 
 /// What a service needs of a database handle: statements and (nested) transactions. Implemented
@@ -99,4 +100,21 @@ pub fn is_timeout(e: &DbErr) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|code| matches!(code.as_ref(), "57014" | "5" | "517"))
+}
+
+/// The row of `E` (a table with `id` and `la_id`) with this id in the LA; `None` when there is
+/// none, or it is another LA's (which looks the same).
+pub async fn find_in_la<E>(
+    db: &impl ConnectionTrait,
+    la_id: i64,
+    id: i64,
+) -> crate::error::ApiResult<Option<E::Model>>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let Ok(la) = <E::Column as std::str::FromStr>::from_str("la_id") else {
+        return Err(crate::error::ApiError::internal("a table without la_id"));
+    };
+    Ok(E::find_by_id(id).filter(la.eq(la_id)).one(db).await?)
 }

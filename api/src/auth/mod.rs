@@ -222,7 +222,7 @@ impl Authenticator {
         let (la_id, actor_id) = match cached {
             Some(ids) => ids,
             None => {
-                let la = tenancy::service::find_by_code(&self.db, &principal.la_code)
+                let la = tenancy::directory::find_by_code(&self.db, &principal.la_code)
                     .await?
                     .ok_or(ApiError::Unauthenticated(
                         "the token's local authority is not registered with this service",
@@ -238,7 +238,7 @@ impl Authenticator {
                     .map(|r| r.as_claim().to_owned())
                     .collect();
                 let txn = crate::db::begin_tenant(&self.db, la.id, self.statement_timeout).await?;
-                let actor_id = tenancy::service::ensure_actor(
+                let actor_id = tenancy::directory::ensure_actor(
                     &txn,
                     la.id,
                     &principal.subject,

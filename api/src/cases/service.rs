@@ -47,9 +47,7 @@ fn validate_team(team: &Option<String>) -> ApiResult<()> {
 }
 
 async fn check_worker(db: &impl ConnectionTrait, actor: &Actor, id: ActorId) -> ApiResult<()> {
-    actor::Entity::find_by_id(id.0)
-        .filter(actor::Column::LaId.eq(actor.la_id))
-        .one(db)
+    crate::db::find_in_la::<actor::Entity>(db, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["allocatedWorkerId"], "worker")
         .map(|_| ())

@@ -16,10 +16,7 @@ pub async fn get_case(
     actor: &Actor,
     id: CaseId,
 ) -> ApiResult<Option<case::Model>> {
-    Ok(case::Entity::find_by_id(id.0)
-        .filter(case::Column::LaId.eq(actor.la_id))
-        .one(db)
-        .await?)
+    crate::db::find_in_la::<case::Entity>(db, actor.la_id, id.0).await
 }
 
 /// Loads a case for a change: it must exist in the caller's LA, match `expected_version` when

@@ -315,9 +315,7 @@ pub async fn upsert_child(
         txn.commit().await?;
         return Ok((created, UpsertResult::Created));
     };
-    let current = child::Entity::find_by_id(id)
-        .filter(child::Column::LaId.eq(actor.la_id))
-        .one(&txn)
+    let current = crate::db::find_in_la::<child::Entity>(&txn, actor.la_id, id)
         .await?
         .ok_or_else(|| ApiError::internal("an external identifier without its child"))?;
     ApiError::check_version(expected_version, current.version)?;
@@ -363,10 +361,7 @@ pub async fn get_child(
     actor: &Actor,
     id: ChildId,
 ) -> ApiResult<Option<child::Model>> {
-    Ok(child::Entity::find_by_id(id.0)
-        .filter(child::Column::LaId.eq(actor.la_id))
-        .one(db)
-        .await?)
+    crate::db::find_in_la::<child::Entity>(db, actor.la_id, id.0).await
 }
 
 /// A page of the caller's LA's children, by id, optionally matching an LA child ID.
@@ -712,10 +707,7 @@ pub async fn get_episode(
     actor: &Actor,
     id: EpisodeId,
 ) -> ApiResult<Option<care_episode::Model>> {
-    Ok(care_episode::Entity::find_by_id(id.0)
-        .filter(care_episode::Column::LaId.eq(actor.la_id))
-        .one(db)
-        .await?)
+    crate::db::find_in_la::<care_episode::Entity>(db, actor.la_id, id.0).await
 }
 
 /// A child looked after under a care order goes home, placed with parents (903): the episode

@@ -69,17 +69,13 @@ pub async fn get_agreement(
     actor: &Actor,
     id: AgreementId,
 ) -> ApiResult<parental_agreement::Model> {
-    parental_agreement::Entity::find_by_id(id.0)
-        .filter(parental_agreement::Column::LaId.eq(actor.la_id))
-        .one(txn)
+    crate::db::find_in_la::<parental_agreement::Entity>(txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["agreementId"], "parental agreement")
 }
 
 async fn get_goal(txn: &impl ConnectionTrait, actor: &Actor, id: GoalId) -> ApiResult<goal::Model> {
-    goal::Entity::find_by_id(id.0)
-        .filter(goal::Column::LaId.eq(actor.la_id))
-        .one(txn)
+    crate::db::find_in_la::<goal::Entity>(txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["goalId"], "goal")
 }
@@ -361,9 +357,7 @@ pub async fn accept_party(
 ) -> ApiResult<agreement_party::Model> {
     let on = not_future(accepted_on.unwrap_or_else(cases::today), "acceptedOn")?;
     let txn = db.begin().await?;
-    let party = agreement_party::Entity::find_by_id(id.0)
-        .filter(agreement_party::Column::LaId.eq(actor.la_id))
-        .one(&txn)
+    let party = crate::db::find_in_la::<agreement_party::Entity>(&txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["partyId"], "agreement party")?;
     ApiError::check_version(expected_version, party.version)?;

@@ -33,9 +33,7 @@ async fn load_child(
     id: ChildId,
     expected_version: Option<i32>,
 ) -> ApiResult<child::Model> {
-    let found = child::Entity::find_by_id(id.0)
-        .filter(child::Column::LaId.eq(actor.la_id))
-        .one(db)
+    let found = crate::db::find_in_la::<child::Entity>(db, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["childId"], "child")?;
     if let Some(v) = expected_version

@@ -129,9 +129,7 @@ pub async fn complete_item(
     let txn = db.begin().await?;
     let (s, item) = match item {
         ItemRef::Id(id) => {
-            let item = checklist_item::Entity::find_by_id(id.0)
-                .filter(checklist_item::Column::LaId.eq(actor.la_id))
-                .one(&txn)
+            let item = crate::db::find_in_la::<checklist_item::Entity>(&txn, actor.la_id, id.0)
                 .await?
                 .or_user_not_found(&["itemId"], "checklist item")?;
             let s = snapshot::for_change(&txn, actor, CaseId(item.case_id), None).await?;
@@ -269,9 +267,7 @@ pub async fn approve_decision(
 ) -> ApiResult<decision::Model> {
     let on = approved_on.unwrap_or_else(today);
     let txn = db.begin().await?;
-    let found = decision::Entity::find_by_id(id.0)
-        .filter(decision::Column::LaId.eq(actor.la_id))
-        .one(&txn)
+    let found = crate::db::find_in_la::<decision::Entity>(&txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["decisionId"], "decision")?;
     ApiError::check_version(expected_version, found.version)?;
@@ -371,9 +367,7 @@ pub async fn agree_classification(
 ) -> ApiResult<(risk_classification::Model, case::Model)> {
     let on = agreed_on.unwrap_or_else(today);
     let txn = db.begin().await?;
-    let found = risk_classification::Entity::find_by_id(id.0)
-        .filter(risk_classification::Column::LaId.eq(actor.la_id))
-        .one(&txn)
+    let found = crate::db::find_in_la::<risk_classification::Entity>(&txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["classificationId"], "risk classification")?;
     ApiError::check_version(expected_version, found.version)?;

@@ -256,9 +256,7 @@ pub async fn update_service(
         ));
     }
     let txn = db.begin().await?;
-    let service = support_service::Entity::find_by_id(id.0)
-        .filter(support_service::Column::LaId.eq(actor.la_id))
-        .one(&txn)
+    let service = crate::db::find_in_la::<support_service::Entity>(&txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["serviceId"], "support service")?;
     let case = cases::load_active(&txn, actor, CaseId(service.case_id), None).await?;

@@ -26,32 +26,26 @@ pub use crate::ids::owner::{
 };
 
 /// The row of `E` (a table with `id` and `la_id`) in the caller's LA that `ext` names.
-pub async fn by_external_id<E: EntityTrait>(
+pub async fn by_external_id<E>(
     db: &impl ConnectionTrait,
     actor: &Actor,
     owner: &str,
     ext: &ExternalId,
-) -> ApiResult<Option<E::Model>> {
-    let Some(id) = children::owner_of(db, actor, owner, ext).await? else {
-        return Ok(None);
-    };
-    let (Ok(id_col), Ok(la_col)) = (
-        <E::Column as std::str::FromStr>::from_str("id"),
-        <E::Column as std::str::FromStr>::from_str("la_id"),
-    ) else {
-        return Err(ApiError::internal("a synced table without id and la_id"));
-    };
-    Ok(E::find()
-        .filter(id_col.eq(id))
-        .filter(la_col.eq(actor.la_id))
-        .one(db)
-        .await?)
+) -> ApiResult<Option<E::Model>>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    match children::owner_of(db, actor, owner, ext).await? {
+        Some(id) => crate::db::find_in_la::<E>(db, actor.la_id, id).await,
+        None => Ok(None),
+    }
 }
 
 /// The one shape of every upsert: in one transaction, the record `ext` names is brought to
 /// what was sent by `update` (which says whether anything changed), or created by `create`
 /// and given the identifier.
-async fn upsert<E: EntityTrait>(
+async fn upsert<E>(
     db: &impl Db,
     actor: &Actor,
     owner: &str,
@@ -59,7 +53,11 @@ async fn upsert<E: EntityTrait>(
     create: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<E::Model>,
     update: impl AsyncFnOnce(&DatabaseTransaction, E::Model) -> ApiResult<(E::Model, bool)>,
     id_of: fn(&E::Model) -> i64,
-) -> ApiResult<(E::Model, UpsertResult)> {
+) -> ApiResult<(E::Model, UpsertResult)>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
     check_external_id(ext)?;
     let txn = db.begin().await?;
     let outcome = match by_external_id::<E>(&txn, actor, owner, ext).await? {

@@ -1,7 +1,7 @@
 //! Registering LAs, reading their settings, and recording the actors who act for them.
 
 use chrono::Utc;
-use entities::{actor, checklist_template_item, local_authority};
+use entities::{checklist_template_item, local_authority};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -9,20 +9,10 @@ use sea_orm::{
 use super::checklist_defaults::DEFAULT_CHECKLIST;
 use crate::db::Db;
 use crate::domain::Stage;
-use crate::error::{ApiError, ApiResult, OptionExt};
+use crate::error::{ApiError, ApiResult};
 
+pub use super::directory::{ensure_actor, find_by_code};
 pub use super::settings::{LaSettings, UnitCosts, get, settings};
-
-/// The LA with a DfE code.
-pub async fn find_by_code(
-    db: &impl ConnectionTrait,
-    dfe_code: &str,
-) -> ApiResult<Option<local_authority::Model>> {
-    Ok(local_authority::Entity::find()
-        .filter(local_authority::Column::DfeCode.eq(dfe_code))
-        .one(db)
-        .await?)
-}
 
 /// How many LAs are registered.
 pub async fn count_registered(db: &impl ConnectionTrait) -> ApiResult<u64> {
@@ -108,51 +98,6 @@ pub async fn checklist_template(
         .order_by_asc(checklist_template_item::Column::Position)
         .all(db)
         .await?)
-}
-
-/// The actor row for a token subject in an LA, created on first sight.
-pub async fn ensure_actor(
-    db: &impl Db,
-    la_id: i64,
-    subject: &str,
-    kind: &str,
-    roles: &[String],
-) -> ApiResult<i64> {
-    let find = || {
-        actor::Entity::find()
-            .filter(actor::Column::LaId.eq(la_id))
-            .filter(actor::Column::Subject.eq(subject))
-            .one(db)
-    };
-    if let Some(a) = find().await? {
-        return Ok(a.id);
-    }
-    let now = Utc::now();
-    // In a savepoint: on PostgreSQL a failed insert would otherwise abort the whole transaction.
-    let savepoint = db.begin().await?;
-    let inserted = actor::ActiveModel {
-        la_id: Set(la_id),
-        subject: Set(subject.to_owned()),
-        kind: Set(kind.to_owned()),
-        display_name: Set(None),
-        roles: Set(roles.join(",")),
-        first_seen_at: Set(now),
-        last_seen_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&savepoint)
-    .await;
-    match inserted {
-        Ok(a) => {
-            savepoint.commit().await?;
-            Ok(a.id)
-        }
-        // Another request inserted it first.
-        Err(_) => {
-            savepoint.rollback().await?;
-            find().await?.map(|a| a.id).or_not_found()
-        }
-    }
 }
 
 /// Changes to an LA's settings; `None` leaves a setting as it is.

@@ -147,9 +147,7 @@ pub async fn disable(
     id: WebhookId,
     expected_version: Option<i32>,
 ) -> ApiResult<webhook::Model> {
-    let found = webhook::Entity::find_by_id(id.0)
-        .filter(webhook::Column::LaId.eq(actor.la_id))
-        .one(db)
+    let found = crate::db::find_in_la::<webhook::Entity>(db, actor.la_id, id.0)
         .await?
         .ok_or_else(|| {
             ApiError::user(UserErrorCode::NotFound, &["webhookId"], "no such webhook")
@@ -196,9 +194,7 @@ pub async fn replay(
     actor: &Actor,
     id: WebhookDeliveryId,
 ) -> ApiResult<delivery::Model> {
-    let found = delivery::Entity::find_by_id(id.0)
-        .filter(delivery::Column::LaId.eq(actor.la_id))
-        .one(db)
+    let found = crate::db::find_in_la::<delivery::Entity>(db, actor.la_id, id.0)
         .await?
         .ok_or_else(|| {
             ApiError::user(UserErrorCode::NotFound, &["deliveryId"], "no such delivery")
@@ -337,9 +333,7 @@ pub async fn record_attempt(
 
 /// A webhook of the caller's LA (for the delivery log's parent).
 pub async fn get(db: &impl Db, actor: &Actor, id: WebhookId) -> ApiResult<webhook::Model> {
-    webhook::Entity::find_by_id(id.0)
-        .filter(webhook::Column::LaId.eq(actor.la_id))
-        .one(db)
+    crate::db::find_in_la::<webhook::Entity>(db, actor.la_id, id.0)
         .await?
         .or_not_found()
 }
