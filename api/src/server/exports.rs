@@ -2,7 +2,7 @@
 //! each behind the same gate (token, rate limit, right, audit).
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -184,42 +184,33 @@ pub(super) struct ReturnParams {
     year: Option<String>,
 }
 
-/// `GET /exports/ssda903/header.csv?year=`: the Header table of the LA's 903 return.
-pub(super) async fn export_903_header(
+/// `GET /exports/ssda903/{header,episodes}.csv?year=`: the Header or Episodes table of the LA's
+/// 903 return; any other file is `NOT_FOUND`.
+pub(super) async fn export_903_table(
     State(state): State<AppState>,
+    Path(file): Path<String>,
     peer: Peer,
     headers: HeaderMap,
     params: Result<Query<ReturnParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    export_903(
-        state,
-        peer,
-        headers,
-        params,
-        crate::insight::ssda903::Table::Header,
-    )
-    .await
-}
-
-/// `GET /exports/ssda903/episodes.csv?year=`: the Episodes table of the LA's 903 return.
-pub(super) async fn export_903_episodes(
-    State(state): State<AppState>,
-    peer: Peer,
-    headers: HeaderMap,
-    params: Result<Query<ReturnParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    export_903(
-        state,
-        peer,
-        headers,
-        params,
-        crate::insight::ssda903::Table::Episodes,
-    )
-    .await
+    use crate::insight::ssda903::Table;
+    let table = match file.as_str() {
+        "header.csv" => Table::Header,
+        "episodes.csv" => Table::Episodes,
+        _ => {
+            return error_response(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "no such endpoint",
+                &request_id(),
+            );
+        }
+    };
+    export_903(state, peer, headers, params, table).await
 }
 
 /// One table of the 903 return, for those who may export child-level records.
-pub(super) async fn export_903(
+async fn export_903(
     state: AppState,
     peer: Peer,
     headers: HeaderMap,

@@ -39,9 +39,7 @@ use crate::metrics::Metrics;
 use crate::ratelimit::RateLimit;
 use crate::schema::{self};
 use errors::json_errors;
-use exports::{
-    export_903_episodes, export_903_header, export_episodes, export_insight, import_upload,
-};
+use exports::{export_903_table, export_episodes, export_insight, import_upload};
 use graphql::graphql_post;
 use ops::{count_request, graphiql, metrics_text, readyz};
 use socket::graphql_get_or_ws;
@@ -245,8 +243,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
         .route("/exports/episodes.csv", get(export_episodes))
         .route("/exports/insight.jsonl", get(export_insight))
-        .route("/exports/ssda903/header.csv", get(export_903_header))
-        .route("/exports/ssda903/episodes.csv", get(export_903_episodes))
+        .route("/exports/ssda903/{file}", get(export_903_table))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_body_bytes,
         ))
