@@ -70,7 +70,7 @@ async fn a_change_from_a_stale_read_is_refused() {
         .scalar("SELECT id FROM local_authority WHERE dfe_code = '201'")
         .await;
     let actor_id = app.scalar("SELECT MIN(id) FROM actor").await;
-    let actor = api::auth::Actor::system(la, actor_id, "test", vec![], &[]);
+    let actor = api::audit::acting::Acting::system(la, actor_id, "test", vec![], &[]);
     let stale = entities::child::Entity::find()
         .one(&app.db)
         .await
@@ -83,7 +83,7 @@ async fn a_change_from_a_stale_read_is_refused() {
     am.ethnicity = Set("WIRI".into());
     let first = am
         .changed(&actor, stale.version)
-        .update_by(&tx, &actor)
+        .update_by(&tx, &actor, api::domain::EventType::ChildChanged)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -95,7 +95,7 @@ async fn a_change_from_a_stale_read_is_refused() {
     am.ethnicity = Set("WBRI".into());
     let err = am
         .changed(&actor, stale.version)
-        .update_by(&tx, &actor)
+        .update_by(&tx, &actor, api::domain::EventType::ChildChanged)
         .await
         .unwrap_err();
     tx.rollback().await.unwrap();

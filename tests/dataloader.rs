@@ -1,7 +1,8 @@
 //! A page of cases with everything under them costs a constant number of SQL statements,
 //! whatever the page size: nested fields load through DataLoaders, never a query per row.
 
-use api::auth::{Actor, Role};
+use api::audit::acting::Acting;
+use api::auth::Role;
 use api::ids::{CaseId, ChildId, EpisodeId};
 use serde_json::json;
 
@@ -33,7 +34,7 @@ async fn seed(app: &TestApp, n: usize) {
     let actor_id = api::tenancy::service::ensure_actor(&app.db, la.id, "seed", "client", &[])
         .await
         .unwrap();
-    let actor = Actor::system(
+    let actor = Acting::system(
         la.id,
         actor_id,
         "seed",

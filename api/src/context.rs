@@ -7,6 +7,7 @@ use async_graphql::{Context, QueryPathSegment};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, ModelTrait};
 
 use crate::audit::Record;
+use crate::audit::acting::Acting;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::Loaders;
@@ -23,7 +24,7 @@ pub struct AppData {
 /// Per-request state: the caller (if authenticated), the request's transaction, fresh DataLoaders.
 pub struct RequestData {
     /// The authenticated caller; `None` for anonymous requests.
-    pub actor: Option<Actor>,
+    pub actor: Option<Acting>,
     /// The transaction the whole request runs in, with the caller's LA as its tenant.
     pub tx: Option<Arc<DatabaseTransaction>>,
     /// DataLoaders scoped to the caller's LA; `None` for anonymous requests.
@@ -32,7 +33,7 @@ pub struct RequestData {
 
 impl RequestData {
     /// An authenticated caller's data: the transaction it runs in and fresh loaders over it.
-    pub fn authenticated(actor: &Actor, tx: &Arc<DatabaseTransaction>) -> Self {
+    pub fn authenticated(actor: &Acting, tx: &Arc<DatabaseTransaction>) -> Self {
         Self {
             actor: Some(actor.clone()),
             tx: Some(tx.clone()),
@@ -46,15 +47,15 @@ pub trait ContextExt {
     /// The request's transaction (tenant set to the caller's LA).
     fn db(&self) -> ApiResult<&DatabaseTransaction>;
     /// The authenticated caller, or `UNAUTHENTICATED`.
-    fn actor(&self) -> ApiResult<&Actor>;
+    fn actor(&self) -> ApiResult<&Acting>;
     /// The caller, having checked they may read child-level records.
-    fn reader(&self) -> ApiResult<&Actor>;
+    fn reader(&self) -> ApiResult<&Acting>;
     /// The caller, having checked they may change records.
-    fn writer(&self) -> ApiResult<&Actor>;
+    fn writer(&self) -> ApiResult<&Acting>;
     /// The caller, having checked they administer the LA.
-    fn admin(&self) -> ApiResult<&Actor>;
+    fn admin(&self) -> ApiResult<&Acting>;
     /// The caller, having checked they may read aggregates.
-    fn analyst(&self) -> ApiResult<&Actor>;
+    fn analyst(&self) -> ApiResult<&Acting>;
     /// The request's DataLoaders.
     fn loaders(&self) -> ApiResult<&Loaders>;
     /// The root field this resolver runs under (the operation, for the audit trail).
@@ -72,21 +73,21 @@ impl ContextExt for Context<'_> {
             .and_then(|r| r.tx.as_deref())
             .ok_or_else(|| ApiError::internal("no transaction in context"))
     }
-    fn actor(&self) -> ApiResult<&Actor> {
+    fn actor(&self) -> ApiResult<&Acting> {
         self.data_opt::<RequestData>()
             .and_then(|r| r.actor.as_ref())
             .ok_or(ApiError::Unauthenticated("a bearer token is required"))
     }
-    fn reader(&self) -> ApiResult<&Actor> {
+    fn reader(&self) -> ApiResult<&Acting> {
         guarded(self, Actor::require_read)
     }
-    fn writer(&self) -> ApiResult<&Actor> {
+    fn writer(&self) -> ApiResult<&Acting> {
         guarded(self, Actor::require_write)
     }
-    fn admin(&self) -> ApiResult<&Actor> {
+    fn admin(&self) -> ApiResult<&Acting> {
         guarded(self, Actor::require_admin)
     }
-    fn analyst(&self) -> ApiResult<&Actor> {
+    fn analyst(&self) -> ApiResult<&Acting> {
         guarded(self, Actor::require_aggregates)
     }
     fn loaders(&self) -> ApiResult<&Loaders> {
@@ -123,7 +124,7 @@ impl ContextExt for Context<'_> {
 
 /// The caller, having passed `check` (a refusal is audited where every `FORBIDDEN` is: in
 /// [`crate::audit::extension`]).
-fn guarded<'a>(ctx: &'a Context<'_>, check: fn(&Actor) -> ApiResult<()>) -> ApiResult<&'a Actor> {
+fn guarded<'a>(ctx: &'a Context<'_>, check: fn(&Actor) -> ApiResult<()>) -> ApiResult<&'a Acting> {
     let actor = ctx.actor()?;
     check(actor)?;
     if ctx.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Mutation {

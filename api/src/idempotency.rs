@@ -15,7 +15,7 @@ use entities::idempotency_key::{self as row, Entity as Keys};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
 use sha2::{Digest as _, Sha256};
 
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::error::{ApiError, ApiResult};
 
 /// The request header.
@@ -90,11 +90,11 @@ pub enum Claim {
 }
 
 /// The client a key belongs to: the OAuth client, or the token's subject.
-fn client(actor: &Actor) -> &str {
+fn client(actor: &Acting) -> &str {
     actor.client_id.as_deref().unwrap_or(&actor.subject)
 }
 
-fn of<'a>(actor: &'a Actor, key: &'a Key) -> impl sea_orm::sea_query::IntoCondition + 'a {
+fn of<'a>(actor: &'a Acting, key: &'a Key) -> impl sea_orm::sea_query::IntoCondition + 'a {
     sea_orm::Condition::all()
         .add(row::Column::LaId.eq(actor.la_id))
         .add(row::Column::Client.eq(client(actor)))
@@ -102,7 +102,7 @@ fn of<'a>(actor: &'a Actor, key: &'a Key) -> impl sea_orm::sea_query::IntoCondit
 }
 
 /// Claims `key` in the request's transaction `db` (tenant: the caller's LA).
-pub async fn claim(db: &impl ConnectionTrait, actor: &Actor, key: &Key) -> ApiResult<Claim> {
+pub async fn claim(db: &impl ConnectionTrait, actor: &Acting, key: &Key) -> ApiResult<Claim> {
     let now = Utc::now();
     // The client's expired keys go (an expired key is as good as new).
     Keys::delete_many()

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::assessments::types::{AssessmentFactor, ChildView};
-use crate::auth::Actor as Caller;
+use crate::audit::acting::Acting;
 use crate::cases::types::Case;
 use crate::children::types::{CareEpisode, Child, HouseholdMember};
 use crate::context::ContextExt;
@@ -68,7 +68,7 @@ pub enum Node {
 async fn fetch(
     ctx: &Context<'_>,
     db: &impl Db,
-    caller: &Caller,
+    caller: &Acting,
     id: &str,
 ) -> ApiResult<Option<Node>> {
     let Some((ty, id)) = crate::ids::decode(id) else {

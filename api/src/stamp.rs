@@ -7,16 +7,19 @@ use sea_orm::{
 };
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
+use crate::domain::EventType;
 use crate::error::ApiResult;
 
 /// Brings `current` (at `version`) to what `set` gives, writing — version moved on, audited —
-/// only the columns that differ; `None` when nothing does (a change to nothing is no change).
+/// only the columns that differ, as the domain event `event`; `None` when nothing does (a change
+/// to nothing is no change, and no event).
 pub async fn update_changed<A>(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     current: &<A::Entity as EntityTrait>::Model,
     version: i32,
+    event: EventType,
     set: impl FnOnce(&mut A),
 ) -> ApiResult<Option<<A::Entity as EntityTrait>::Model>>
 where
@@ -29,22 +32,26 @@ where
     if crate::audit::set_fields(&am).is_empty() {
         return Ok(None);
     }
-    Ok(Some(am.changed(actor, version).update_by(db, actor).await?))
+    Ok(Some(
+        am.changed(actor, version)
+            .update_by(db, actor, event)
+            .await?,
+    ))
 }
 
 /// Sets the who-and-when columns of a row being created or changed.
 pub trait Stamped: Sized {
     /// A new row: version 1, created and updated now by the actor.
-    fn created(self, actor: &Actor) -> Self;
+    fn created(self, actor: &Acting) -> Self;
     /// A changed row: the version after `current`, updated now by the actor.
-    fn changed(self, actor: &Actor, current: i32) -> Self;
+    fn changed(self, actor: &Acting, current: i32) -> Self;
 }
 
 macro_rules! stamped {
     ($($table:ident),+ $(,)?) => {
         $(
             impl Stamped for entities::$table::ActiveModel {
-                fn created(mut self, actor: &Actor) -> Self {
+                fn created(mut self, actor: &Acting) -> Self {
                     let now = Utc::now();
                     self.version = Set(1);
                     self.created_at = Set(now);
@@ -53,7 +60,7 @@ macro_rules! stamped {
                     self.updated_by = Set(Some(actor.actor_id));
                     self
                 }
-                fn changed(mut self, actor: &Actor, current: i32) -> Self {
+                fn changed(mut self, actor: &Acting, current: i32) -> Self {
                     self.version = Set(current + 1);
                     self.updated_at = Set(Utc::now());
                     self.updated_by = Set(Some(actor.actor_id));

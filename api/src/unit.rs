@@ -13,7 +13,7 @@ use std::time::Duration;
 use entities::case_event;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::error::{ApiError, ApiResult};
 use crate::events::PendingEvent;
 use crate::live::bus::{Bus, Notice};
@@ -107,7 +107,7 @@ impl Unit {
     /// Writes the actor's audit rows, runs the projections, stores the events, commits, and then
     /// tells the bus. If any of it fails nothing is kept (the transaction is dropped, rolling
     /// back) and the error is returned.
-    pub async fn finish(self, actor: &Actor, outlets: &Outlets) -> ApiResult<Committed> {
+    pub async fn finish(self, actor: &Acting, outlets: &Outlets) -> ApiResult<Committed> {
         let tx = reclaim(self.tx)
             .await
             .ok_or_else(|| ApiError::internal("the unit's transaction is still in use"))?;

@@ -5,9 +5,10 @@ use entities::{assessment_factor, child_view};
 use sea_orm::Set;
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::cases::service::{self as cases, not_future};
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::text;
 use crate::domain::{FactorCategory, FactorKind, FactorStatus};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
@@ -38,7 +39,7 @@ pub struct NewFactor {
 /// a factor's error names its place (`factors.1.category`).
 pub async fn record_factors(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmds: Vec<NewFactor>,
 ) -> ApiResult<Vec<assessment_factor::Model>> {
     if cmds.is_empty() {
@@ -57,7 +58,7 @@ pub async fn record_factors(
 /// Records a risk or protective factor about the child or a household member.
 pub async fn record_factor(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: NewFactor,
 ) -> ApiResult<assessment_factor::Model> {
     if cmd.category.kind().is_some_and(|k| k != cmd.kind) {
@@ -112,7 +113,7 @@ pub async fn record_factor(
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::FactorRecorded)
     .await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
@@ -123,7 +124,7 @@ pub async fn record_factor(
 /// Records the child's wishes and feelings.
 pub async fn record_view(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case_id: CaseId,
     recorded_on: Option<NaiveDate>,
     in_own_words: bool,
@@ -142,7 +143,7 @@ pub async fn record_view(
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::ChildViewRecorded)
     .await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;

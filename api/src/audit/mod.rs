@@ -6,6 +6,7 @@
 //! written by [`flush`] in the request's transaction just before it commits; if that write fails,
 //! the request fails. Rows hold identifiers and field names, never values.
 
+pub mod acting;
 pub mod extension;
 pub mod record;
 pub mod resolvers;
@@ -27,8 +28,9 @@ use sea_orm::{
     IntoActiveModel, Iterable, ModelTrait, QueryFilter as _, Set, Value,
 };
 
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 
+use crate::domain::EventType;
 use crate::error::{ApiError, ApiResult};
 
 /// Stamp columns, never reported as changed fields.
@@ -70,9 +72,10 @@ pub fn unset_unchanged<A: ActiveModelTrait>(
 /// in the caller's transaction.
 async fn write<A>(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     am: A,
     action: Action,
+    event: Option<EventType>,
 ) -> ApiResult<<A::Entity as EntityTrait>::Model>
 where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
@@ -84,7 +87,7 @@ where
     } else {
         update_checked(db, am).await?
     };
-    changed(db, actor, action, Record::of(&model), &fields).await?;
+    changed(db, actor, action, Record::of(&model), &fields, event).await?;
     Ok(model)
 }
 
@@ -137,18 +140,22 @@ where
     }
 }
 
-/// Writes the audit row of a change made some other way (a version-checked `UPDATE … WHERE`).
+/// Writes the audit row of a change made some other way (a version-checked `UPDATE … WHERE`),
+/// and notes `event`, the domain event the change is (`None` for a change that is not one: see
+/// [`EventType`]), to be stored with the request's other events.
 pub async fn changed(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     action: Action,
     record: Record,
     fields: &[&str],
+    event: impl Into<Option<EventType>>,
 ) -> ApiResult<()> {
+    let event = event.into();
     if let Ok(mut w) = actor.trail.written.lock() {
         w.insert((record.kind.clone(), record.id));
     }
-    if let Some(event_type) = crate::events::classify(&record.kind, action, fields)
+    if let Some(event_type) = event
         && let Ok(mut events) = actor.trail.events.lock()
     {
         events.push(crate::events::PendingEvent {
@@ -183,15 +190,15 @@ pub async fn changed(
 /// Writes an `EXPORT` or other one-off audit row at once, in the caller's transaction.
 pub async fn record_now(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     action: Action,
     record: Record,
 ) -> ApiResult<()> {
-    changed(db, actor, action, record, &[]).await
+    changed(db, actor, action, record, &[], None).await
 }
 
 fn row(
-    actor: &Actor,
+    actor: &Acting,
     operation: &str,
     action: Action,
     outcome: Outcome,
@@ -227,7 +234,7 @@ fn row(
 /// Writes the request's held change rows (see [`Trail::defer_changes`]) and its pending reads,
 /// refusals and misses: one row per record and outcome, none for a record the request itself
 /// changed (its change row says more).
-pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
+pub async fn flush(db: &impl ConnectionTrait, actor: &Acting) -> ApiResult<()> {
     let pending = take(&actor.trail.pending);
     let changes = take(&actor.trail.changes);
     let written = actor
@@ -274,45 +281,49 @@ pub async fn flush(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<()> {
     Ok(())
 }
 
-/// Writes that leave their audit row: `am.insert_by(&txn, actor)` and `am.update_by(&txn, actor)`.
+/// Writes that leave their audit row and name the domain event they are:
+/// `am.insert_by(&txn, actor, EventType::GoalAdded)`, `am.update_by(&txn, actor, None)` (a write
+/// that is no event of a case or child). No write can leave its event out.
 pub trait AuditedWrite: ActiveModelTrait + ActiveModelBehavior + Send
 where
     <Self::Entity as EntityTrait>::Model: IntoActiveModel<Self>,
 {
-    /// Inserts the row and its `CREATE` audit row.
+    /// Inserts the row and its `CREATE` audit row; the insert is the domain event `event`.
     fn insert_by(
         self,
         db: &impl ConnectionTrait,
-        actor: &Actor,
+        actor: &Acting,
+        event: impl Into<Option<EventType>>,
     ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
-        write(db, actor, self, Action::Create)
+        write(db, actor, self, Action::Create, event.into())
     }
 
-    /// Inserts the row when it has no id yet, updates it otherwise; audited either way.
+    /// Inserts the row when it has no id yet, updates it otherwise; audited either way, and the
+    /// domain event `event` either way.
     fn save_by(
         self,
         db: &impl ConnectionTrait,
-        actor: &Actor,
+        actor: &Acting,
+        event: impl Into<Option<EventType>>,
     ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
+        let event = event.into();
         let new = <Self::Entity as EntityTrait>::Column::from_str("id")
             .map(|c| matches!(self.get(c), sea_orm::ActiveValue::NotSet))
             .unwrap_or(true);
         async move {
-            if new {
-                write(db, actor, self, Action::Create).await
-            } else {
-                write(db, actor, self, Action::Update).await
-            }
+            let action = if new { Action::Create } else { Action::Update };
+            write(db, actor, self, action, event).await
         }
     }
 
-    /// Updates the row and writes its `UPDATE` audit row.
+    /// Updates the row and writes its `UPDATE` audit row; the update is the domain event `event`.
     fn update_by(
         self,
         db: &impl ConnectionTrait,
-        actor: &Actor,
+        actor: &Acting,
+        event: impl Into<Option<EventType>>,
     ) -> impl Future<Output = ApiResult<<Self::Entity as EntityTrait>::Model>> + Send {
-        write(db, actor, self, Action::Update)
+        write(db, actor, self, Action::Update, event.into())
     }
 }
 

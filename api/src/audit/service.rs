@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entities::{audit_event, reunification_case as case};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, page_by_id};
@@ -27,7 +27,7 @@ pub struct AuditFilter {
 /// A page of the caller's LA's audit events, newest first; `(rows, total, more)`.
 pub async fn list(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     filter: &AuditFilter,
     page: &Page,
 ) -> ApiResult<(Vec<audit_event::Model>, i64, bool)> {

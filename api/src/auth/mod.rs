@@ -53,7 +53,8 @@ pub struct Claims {
     pub azp: Option<String>,
 }
 
-/// The authenticated caller, attached to every request.
+/// Who is calling: the authenticated identity behind a request (the request's audit trail is
+/// not part of it; see [`crate::audit::acting::Acting`]).
 #[derive(Debug, Clone)]
 pub struct Actor {
     /// The caller's local authority (tenant) row id.
@@ -72,12 +73,10 @@ pub struct Actor {
     pub mutations: Option<Arc<BTreeSet<String>>>,
     /// When the token expires (seconds since the epoch), if it says: a WebSocket closes then.
     pub expires_at: Option<i64>,
-    /// The request's audit trail.
-    pub trail: Arc<crate::audit::trail::Trail>,
 }
 
 impl Actor {
-    /// An actor acting outside an HTTP request (seeding, commands, tests), with a trail of its own.
+    /// An actor acting outside an HTTP request (seeding, commands, tests).
     pub fn system(
         la_id: i64,
         actor_id: i64,
@@ -94,11 +93,6 @@ impl Actor {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             mutations: None,
             expires_at: None,
-            trail: Arc::new(crate::audit::trail::Trail::new(
-                String::new(),
-                String::new(),
-                subject,
-            )),
         }
     }
 
@@ -208,11 +202,7 @@ impl Authenticator {
     }
 
     /// Verifies a bearer token and returns the actor it stands for.
-    pub async fn authenticate(
-        &self,
-        token: &str,
-        trail: Arc<crate::audit::trail::Trail>,
-    ) -> ApiResult<Actor> {
+    pub async fn authenticate(&self, token: &str) -> ApiResult<Actor> {
         let principal = self.verifier.verify(token).await?;
         if principal.roles.is_empty() {
             return Err(ApiError::Forbidden("the token carries no known role"));
@@ -262,7 +252,6 @@ impl Authenticator {
             scopes: principal.scopes,
             mutations: principal.mutations,
             expires_at: principal.expires_at,
-            trail,
         })
     }
 }

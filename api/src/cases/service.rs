@@ -8,9 +8,10 @@ use sea_orm::{
 };
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::children::service as children;
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::{CaseStatus, RiskLevel, Stage};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
 use crate::ids::{ActorId, CaseId, ChildId, EpisodeId};
@@ -46,7 +47,7 @@ fn validate_team(team: &Option<String>) -> ApiResult<()> {
     }
 }
 
-async fn check_worker(db: &impl ConnectionTrait, actor: &Actor, id: ActorId) -> ApiResult<()> {
+async fn check_worker(db: &impl ConnectionTrait, actor: &Acting, id: ActorId) -> ApiResult<()> {
     crate::db::find_in_la::<actor::Entity>(db, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["allocatedWorkerId"], "worker")
@@ -54,7 +55,7 @@ async fn check_worker(db: &impl ConnectionTrait, actor: &Actor, id: ActorId) -> 
 }
 
 /// Opens a case at stage 0 (identification) for a child with an open episode.
-pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<case::Model> {
+pub async fn open_case(db: &impl Db, actor: &Acting, cmd: NewCase) -> ApiResult<case::Model> {
     validate_team(&cmd.team)?;
     let opened_on = cmd.opened_on.unwrap_or_else(today);
     let child = children::get_child(db, actor, cmd.child_id)
@@ -98,7 +99,7 @@ pub async fn open_case(db: &impl Db, actor: &Actor, cmd: NewCase) -> ApiResult<c
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::CaseOpened)
     .await?;
     stages::start_stage(&txn, actor, created.id, Stage::Identification, opened_on).await?;
     txn.commit().await?;
@@ -110,7 +111,7 @@ pub use super::store::{active_of_child, get_case, load_active, load_for_change, 
 /// Changes the allocated worker and team.
 pub async fn assign(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
     expected_version: Option<i32>,
     worker: Option<ActorId>,
@@ -122,7 +123,7 @@ pub async fn assign(
         check_worker(db, actor, w).await?;
     }
     let txn = db.begin().await?;
-    let saved = save_case(&txn, actor, &case, |am| {
+    let saved = save_case(&txn, actor, &case, EventType::CaseChanged, |am| {
         if let Some(w) = worker {
             am.worker_id = Set(Some(w.0));
         }
@@ -163,7 +164,7 @@ pub enum CaseOrder {
     OpenedOn,
 }
 
-fn filter_condition(actor: &Actor, f: &CaseFilter) -> Condition {
+fn filter_condition(actor: &Acting, f: &CaseFilter) -> Condition {
     let mut c = Condition::all().add(case::Column::LaId.eq(actor.la_id));
     if let Some(stages) = &f.stages {
         c = c.add(case::Column::Stage.is_in(stages.iter().map(|s| s.as_str())));
@@ -205,7 +206,7 @@ fn filter_condition(actor: &Actor, f: &CaseFilter) -> Condition {
 /// A page of cases: rows, total count, and whether more exist beyond the page.
 pub async fn list_cases(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     filter: &CaseFilter,
     order: CaseOrder,
     descending: bool,

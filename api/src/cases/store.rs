@@ -4,8 +4,8 @@
 use entities::reunification_case as case;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::auth::Actor;
-use crate::domain::CaseStatus;
+use crate::audit::acting::Acting;
+use crate::domain::{CaseStatus, EventType};
 use crate::error::{ApiError, ApiResult, OptionExt};
 use crate::ids::CaseId;
 use crate::stamp::Stamped as _;
@@ -13,7 +13,7 @@ use crate::stamp::Stamped as _;
 /// A case of the caller's LA.
 pub async fn get_case(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
 ) -> ApiResult<Option<case::Model>> {
     crate::db::find_in_la::<case::Entity>(db, actor.la_id, id.0).await
@@ -23,7 +23,7 @@ pub async fn get_case(
 /// given, and (unless `allow_closed`) be active.
 pub async fn load_for_change(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
     expected_version: Option<i32>,
 ) -> ApiResult<case::Model> {
@@ -41,7 +41,7 @@ pub async fn load_for_change(
 /// The child's active case, if it has one (a child has at most one).
 pub async fn active_of_child(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     child_id: i64,
 ) -> ApiResult<Option<case::Model>> {
     Ok(case::Entity::find()
@@ -55,7 +55,7 @@ pub async fn active_of_child(
 /// Loads a case for a change, as [`load_for_change`], and requires it to be active.
 pub async fn load_active(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
     expected_version: Option<i32>,
 ) -> ApiResult<case::Model> {
@@ -64,12 +64,15 @@ pub async fn load_active(
     Ok(case)
 }
 
-/// Saves changes to a case, bumping its version; fails with `CONFLICT` when someone else changed it
-/// since it was read. A change that sets nothing new writes nothing and keeps the version.
+/// Saves changes to a case as the domain event `event` (`None` where the change has its own event
+/// on another record, as a stage moving on), bumping its version; fails with `CONFLICT` when
+/// someone else changed it since it was read. A change that sets nothing new writes nothing, keeps
+/// the version and is no event.
 pub async fn save_case(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     current: &case::Model,
+    event: impl Into<Option<EventType>>,
     change: impl FnOnce(&mut case::ActiveModel),
 ) -> ApiResult<case::Model> {
     let mut am: case::ActiveModel = current.clone().into();
@@ -81,7 +84,8 @@ pub async fn save_case(
     }
     let saved = bump(txn, actor, current, am).await?;
     let record = crate::audit::Record::of(&saved);
-    crate::audit::changed(txn, actor, crate::audit::Action::Update, record, &fields).await?;
+    let action = crate::audit::Action::Update;
+    crate::audit::changed(txn, actor, action, record, &fields, event.into()).await?;
     Ok(saved)
 }
 
@@ -91,7 +95,7 @@ pub async fn save_case(
 /// announced on its own record: the touch writes neither.
 pub async fn touch(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     current: &case::Model,
 ) -> ApiResult<case::Model> {
     bump(txn, actor, current, current.clone().into()).await
@@ -100,7 +104,7 @@ pub async fn touch(
 /// Writes `am` over `current` with the next version, if `current` is still the stored version.
 async fn bump(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     current: &case::Model,
     am: case::ActiveModel,
 ) -> ApiResult<case::Model> {

@@ -8,9 +8,10 @@ use sea_orm::{
 };
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::children::ssda903::{ChildDetails, EpisodeDetails};
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::reference::{
     CATEGORY_OF_NEED, ETHNICITY, LEGAL_STATUS, PLACEMENT_TYPE, REASON_CEASED, SEX, UPN_UNKNOWN,
 };
@@ -151,7 +152,7 @@ fn duplicate_la_child_id() -> ApiError {
 }
 
 /// Creates a child in the caller's LA with its external identifiers.
-pub async fn create_child(db: &impl Db, actor: &Actor, cmd: NewChild) -> ApiResult<child::Model> {
+pub async fn create_child(db: &impl Db, actor: &Acting, cmd: NewChild) -> ApiResult<child::Model> {
     create_child_with(db, actor, cmd, Vec::new()).await
 }
 
@@ -159,7 +160,7 @@ pub async fn create_child(db: &impl Db, actor: &Actor, cmd: NewChild) -> ApiResu
 /// transaction; a member's error names its place (`householdMembers.1.label`).
 pub async fn create_child_with(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     mut cmd: NewChild,
     members: Vec<NewMember>,
 ) -> ApiResult<child::Model> {
@@ -178,7 +179,7 @@ pub async fn create_child_with(
 /// Inserts a validated child with its external identifiers (in the caller's transaction).
 async fn insert_child(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     cmd: &NewChild,
 ) -> ApiResult<child::Model> {
     let mut am = child::ActiveModel {
@@ -189,7 +190,7 @@ async fn insert_child(
     set_fields(&mut am, cmd, None);
     let created = am
         .created(actor)
-        .insert_by(txn, actor)
+        .insert_by(txn, actor, EventType::ChildCreated)
         .await
         .on_unique(duplicate_la_child_id)?;
     for (i, ext) in cmd.external_ids.iter().enumerate() {
@@ -229,7 +230,7 @@ pub fn check_external_id(p: &mut Problems, ext: &ExternalId, path: &[&str]) {
 /// system's identifier already names another record of that kind in the LA.
 pub async fn attach_external_id(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     owner_kind: &str,
     owner_id: i64,
     ext: &ExternalId,
@@ -244,7 +245,7 @@ pub async fn attach_external_id(
         created_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert_by(txn, actor)
+    .insert_by(txn, actor, None)
     .await
     .on_unique(|| {
         ApiError::user(
@@ -261,7 +262,7 @@ pub use crate::payload::UpsertResult;
 /// The record of `owner_kind` in the caller's LA that `ext` identifies.
 pub async fn owner_of(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     owner_kind: &str,
     ext: &ExternalId,
 ) -> ApiResult<Option<i64>> {
@@ -281,7 +282,7 @@ pub async fn owner_of(
 /// differs, and only from `expected_version` when given). `cmd.external_ids` must be `[ext]`.
 pub async fn upsert_child(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     mut cmd: NewChild,
     expected_version: Option<i32>,
 ) -> ApiResult<(child::Model, UpsertResult)> {
@@ -336,7 +337,7 @@ pub async fn upsert_child(
     set_fields(&mut am, &cmd, died_on);
     let saved = am
         .changed(actor, version)
-        .update_by(&txn, actor)
+        .update_by(&txn, actor, EventType::ChildChanged)
         .await
         .on_unique(duplicate_la_child_id)?;
     txn.commit().await?;
@@ -346,7 +347,7 @@ pub async fn upsert_child(
 /// The child of the caller's LA that an external system's identifier names.
 pub async fn child_by_external_id(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
 ) -> ApiResult<Option<child::Model>> {
     let Some(id) = owner_of(db, actor, CHILD_OWNER, ext).await? else {
@@ -358,7 +359,7 @@ pub async fn child_by_external_id(
 /// A child of the caller's LA.
 pub async fn get_child(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: ChildId,
 ) -> ApiResult<Option<child::Model>> {
     crate::db::find_in_la::<child::Entity>(db, actor.la_id, id.0).await
@@ -367,7 +368,7 @@ pub async fn get_child(
 /// A page of the caller's LA's children, by id, optionally matching an LA child ID.
 pub async fn list_children(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     la_child_id: Option<String>,
     page: &Page,
 ) -> ApiResult<(Vec<child::Model>, i64, bool)> {
@@ -420,7 +421,7 @@ impl NewMember {
 /// Adds a household member or member of the family network.
 pub async fn add_member(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: NewMember,
 ) -> ApiResult<household_member::Model> {
     let cmd = cmd.checked()?;
@@ -434,7 +435,10 @@ pub async fn add_member(
         ..Default::default()
     };
     cmd.set(&mut am);
-    let member = am.created(actor).insert_by(db, actor).await?;
+    let member = am
+        .created(actor)
+        .insert_by(db, actor, EventType::HouseholdMemberAdded)
+        .await?;
     // A new member is not yet assessed: the household's derived actions follow.
     crate::stages::derived::sync_derived_of_child(db, actor, child_id).await?;
     Ok(member)
@@ -444,7 +448,7 @@ pub async fn add_member(
 /// whether anything changed.
 pub async fn replace_member(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     current: household_member::Model,
     cmd: NewMember,
     expected: Option<i32>,
@@ -456,6 +460,7 @@ pub async fn replace_member(
         actor,
         &current,
         current.version,
+        EventType::HouseholdMemberChanged,
         |am| cmd.set(am),
     )
     .await?
@@ -644,7 +649,7 @@ pub fn validate_episode(child: &child::Model, e: &EpisodeFields) -> ApiResult<()
 /// The child's open episode other than `except`, if any.
 pub async fn other_open_episode(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     child_id: i64,
     except: Option<i64>,
 ) -> ApiResult<bool> {
@@ -671,7 +676,7 @@ pub fn already_open() -> ApiError {
 /// episode; at most one episode of a child is open at a time.
 pub async fn open_episode(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: NewEpisode,
 ) -> ApiResult<care_episode::Model> {
     let child = get_child(db, actor, cmd.child_id)
@@ -685,7 +690,7 @@ pub async fn open_episode(
 /// second open episode.
 pub async fn insert_episode(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     child: &child::Model,
     fields: EpisodeFields,
 ) -> ApiResult<care_episode::Model> {
@@ -698,13 +703,15 @@ pub async fn insert_episode(
         ..Default::default()
     };
     fields.set(&mut am);
-    am.created(actor).insert_by(db, actor).await
+    am.created(actor)
+        .insert_by(db, actor, EventType::EpisodeOpened)
+        .await
 }
 
 /// An episode of the caller's LA.
 pub async fn get_episode(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: EpisodeId,
 ) -> ApiResult<Option<care_episode::Model>> {
     crate::db::find_in_la::<care_episode::Entity>(db, actor.la_id, id.0).await
@@ -718,7 +725,7 @@ pub async fn get_episode(
 /// child is now in.
 pub async fn place_with_parents(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     child: &child::Model,
     episode: care_episode::Model,
     on: NaiveDate,
@@ -735,7 +742,9 @@ pub async fn place_with_parents(
         let mut am: care_episode::ActiveModel = episode.into();
         am.placement_type = Set("P1".to_owned());
         details.set(&mut am);
-        am.changed(actor, version).update_by(txn, actor).await?;
+        am.changed(actor, version)
+            .update_by(txn, actor, EventType::EpisodeChanged)
+            .await?;
         return Ok(id);
     }
     let fields = EpisodeFields {
@@ -757,14 +766,16 @@ pub async fn place_with_parents(
     am.ended_on = Set(Some(on));
     am.reason_ceased = Set(Some("X1".to_owned()));
     am.reason_place_change = Set(Some("CARPL".to_owned()));
-    am.changed(actor, version).update_by(txn, actor).await?;
+    am.changed(actor, version)
+        .update_by(txn, actor, EventType::EpisodeChanged)
+        .await?;
     Ok(insert_episode(txn, actor, child, fields).await?.id)
 }
 
 /// Ends an episode (in the caller's transaction), checking the reason code and date.
 pub async fn end_episode(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     episode: care_episode::Model,
     ended_on: NaiveDate,
     reason: &str,
@@ -788,5 +799,5 @@ pub async fn end_episode(
     am.ended_on = Set(Some(ended_on));
     am.reason_ceased = Set(Some(reason.to_owned()));
     let am = am.changed(actor, version);
-    am.update_by(txn, actor).await
+    am.update_by(txn, actor, EventType::EpisodeChanged).await
 }

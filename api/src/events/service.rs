@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::PendingEvent;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::ids::CaseId;
@@ -27,7 +27,7 @@ pub const CHANNEL: &str = "reunify_events";
 /// every other write, so the lock is held for the commit alone.
 pub async fn store(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     pending: Vec<PendingEvent>,
 ) -> ApiResult<Vec<case_event::Model>> {
     if pending.is_empty() {
@@ -134,7 +134,7 @@ pub async fn store(
 /// A page of one case's events, oldest first; `(rows, total, more)`.
 pub async fn for_case(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case: CaseId,
     page: &Page,
 ) -> ApiResult<(Vec<case_event::Model>, i64, bool)> {

@@ -223,7 +223,7 @@ fn agreed_of(rows: &[risk_classification::Model]) -> ApiResult<Vec<Agreed>> {
 /// `expected_version` when given (whether it may change is the rules' to say).
 pub async fn for_change(
     db: &impl ConnectionTrait,
-    actor: &crate::auth::Actor,
+    actor: &crate::audit::acting::Acting,
     id: crate::ids::CaseId,
     expected_version: Option<i32>,
 ) -> ApiResult<CaseSnapshot> {

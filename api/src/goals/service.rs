@@ -8,9 +8,10 @@ use entities::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::cases::service::{self as cases, not_future};
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::{AgreementStatus, GoalStatus, Rating, Stage, optional_text, text};
 use crate::error::{ApiError, ApiResult, OptionExt, ResultExt, UserErrorCode};
 use crate::framework::agreement as rules_agreement;
@@ -23,7 +24,7 @@ use crate::stamp::Stamped as _;
 /// Loads a case for agreement work: active and at stage 2 or later.
 async fn agreement_case(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
 ) -> ApiResult<case::Model> {
     let case = cases::load_active(txn, actor, id, None).await?;
@@ -38,7 +39,7 @@ async fn agreement_case(
 /// A household member of the case's child.
 pub async fn member_of(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: HouseholdMemberId,
     child_id: i64,
     field: &[&str],
@@ -66,7 +67,7 @@ fn optional_at(value: Option<&str>, path: &[&str]) -> ApiResult<String> {
 /// A parental agreement version of the caller's LA.
 pub async fn get_agreement(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: AgreementId,
 ) -> ApiResult<parental_agreement::Model> {
     crate::db::find_in_la::<parental_agreement::Entity>(txn, actor.la_id, id.0)
@@ -74,7 +75,11 @@ pub async fn get_agreement(
         .or_user_not_found(&["agreementId"], "parental agreement")
 }
 
-async fn get_goal(txn: &impl ConnectionTrait, actor: &Actor, id: GoalId) -> ApiResult<goal::Model> {
+async fn get_goal(
+    txn: &impl ConnectionTrait,
+    actor: &Acting,
+    id: GoalId,
+) -> ApiResult<goal::Model> {
     crate::db::find_in_la::<goal::Entity>(txn, actor.la_id, id.0)
         .await?
         .or_user_not_found(&["goalId"], "goal")
@@ -83,7 +88,7 @@ async fn get_goal(txn: &impl ConnectionTrait, actor: &Actor, id: GoalId) -> ApiR
 /// A goal of a superseded version is history: its active copy lives in the newer version.
 async fn require_current(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     g: &goal::Model,
 ) -> ApiResult<()> {
     let agreement = get_agreement(txn, actor, AgreementId(g.agreement_id)).await?;
@@ -105,7 +110,7 @@ pub struct NewParty {
 /// carried over from the latest version.
 pub async fn create_agreement(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case_id: CaseId,
     parties: Option<Vec<NewParty>>,
 ) -> ApiResult<parental_agreement::Model> {
@@ -170,7 +175,7 @@ pub async fn create_agreement(
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::AgreementCreated)
     .await?;
     for (member, strengths, concerns) in parties {
         agreement_party::ActiveModel {
@@ -183,7 +188,7 @@ pub async fn create_agreement(
             ..Default::default()
         }
         .created(actor)
-        .insert_by(&txn, actor)
+        .insert_by(&txn, actor, EventType::AgreementPartyUpdated)
         .await
         .on_unique(|| {
             ApiError::user(
@@ -205,7 +210,10 @@ pub async fn create_agreement(
             let mut am: goal::ActiveModel = g.into();
             am.id = sea_orm::ActiveValue::NotSet;
             am.agreement_id = Set(created.id);
-            let copy = am.created(actor).insert_by(&txn, actor).await?;
+            let copy = am
+                .created(actor)
+                .insert_by(&txn, actor, EventType::GoalAdded)
+                .await?;
             copy_history(&txn, actor, old_id, copy.id).await?;
         }
     }
@@ -218,7 +226,7 @@ pub async fn create_agreement(
 /// `reviews` agree with its `latestRating` and `sustainedSince`. Who recorded them and when is kept.
 async fn copy_history(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     from: i64,
     to: i64,
 ) -> ApiResult<()> {
@@ -232,7 +240,7 @@ async fn copy_history(
         let mut am: goal_review::ActiveModel = r.into();
         am.id = sea_orm::ActiveValue::NotSet;
         am.goal_id = Set(to);
-        am.insert_by(txn, actor).await?;
+        am.insert_by(txn, actor, EventType::GoalReviewed).await?;
     }
     for r in goal_revision::Entity::find()
         .filter(goal_revision::Column::LaId.eq(actor.la_id))
@@ -244,7 +252,7 @@ async fn copy_history(
         let mut am: goal_revision::ActiveModel = r.into();
         am.id = sea_orm::ActiveValue::NotSet;
         am.goal_id = Set(to);
-        am.insert_by(txn, actor).await?;
+        am.insert_by(txn, actor, EventType::GoalRevised).await?;
     }
     Ok(())
 }
@@ -253,7 +261,7 @@ async fn copy_history(
 /// party with parental responsibility has accepted it, or `without_acceptance` says why not.
 pub async fn agree_agreement(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: AgreementId,
     agreed_on: Option<NaiveDate>,
     without_acceptance: Option<String>,
@@ -277,14 +285,17 @@ pub async fn agree_agreement(
         let version = old.version;
         let mut am = parental_agreement::ActiveModel::from(old.clone()).changed(actor, version);
         am.status = Set(AgreementStatus::Superseded.as_str().to_owned());
-        am.update_by(&txn, actor).await?;
+        am.update_by(&txn, actor, EventType::AgreementChanged)
+            .await?;
     }
     let version = agreement.version;
     let mut am = parental_agreement::ActiveModel::from(agreement).changed(actor, version);
     am.status = Set(AgreementStatus::Active.as_str().to_owned());
     am.agreed_on = Set(Some(on));
     am.without_acceptance_reason = Set(without_acceptance);
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am
+        .update_by(&txn, actor, EventType::AgreementChanged)
+        .await?;
     cases::touch(&txn, actor, &s.case).await?;
     crate::stages::derived::sync_derived(&txn, actor, s.case.id).await?;
     txn.commit().await?;
@@ -312,7 +323,7 @@ pub struct DraftAgreement {
 /// would, and all of them or none.
 pub async fn draft_agreement(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: DraftAgreement,
 ) -> ApiResult<parental_agreement::Model> {
     let txn = db.begin().await?;
@@ -350,7 +361,7 @@ pub async fn draft_agreement(
 /// Records a parent's acceptance (signature) of the agreement.
 pub async fn accept_party(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: AgreementPartyId,
     accepted_on: Option<NaiveDate>,
     expected_version: Option<i32>,
@@ -367,7 +378,9 @@ pub async fn accept_party(
     let version = party.version;
     let mut am = agreement_party::ActiveModel::from(party).changed(actor, version);
     am.accepted_on = Set(Some(on));
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am
+        .update_by(&txn, actor, EventType::AgreementPartyUpdated)
+        .await?;
     cases::touch(&txn, actor, &case).await?;
     txn.commit().await?;
     Ok(saved)
@@ -393,7 +406,7 @@ pub struct NewGoal {
 }
 
 /// Adds a goal to a draft or the agreement in force.
-pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<goal::Model> {
+pub async fn add_goal(db: &impl Db, actor: &Acting, cmd: NewGoal) -> ApiResult<goal::Model> {
     let description = text(&cmd.description, "description", 20_000)?;
     let steps = optional_text(cmd.steps.as_deref(), "steps", 20_000)?;
     let responsible = optional_text(cmd.responsible.as_deref(), "responsible", 200)?;
@@ -434,7 +447,7 @@ pub async fn add_goal(db: &impl Db, actor: &Actor, cmd: NewGoal) -> ApiResult<go
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::GoalAdded)
     .await?;
     cases::touch(&txn, actor, &case).await?;
     txn.commit().await?;
@@ -457,7 +470,7 @@ pub struct ReviewGoal {
 }
 
 /// Reviews a goal; tracks how long it has held green.
-pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiResult<goal::Model> {
+pub async fn review_goal(db: &impl Db, actor: &Acting, cmd: ReviewGoal) -> ApiResult<goal::Model> {
     let note = optional_text(cmd.note.as_deref(), "note", 20_000)?;
     let evidence = optional_text(cmd.evidence.as_deref(), "evidence", 20_000)?;
     let on = not_future(cmd.reviewed_on.unwrap_or_else(cases::today), "reviewedOn")?;
@@ -485,7 +498,7 @@ pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiRes
         created_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::GoalReviewed)
     .await?;
     let previous = g
         .latest_rating
@@ -498,7 +511,7 @@ pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiRes
     am.latest_rating = Set(Some(cmd.rating.as_str().to_owned()));
     am.latest_review_on = Set(Some(on));
     am.sustained_since = Set(since);
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am.update_by(&txn, actor, EventType::GoalRevised).await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
@@ -509,7 +522,7 @@ pub async fn review_goal(db: &impl Db, actor: &Actor, cmd: ReviewGoal) -> ApiRes
 /// written, audited and evented as `goalReview` would, and all of them or none.
 pub async fn review_round(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     reviews: Vec<ReviewGoal>,
 ) -> ApiResult<Vec<goal::Model>> {
     if reviews.is_empty() {
@@ -543,7 +556,7 @@ pub struct ReviseGoal {
 }
 
 /// Revises a goal (more time, new wording, or a new status), keeping the history.
-pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiResult<goal::Model> {
+pub async fn revise_goal(db: &impl Db, actor: &Acting, cmd: ReviseGoal) -> ApiResult<goal::Model> {
     let reason = text(&cmd.reason, "reason", 20_000)?;
     let description = cmd
         .new_description
@@ -582,7 +595,7 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
         created_by: Set(Some(actor.actor_id)),
         ..Default::default()
     }
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::GoalRevised)
     .await?;
     let version = g.version;
     let mut am = goal::ActiveModel::from(g).changed(actor, version);
@@ -595,7 +608,7 @@ pub async fn revise_goal(db: &impl Db, actor: &Actor, cmd: ReviseGoal) -> ApiRes
     if let Some(s) = cmd.status {
         am.status = Set(s.as_str().to_owned());
     }
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am.update_by(&txn, actor, EventType::GoalRevised).await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
@@ -621,7 +634,7 @@ pub struct SyncedParty {
 /// was written.
 pub async fn sync_party(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case_id: CaseId,
     member: HouseholdMemberId,
     sent: SyncedParty,
@@ -684,7 +697,7 @@ pub async fn sync_party(
                         ..Default::default()
                     }
                     .created(actor)
-                    .insert_by(&txn, actor)
+                    .insert_by(&txn, actor, EventType::AgreementPartyUpdated)
                     .await?;
                     (added, true)
                 }
@@ -729,7 +742,7 @@ pub async fn sync_party(
 /// The parties of an agreement version.
 async fn parties_of(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     agreement: i64,
 ) -> ApiResult<Vec<agreement_party::Model>> {
     Ok(agreement_party::Entity::find()
@@ -743,7 +756,7 @@ async fn parties_of(
 /// A draft's party with the strengths and concerns sent (what was not sent is kept).
 async fn restate_party(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     party: agreement_party::Model,
     strengths: Option<String>,
     concerns: Option<String>,
@@ -753,6 +766,7 @@ async fn restate_party(
         actor,
         &party,
         party.version,
+        EventType::AgreementPartyUpdated,
         |am| {
             if let Some(s) = strengths {
                 am.strengths = Set(s);

@@ -7,11 +7,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
 use super::aggregates;
 use super::calculator::{self, CostSet, Estimate, Inputs};
 use super::facts::CaseFacts;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
 /// The case facts of the caller's LA.
-pub async fn facts(db: &impl ConnectionTrait, actor: &Actor) -> ApiResult<Vec<CaseFacts>> {
+pub async fn facts(db: &impl ConnectionTrait, actor: &Acting) -> ApiResult<Vec<CaseFacts>> {
     super::facts::load(db, actor.la_id).await
 }
 
@@ -92,7 +92,7 @@ fn invalid(field: &str, message: &str) -> ApiError {
 /// and its unit costs, then the published set. `fromRecords` names what was measured.
 pub async fn savings(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     req: SavingsRequest,
 ) -> ApiResult<Estimate> {
     let la = crate::tenancy::service::get(db, actor.la_id).await?;

@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate};
 use entities::reunification_case as case;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::domain::CaseStatus;
 use crate::error::ApiResult;
 pub use crate::framework::due::WorkItemKind;
@@ -64,7 +64,7 @@ const CHUNK: usize = 200;
 /// The items of the caller's LA due by `filter.due_by`, most urgent (earliest due) first.
 pub async fn worklist(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     filter: &WorklistFilter,
     settings: &LaSettings,
 ) -> ApiResult<Vec<WorkItem>> {

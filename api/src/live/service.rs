@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use entities::case_event;
 
 use super::feed::Feed;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::domain::EventType;
 use crate::error::ApiResult;
 
@@ -83,7 +83,7 @@ pub struct EventFilter {
 /// everything read.
 pub async fn next_events(
     feed: &Feed,
-    actor: &Actor,
+    actor: &Acting,
     filter: &EventFilter,
     cursor: &Cursor,
 ) -> ApiResult<Vec<Arc<case_event::Model>>> {
@@ -115,7 +115,7 @@ pub async fn next_events(
 /// Whether the case has events after the cursor; moves the cursor to the latest position.
 pub async fn case_changed(
     feed: &Feed,
-    actor: &Actor,
+    actor: &Acting,
     case_id: i64,
     cursor: &Cursor,
 ) -> ApiResult<bool> {

@@ -20,7 +20,8 @@ use tokio::task::AbortHandle;
 use super::bus::Bus;
 use super::service::Cursor;
 use crate::audit::Trail;
-use crate::auth::{Actor, Authenticator};
+use crate::audit::acting::Acting;
+use crate::auth::Authenticator;
 use crate::context::RequestData;
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::AppSchema;
@@ -166,7 +167,7 @@ fn token_of(payload: &Option<Value>) -> Option<String> {
 pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, trace_id: String) {
     let (mut sink, mut incoming) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(256);
-    let mut actor: Option<Actor> = None;
+    let mut actor: Option<Acting> = None;
     let mut initialised = false;
     let mut subscriptions: HashMap<String, AbortHandle> = HashMap::new();
     let _socket = Held::new(&live.metrics.websockets, 1);
@@ -206,9 +207,9 @@ pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, tra
                                 break close(4403, "Forbidden");
                             };
                             let trail = Arc::new(Trail::new(request_id.clone(), trace_id.clone(), ""));
-                            match live.auth.authenticate(&token, trail).await {
+                            match live.auth.authenticate(&token).await {
                                 Ok(a) => {
-                                    actor = Some(a);
+                                    actor = Some(Acting::new(a, trail));
                                     text(json!({ "type": "connection_ack" }))
                                 }
                                 Err(_) => break close(4403, "Forbidden"),
@@ -269,7 +270,7 @@ pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, tra
 /// Runs one subscription: a wake-up at once, then one after each notice that concerns it.
 async fn run(
     live: Arc<Live>,
-    actor: Actor,
+    actor: Acting,
     id: String,
     payload: SubscribePayload,
     out: mpsc::Sender<Outgoing>,
@@ -390,7 +391,7 @@ fn operation_type(
 /// written to the audit trail before commit.
 async fn wake(
     live: &Live,
-    actor: &Actor,
+    actor: &Acting,
     payload: &SubscribePayload,
     cursor: &Arc<Cursor>,
 ) -> Result<Vec<async_graphql::Response>, ()> {

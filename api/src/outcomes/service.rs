@@ -5,9 +5,10 @@ use entities::outcome;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::cases::store as cases;
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::YesNoUnknown;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::CaseId;
@@ -16,7 +17,7 @@ use crate::stamp::Stamped as _;
 /// Creates or changes the outcome row of a case in the caller's transaction.
 pub async fn upsert(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     case_id: i64,
     change: impl FnOnce(&mut outcome::ActiveModel),
 ) -> ApiResult<outcome::Model> {
@@ -38,7 +39,7 @@ pub async fn upsert(
         .created(actor),
     };
     change(&mut am);
-    am.save_by(txn, actor).await
+    am.save_by(txn, actor, EventType::OutcomeRecorded).await
 }
 
 /// Follow-up of an outcome after the return.
@@ -64,7 +65,7 @@ pub struct FollowUp {
 /// 6- and 12-month checks often come later.
 pub async fn follow_up(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
     f: FollowUp,
 ) -> ApiResult<outcome::Model> {

@@ -16,10 +16,11 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::audit::acting::Acting;
 use crate::audit::{Action, AuditedWrite as _, Record};
-use crate::auth::Actor;
 use crate::cases::service::{not_future, today};
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::error::{ApiError, ApiResult, OptionExt as _, UserErrorCode};
 use crate::ids::ChildId;
 use crate::stamp::Stamped as _;
@@ -29,7 +30,7 @@ pub const PURGE_SUBJECT: &str = "reunify:retention-purge";
 
 async fn load_child(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: ChildId,
     expected_version: Option<i32>,
 ) -> ApiResult<child::Model> {
@@ -47,7 +48,7 @@ async fn load_child(
 /// Places a child's record on legal hold (it outlives its retention date) or lifts the hold.
 pub async fn set_legal_hold(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: ChildId,
     hold: bool,
     expected_version: Option<i32>,
@@ -57,7 +58,10 @@ pub async fn set_legal_hold(
     let version = found.version;
     let mut am: child::ActiveModel = found.into();
     am.legal_hold = Set(hold);
-    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    let saved = am
+        .changed(actor, version)
+        .update_by(&txn, actor, EventType::ChildChanged)
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -65,7 +69,7 @@ pub async fn set_legal_hold(
 /// Records that a child has died; the retention date follows.
 pub async fn record_death(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: ChildId,
     died_on: NaiveDate,
     expected_version: Option<i32>,
@@ -85,7 +89,10 @@ pub async fn record_death(
     let mut am: child::ActiveModel = found.into();
     am.died_on = Set(Some(died_on));
     am.retain_until = Set(Some(super::policy::retain_until(born, Some(died_on))));
-    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    let saved = am
+        .changed(actor, version)
+        .update_by(&txn, actor, EventType::ChildChanged)
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -134,7 +141,7 @@ pub async fn purge(
             let actor_id =
                 crate::tenancy::service::ensure_actor(&txn, la.id, PURGE_SUBJECT, "system", &[])
                     .await?;
-            let actor = Actor::system(la.id, actor_id, PURGE_SUBJECT, Vec::new(), &[]);
+            let actor = Acting::system(la.id, actor_id, PURGE_SUBJECT, Vec::new(), &[]);
             actor.trail.set_operation("retentionPurge");
             for id in &purgeable {
                 remove_child(&txn, &actor, *id).await?;
@@ -245,7 +252,7 @@ async fn identified(
         }))
 }
 
-async fn remove_child(txn: &impl Db, actor: &Actor, child_id: i64) -> ApiResult<()> {
+async fn remove_child(txn: &impl Db, actor: &Acting, child_id: i64) -> ApiResult<()> {
     let la = actor.la_id;
     let one = [child_id];
     let cases = ids_in!(txn, la, case, ChildId, one);
@@ -271,6 +278,7 @@ async fn remove_child(txn: &impl Db, actor: &Actor, child_id: i64) -> ApiResult<
         Action::Delete,
         Record::bare("child", child_id),
         &tables,
+        None,
     )
     .await
 }
@@ -294,7 +302,7 @@ macro_rules! export_in {
 /// Everything held about one child of the caller's LA, as one JSON document: the child's record,
 /// identifiers, household, episodes, cases and every record of them, and the audit trail of who
 /// read or changed any of it. `None` when the LA has no such child. The export itself is audited.
-pub async fn export(db: &impl Db, actor: &Actor, id: ChildId) -> ApiResult<Option<Value>> {
+pub async fn export(db: &impl Db, actor: &Acting, id: ChildId) -> ApiResult<Option<Value>> {
     let la = actor.la_id;
     let Some(found) = child::Entity::find_by_id(id.0)
         .filter(child::Column::LaId.eq(la))

@@ -10,7 +10,8 @@ use sea_orm::{
     ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
 };
 
-use crate::auth::{Actor, Role};
+use crate::audit::acting::Acting;
+use crate::auth::Role;
 use crate::children::service::{self as children, EpisodeFields, NewChild, NewEpisode};
 use crate::children::ssda903::{ChildDetails, EpisodeDetails, without_urn};
 use crate::domain::identifiers::upn_from;
@@ -118,7 +119,7 @@ pub async fn generated(
     )
     .await
     .map_err(err)?;
-    let actor = Actor::system(
+    let actor = Acting::system(
         la.id,
         id,
         "generated-cms",

@@ -9,8 +9,9 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
+use crate::audit::acting::Acting;
+use crate::auth::Role;
 use crate::auth::keys::DevKey;
-use crate::auth::{Actor, Role};
 use crate::cases::service::{self as cases, NewCase};
 use crate::children::service::{self as children, ExternalId, NewChild, NewEpisode, NewMember};
 use crate::children::ssda903::{ChildDetails, EpisodeDetails};
@@ -113,7 +114,7 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
         let id = tenancy::ensure_actor(db, la.id, subject, "user", &[role.as_claim().to_owned()])
             .await
             .map_err(err)?;
-        people.push(Actor::system(
+        people.push(Acting::system(
             la.id,
             id,
             subject,
@@ -122,7 +123,7 @@ pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
         ));
     }
     let [actor, mut manager, mut officer] =
-        <[Actor; 3]>::try_from(people).map_err(|_| anyhow::anyhow!("demo people missing"))?;
+        <[Acting; 3]>::try_from(people).map_err(|_| anyhow::anyhow!("demo people missing"))?;
     // One trail for the three: the cases' timelines keep the order things were done in.
     manager.trail = actor.trail.clone();
     officer.trail = actor.trail.clone();
@@ -261,9 +262,9 @@ enum Target {
 /// One demo case being taken through the framework by the seeding actor.
 struct Demo<'a> {
     db: &'a DatabaseTransaction,
-    actor: &'a Actor,
-    manager: &'a Actor,
-    officer: &'a Actor,
+    actor: &'a Acting,
+    manager: &'a Acting,
+    officer: &'a Acting,
     case: CaseId,
     parent: HouseholdMemberId,
 }
@@ -297,7 +298,7 @@ impl Demo<'_> {
 
     async fn decide(
         &self,
-        actor: &Actor,
+        actor: &Acting,
         kind: DecisionKind,
         outcome: DecisionOutcome,
         on: NaiveDate,

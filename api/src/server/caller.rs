@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::errors::error_response;
 use super::state::AppState;
 use crate::audit::Trail;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::error::ErrorCode;
 use crate::ratelimit::Verdict;
 
@@ -93,7 +93,7 @@ pub(super) async fn authenticate(
     peer: Peer,
     rid: &str,
     trace_id: String,
-) -> Result<Actor, Response> {
+) -> Result<Acting, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(unauthenticated(
             state,
@@ -117,8 +117,8 @@ pub(super) async fn authenticate(
         return Err(invalid("the Authorization header must be `Bearer <token>`"));
     };
     let trail = Arc::new(Trail::new(rid.to_owned(), trace_id, ""));
-    match state.auth.authenticate(token, trail).await {
-        Ok(actor) => Ok(actor),
+    match state.auth.authenticate(token).await {
+        Ok(actor) => Ok(Acting::new(actor, trail)),
         Err(crate::error::ApiError::Unauthenticated(m)) => Err(invalid(m)),
         Err(crate::error::ApiError::Forbidden(m)) => Err(error_response(
             StatusCode::FORBIDDEN,

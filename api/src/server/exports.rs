@@ -10,6 +10,7 @@ use super::caller::{Peer, authenticate};
 use super::errors::{error_response, request_id};
 use super::graphql::within;
 use super::state::AppState;
+use crate::audit::acting::Acting;
 use crate::audit::{self};
 use crate::auth::Actor;
 use crate::db;
@@ -26,7 +27,7 @@ pub(super) async fn export_gate(
     rid: &str,
     name: &str,
     allowed: impl FnOnce(&Actor) -> crate::error::ApiResult<()>,
-) -> Result<Actor, Response> {
+) -> Result<Acting, Response> {
     gate(
         state,
         headers,
@@ -50,7 +51,7 @@ pub(super) async fn gate(
     name: &str,
     action: Option<audit::Action>,
     allowed: impl FnOnce(&Actor) -> crate::error::ApiResult<()>,
-) -> Result<Actor, Response> {
+) -> Result<Acting, Response> {
     let span = tracing::Span::current();
     let trace_id = crate::telemetry::current_trace_id()
         .unwrap_or_else(|| crate::telemetry::trace_id(&span, headers));
@@ -90,7 +91,7 @@ pub(super) async fn gate(
         let unit = Unit::begin(&state.db, actor.la_id, state.statement_timeout).await?;
         if let (None, Some(action)) = (&refusal, action) {
             let la = audit::Record::bare("local_authority", actor.la_id);
-            audit::changed(&**unit.tx(), &actor, action, la, &[name]).await?;
+            audit::changed(&**unit.tx(), &actor, action, la, &[name], None).await?;
         }
         unit.finish(&actor, &state.outlets).await
     }

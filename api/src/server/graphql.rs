@@ -16,7 +16,7 @@ use tracing::Instrument as _;
 use super::caller::{Peer, authenticate};
 use super::errors::{decorate, error_code, error_response, request_id};
 use super::state::{ABANDONED, AppState, COMMITTING, Failure, RUNNING};
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::context::RequestData;
 use crate::error::ErrorCode;
 use crate::idempotency;
@@ -29,7 +29,7 @@ use crate::unit::Unit;
 /// and if they cannot be written the operation fails and nothing it did is kept.
 pub(super) async fn run_one(
     state: &AppState,
-    actor: &Actor,
+    actor: &Acting,
     request: async_graphql::Request,
     key: Option<&idempotency::Key>,
     rid: &str,
@@ -168,7 +168,7 @@ impl Answer {
 /// Runs a request (one operation, or a batch of at most `REUNIFY_MAX_BATCH`) within the deadline.
 pub(super) async fn execute(
     state: AppState,
-    actor: Actor,
+    actor: Acting,
     batch: BatchRequest,
     key: Option<idempotency::Key>,
     rid: String,

@@ -4,8 +4,9 @@ use entities::{checklist_item, reunification_case as case};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::domain::CaseStatus;
+use crate::domain::EventType;
 use crate::error::ApiResult;
 use crate::framework::{checklist, snapshot};
 use crate::stamp::Stamped as _;
@@ -17,7 +18,7 @@ use crate::tenancy::settings as tenancy;
 /// a record some action can be derived from, in its transaction.
 pub async fn sync_derived(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     case_id: i64,
 ) -> ApiResult<()> {
     let la = tenancy::get(txn, actor.la_id).await?;
@@ -33,7 +34,9 @@ pub async fn sync_derived(
         am.completed_on = Set(change.proof.as_ref().map(|p| p.on));
         am.completed_by = Set(None);
         am.evidence = Set(change.proof.map(|p| p.record));
-        am.changed(actor, version).update_by(txn, actor).await?;
+        am.changed(actor, version)
+            .update_by(txn, actor, EventType::ChecklistItemUpdated)
+            .await?;
     }
     Ok(())
 }
@@ -41,7 +44,7 @@ pub async fn sync_derived(
 /// [`sync_derived`] for every active case of a child (after a change to the household).
 pub async fn sync_derived_of_child(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     child_id: i64,
 ) -> ApiResult<()> {
     let active = case::Entity::find()

@@ -11,9 +11,11 @@ use entities::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::{Actor, Role};
+use crate::audit::acting::Acting;
+use crate::auth::Role;
 use crate::cases::store as cases;
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::dates::today;
 use crate::domain::{
     ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome,
@@ -33,7 +35,7 @@ use crate::tenancy::service as tenancy;
 /// Enters a stage: completes the previous stage, records the entry, and copies the LA's checklist.
 pub async fn start_stage(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     case_id: i64,
     stage: Stage,
     on: NaiveDate,
@@ -49,7 +51,7 @@ pub async fn start_stage(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert_by(txn, actor)
+    .insert_by(txn, actor, EventType::StageEntered)
     .await?;
     for item in tenancy::checklist_template(txn, actor.la_id, stage).await? {
         checklist_item::ActiveModel {
@@ -68,7 +70,7 @@ pub async fn start_stage(
             ..Default::default()
         }
         .created(actor)
-        .insert_by(txn, actor)
+        .insert_by(txn, actor, None)
         .await?;
     }
     super::derived::sync_derived(txn, actor, case_id).await
@@ -76,7 +78,7 @@ pub async fn start_stage(
 
 async fn finish_stages(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     case_id: i64,
     on: NaiveDate,
 ) -> ApiResult<()> {
@@ -89,7 +91,7 @@ async fn finish_stages(
     for stage in open {
         let mut am: stage_progress::ActiveModel = stage.into();
         am.completed_on = Set(Some(on));
-        am.update_by(txn, actor).await?;
+        am.update_by(txn, actor, EventType::StageCompleted).await?;
     }
     Ok(())
 }
@@ -115,7 +117,7 @@ pub enum ItemRef {
 /// Marks a checklist item completed (or not completed).
 pub async fn complete_item(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     item: ItemRef,
     completed: bool,
     completed_on: Option<NaiveDate>,
@@ -159,7 +161,9 @@ pub async fn complete_item(
         am.note = Set(note);
     }
     let am = am.changed(actor, version);
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am
+        .update_by(&txn, actor, EventType::ChecklistItemUpdated)
+        .await?;
     cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
@@ -191,7 +195,7 @@ pub struct RecordDecision {
 /// Records D1, D2 or D3 and moves the case on as the framework says.
 pub async fn record_decision(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: RecordDecision,
 ) -> ApiResult<(decision::Model, case::Model)> {
     text(&cmd.rationale, "rationale", 20_000)?;
@@ -200,7 +204,7 @@ pub async fn record_decision(
     let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let plan = decisions::record(
         &s,
-        actor.into(),
+        (&actor.actor).into(),
         &Decide {
             kind: cmd.kind,
             outcome: cmd.outcome,
@@ -227,11 +231,11 @@ pub async fn record_decision(
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::DecisionRecorded)
     .await?;
     let saved = match plan.next {
         Next::Enter(stage) => {
-            let saved = cases::save_case(&txn, actor, case, |am| {
+            let saved = cases::save_case(&txn, actor, case, None, |am| {
                 am.stage = Set(stage.as_str().to_owned())
             })
             .await?;
@@ -260,7 +264,7 @@ pub async fn record_decision(
 /// Approves a decision awaiting approval (D3 by a nominated officer other than its recorder).
 pub async fn approve_decision(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: DecisionId,
     approved_on: Option<NaiveDate>,
     expected_version: Option<i32>,
@@ -272,14 +276,16 @@ pub async fn approve_decision(
         .or_user_not_found(&["decisionId"], "decision")?;
     ApiError::check_version(expected_version, found.version)?;
     let s = snapshot::for_change(&txn, actor, CaseId(found.case_id), None).await?;
-    decisions::approve(&s, actor.into(), &found, on)?;
+    decisions::approve(&s, (&actor.actor).into(), &found, on)?;
     let version = found.version;
     let mut am: decision::ActiveModel = found.into();
     am.approval_status = Set(ApprovalStatus::Approved.as_str().to_owned());
     am.approved_by = Set(Some(actor.actor_id));
     am.approved_on = Set(Some(on));
     let am = am.changed(actor, version);
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am
+        .update_by(&txn, actor, EventType::DecisionApproved)
+        .await?;
     cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
@@ -305,14 +311,14 @@ pub struct ProposeClassification {
 /// Proposes a risk classification in the stage it belongs to.
 pub async fn propose_classification(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: ProposeClassification,
 ) -> ApiResult<risk_classification::Model> {
     text(&cmd.rationale, "rationale", 20_000)?;
     let on = cmd.classified_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, cmd.case_id, None).await?;
-    risk::propose(&s, actor.into(), cmd.kind, on)?;
+    risk::propose(&s, (&actor.actor).into(), cmd.kind, on)?;
     let saved = risk_classification::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(s.case.id),
@@ -326,7 +332,7 @@ pub async fn propose_classification(
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::ClassificationProposed)
     .await?;
     cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
@@ -337,7 +343,7 @@ pub async fn propose_classification(
 /// ASSESSMENT and the stage's required practice actions are done. Once only; D2 needs it.
 pub async fn sign_off_assessment(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case_id: CaseId,
     signed_off_on: Option<NaiveDate>,
     expected_version: Option<i32>,
@@ -345,12 +351,14 @@ pub async fn sign_off_assessment(
     let on = signed_off_on.unwrap_or_else(today);
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
-    decisions::sign_off(&s, actor.into(), on)?;
+    decisions::sign_off(&s, (&actor.actor).into(), on)?;
     let progress = s.stage_row(Stage::Assessment).cloned().or_not_found()?;
     let mut am: stage_progress::ActiveModel = progress.into();
     am.signed_off_by = Set(Some(actor.actor_id));
     am.signed_off_on = Set(Some(on));
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am
+        .update_by(&txn, actor, EventType::AssessmentSignedOff)
+        .await?;
     cases::touch(&txn, actor, &s.case).await?;
     txn.commit().await?;
     Ok(saved)
@@ -360,7 +368,7 @@ pub async fn sign_off_assessment(
 /// classification; the case takes its level.
 pub async fn agree_classification(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: ClassificationId,
     agreed_on: Option<NaiveDate>,
     expected_version: Option<i32>,
@@ -372,16 +380,20 @@ pub async fn agree_classification(
         .or_user_not_found(&["classificationId"], "risk classification")?;
     ApiError::check_version(expected_version, found.version)?;
     let s = snapshot::for_change(&txn, actor, CaseId(found.case_id), None).await?;
-    risk::agree(&s, actor.into(), &found, on)?;
+    risk::agree(&s, (&actor.actor).into(), &found, on)?;
     let level = found.level;
     let version = found.version;
     let mut am: risk_classification::ActiveModel = found.into();
     am.agreed_by = Set(Some(actor.actor_id));
     am.agreed_on = Set(Some(on));
     let am = am.changed(actor, version);
-    let saved = am.update_by(&txn, actor).await?;
-    let case =
-        cases::save_case(&txn, actor, &s.case, |am| am.risk_level = Set(Some(level))).await?;
+    let saved = am
+        .update_by(&txn, actor, EventType::ClassificationAgreed)
+        .await?;
+    let case = cases::save_case(&txn, actor, &s.case, EventType::CaseChanged, |am| {
+        am.risk_level = Set(Some(level))
+    })
+    .await?;
     txn.commit().await?;
     Ok((saved, case))
 }
@@ -392,7 +404,7 @@ pub async fn agree_classification(
 /// than a decision.
 pub async fn complete_goals_stage(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case_id: CaseId,
     completed_on: Option<NaiveDate>,
     expected_version: Option<i32>,
@@ -401,7 +413,7 @@ pub async fn complete_goals_stage(
     let txn = db.begin().await?;
     let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
     goals::complete_stage(&s, on)?;
-    let saved = cases::save_case(&txn, actor, &s.case, |am| {
+    let saved = cases::save_case(&txn, actor, &s.case, None, |am| {
         am.stage = Set(Stage::ReturnDecision.as_str().to_owned())
     })
     .await?;
@@ -435,7 +447,7 @@ pub struct RecordReturn {
 /// [`closure::return_episode`]).
 pub async fn record_return(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: RecordReturn,
 ) -> ApiResult<case::Model> {
     let on = cmd.returned_on;
@@ -468,13 +480,13 @@ pub async fn record_return(
 /// and (placed with parents) the new episode the case now follows.
 async fn enter_return(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     s: &snapshot::CaseSnapshot,
     on: NaiveDate,
     return_type: ReturnType,
     episode_id: Option<i64>,
 ) -> ApiResult<case::Model> {
-    let saved = cases::save_case(txn, actor, &s.case, |am| {
+    let saved = cases::save_case(txn, actor, &s.case, EventType::ReturnRecorded, |am| {
         am.stage = Set(Stage::ReturnAndSupport.as_str().to_owned());
         am.return_type = Set(Some(return_type.as_str().to_owned()));
         if let Some(id) = episode_id {
@@ -496,7 +508,7 @@ async fn enter_return(
 /// episode kept as it was sent. Its event names the sync operation that caused it.
 pub async fn return_from_episode(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     episode: &care_episode::Model,
 ) -> ApiResult<()> {
     let (Some(on), Some(reason)) = (episode.ended_on, episode.reason_ceased.as_deref()) else {
@@ -561,7 +573,7 @@ pub struct CloseCase {
 }
 
 /// Closes a case with its outcome.
-pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResult<case::Model> {
+pub async fn close_case(db: &impl Db, actor: &Acting, cmd: CloseCase) -> ApiResult<case::Model> {
     let rationale = optional_text(cmd.rationale.as_deref(), "rationale", 20_000)?;
     let override_reason = cmd
         .override_reason
@@ -573,7 +585,7 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
     let s = snapshot::for_change(&txn, actor, cmd.case_id, cmd.expected_version).await?;
     let plan = closure::close(
         &s,
-        actor.into(),
+        (&actor.actor).into(),
         &Close {
             reason: cmd.reason,
             closed_on: on,
@@ -613,7 +625,7 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
         ..Default::default()
     }
     .created(actor)
-    .insert_by(&txn, actor)
+    .insert_by(&txn, actor, EventType::DecisionRecorded)
     .await?;
     let saved = close_in(
         &txn,
@@ -637,7 +649,7 @@ pub async fn close_case(db: &impl Db, actor: &Actor, cmd: CloseCase) -> ApiResul
 )]
 async fn close_in(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     case: &case::Model,
     reason: ClosureReason,
     on: NaiveDate,
@@ -657,7 +669,7 @@ async fn close_in(
         }
     })
     .await?;
-    cases::save_case(txn, actor, case, |am| {
+    cases::save_case(txn, actor, case, EventType::CaseClosed, |am| {
         am.status = Set(CaseStatus::Closed.as_str().to_owned());
         am.closed_on = Set(Some(on));
         if plan.is_some() {

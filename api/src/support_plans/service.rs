@@ -5,9 +5,10 @@ use entities::{support_plan, support_service};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::cases::service as cases;
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::text;
 use crate::domain::{NeedLevel, ServiceStatus, ServiceType};
 use crate::error::{ApiError, ApiResult, OptionExt, UserErrorCode};
@@ -17,7 +18,7 @@ use crate::stamp::Stamped as _;
 /// Creates or changes the case's support plan.
 pub async fn update_plan(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     case_id: CaseId,
     contingency_plan: Option<String>,
     trusted_adult: Option<String>,
@@ -70,7 +71,9 @@ pub async fn update_plan(
     if trusted.is_some() {
         am.trusted_adult = Set(trusted);
     }
-    let saved = am.save_by(&txn, actor).await?;
+    let saved = am
+        .save_by(&txn, actor, EventType::SupportPlanUpdated)
+        .await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
@@ -168,7 +171,7 @@ impl NewService {
 /// Adds a service to the case's support plan.
 pub async fn add_service(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: NewService,
 ) -> ApiResult<support_service::Model> {
     let cmd = cmd.checked()?;
@@ -180,7 +183,10 @@ pub async fn add_service(
         ..Default::default()
     };
     cmd.set(&mut am);
-    let saved = am.created(actor).insert_by(&txn, actor).await?;
+    let saved = am
+        .created(actor)
+        .insert_by(&txn, actor, EventType::ServiceAdded)
+        .await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
@@ -191,7 +197,7 @@ pub async fn add_service(
 /// and only what differs; whether anything changed.
 pub async fn replace_service(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     current: support_service::Model,
     cmd: NewService,
     expected: Option<i32>,
@@ -205,6 +211,7 @@ pub async fn replace_service(
         actor,
         &current,
         current.version,
+        EventType::ServiceChanged,
         |am| cmd.set(am),
     )
     .await?
@@ -234,7 +241,7 @@ pub struct ServiceChange {
 /// Changes a service (version-checked).
 pub async fn update_service(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: ServiceId,
     expected_version: i32,
     change: ServiceChange,
@@ -282,7 +289,7 @@ pub async fn update_service(
     if let Some(c) = change.cost_pence {
         am.cost_pence = Set(Some(c));
     }
-    let saved = am.update_by(&txn, actor).await?;
+    let saved = am.update_by(&txn, actor, EventType::ServiceChanged).await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;

@@ -7,7 +7,7 @@ use sea_orm::DatabaseTransaction;
 
 use super::types::{ImportItem, ImportItemResult, ImportKind, ImportResult};
 use super::{records, service};
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::children::service::{UpsertResult, upsert_child};
 use crate::children::types::{ExternalIdentifier, ExternalIdentifierInput};
 use crate::error::{ApiError, ApiResult, UserError, UserErrorCode};
@@ -25,7 +25,7 @@ pub const BATCH: usize = 250;
 /// events it caused are forgotten. Only a fault (not a rule) is an `Err`.
 pub async fn apply(
     txn: &DatabaseTransaction,
-    actor: &Actor,
+    actor: &Acting,
     index: usize,
     item: ImportItem,
     prefix: &[String],
@@ -238,7 +238,7 @@ pub struct Stopped {
 /// `index` being its line number from 0.
 pub async fn upload(
     pool: &sea_orm::DatabaseConnection,
-    actor: &Actor,
+    actor: &Acting,
     statement_timeout: std::time::Duration,
     body: &[u8],
     outlets: &crate::unit::Outlets,

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 
 use super::service::{Ref, check_external_id, moved, resolve_case, resolve_child};
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::children::service::{self as children, ExternalId, NewMember, UpsertResult};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult, OptionExt as _};
@@ -28,7 +28,7 @@ pub use crate::ids::owner::{
 /// The row of `E` (a table with `id` and `la_id`) in the caller's LA that `ext` names.
 pub async fn by_external_id<E>(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     owner: &str,
     ext: &ExternalId,
 ) -> ApiResult<Option<E::Model>>
@@ -47,7 +47,7 @@ where
 /// and given the identifier.
 async fn upsert<E>(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     owner: &str,
     ext: &ExternalId,
     create: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<E::Model>,
@@ -79,7 +79,7 @@ where
 /// A household member as the sending system holds it.
 pub async fn upsert_member(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
     child: Ref<ChildId>,
     member: impl FnOnce(ChildId) -> NewMember,
@@ -107,7 +107,7 @@ pub async fn upsert_member(
 /// A support service as the sending system holds it.
 pub async fn upsert_service(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
     case: Ref<CaseId>,
     service: impl FnOnce(CaseId) -> NewService,
@@ -135,7 +135,7 @@ pub async fn upsert_service(
 /// A visit as the sending system holds it.
 pub async fn upsert_visit(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
     case: Ref<CaseId>,
     visit: impl FnOnce(CaseId) -> NewVisit,
@@ -163,7 +163,7 @@ pub async fn upsert_visit(
 /// A review meeting as the sending system holds it.
 pub async fn upsert_review(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
     case: Ref<CaseId>,
     review: impl FnOnce(CaseId) -> NewReview,
@@ -194,7 +194,7 @@ pub async fn upsert_review(
 /// moves to another case or person.
 pub async fn upsert_party(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
     case: Ref<CaseId>,
     member: Ref<HouseholdMemberId>,
@@ -254,7 +254,7 @@ pub async fn upsert_party(
                 .or_not_found()?;
             let mut am: external_identifier::ActiveModel = named.into();
             am.owner_id = Set(party.id);
-            am.update_by(&txn, actor).await?;
+            am.update_by(&txn, actor, None).await?;
             UpsertResult::Updated
         }
         Some(_) if changed => UpsertResult::Updated,

@@ -9,8 +9,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::audit::acting::Acting;
 use crate::audit::{self, AuditedWrite as _};
-use crate::auth::Actor;
 use crate::cases::service::{self as cases, NewCase};
 use crate::children::service::{
     self as children, CASE_OWNER, CHILD_OWNER, EPISODE_OWNER, EpisodeFields, ExternalId,
@@ -18,6 +18,7 @@ use crate::children::service::{
 };
 use crate::db::Db;
 use crate::domain::CaseStatus;
+use crate::domain::EventType;
 use crate::error::{ApiError, ApiResult, OptionExt, Problems, UserErrorCode};
 use crate::ids::{ActorId, ChildId, EpisodeId};
 use crate::stages::service as stages;
@@ -55,7 +56,7 @@ impl<I> Ref<I> {
 /// The child a reference names.
 pub(super) async fn resolve_child(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     r: &Ref<ChildId>,
 ) -> ApiResult<child::Model> {
     match r {
@@ -71,7 +72,7 @@ pub(super) async fn resolve_child(
 /// The case a reference names.
 pub(super) async fn resolve_case(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     r: &Ref<crate::ids::CaseId>,
 ) -> ApiResult<case::Model> {
     match r {
@@ -87,7 +88,7 @@ pub(super) async fn resolve_case(
 /// The episode a reference names.
 async fn resolve_episode(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     r: &Ref<EpisodeId>,
 ) -> ApiResult<care_episode::Model> {
     match r {
@@ -121,7 +122,7 @@ pub struct EpisodeUpsert {
 /// and only from `expected_version` when given). The SSDA903 rules for one episode apply either way.
 pub async fn upsert_episode(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: EpisodeUpsert,
     expected_version: Option<i32>,
 ) -> ApiResult<(care_episode::Model, UpsertResult)> {
@@ -152,7 +153,10 @@ pub async fn upsert_episode(
     let (version, ended) = (current.version, current.reason_ceased.clone());
     let mut am: care_episode::ActiveModel = current.into();
     cmd.fields.set(&mut am);
-    let saved = am.changed(actor, version).update_by(&txn, actor).await?;
+    let saved = am
+        .changed(actor, version)
+        .update_by(&txn, actor, EventType::EpisodeChanged)
+        .await?;
     if saved.reason_ceased != ended {
         Box::pin(stages::return_from_episode(&txn, actor, &saved)).await?;
     }
@@ -164,7 +168,7 @@ pub async fn upsert_episode(
 /// with, and commits.
 async fn identified<M>(
     txn: DatabaseTransaction,
-    actor: &Actor,
+    actor: &Acting,
     (kind, id): (&str, i64),
     ext: &ExternalId,
     created: M,
@@ -207,7 +211,7 @@ pub struct CaseUpsert {
 /// Reunify: a sync cannot move a case to another child or episode, or change when it opened.
 pub async fn upsert_case(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: CaseUpsert,
     expected_version: Option<i32>,
 ) -> ApiResult<(case::Model, UpsertResult)> {
@@ -265,7 +269,7 @@ pub async fn upsert_case(
 /// The episode of the caller's LA that an external system's identifier names.
 pub async fn episode_by_external_id(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
 ) -> ApiResult<Option<care_episode::Model>> {
     match children::owner_of(db, actor, EPISODE_OWNER, ext).await? {
@@ -277,7 +281,7 @@ pub async fn episode_by_external_id(
 /// The case of the caller's LA that an external system's identifier names.
 pub async fn case_by_external_id(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     ext: &ExternalId,
 ) -> ApiResult<Option<case::Model>> {
     match children::owner_of(db, actor, CASE_OWNER, ext).await? {
@@ -305,7 +309,7 @@ pub struct Merge {
 /// removed. Refused while both records have an open episode or an active case (one of them must
 /// be ended first). Audited as `MERGE` of the kept record (naming the duplicate) and `DELETE` of
 /// the duplicate (naming the kept record), with every moved row's own change.
-pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResult<child::Model> {
+pub async fn merge_children(db: &impl Db, actor: &Acting, cmd: Merge) -> ApiResult<child::Model> {
     if cmd.keep == cmd.duplicate {
         return Err(ApiError::user(
             UserErrorCode::Invalid,
@@ -371,7 +375,9 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
         let version = e.version;
         let mut am: care_episode::ActiveModel = e.into();
         am.child_id = Set(keep.id);
-        am.changed(actor, version).update_by(&txn, actor).await?;
+        am.changed(actor, version)
+            .update_by(&txn, actor, EventType::EpisodeChanged)
+            .await?;
     }
     for (n, c) in all_cases.into_iter().enumerate() {
         let attempt = n as i32 + 1;
@@ -382,7 +388,9 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
         let mut am: case::ActiveModel = c.into();
         am.child_id = Set(keep.id);
         am.attempt_number = Set(attempt);
-        am.changed(actor, version).update_by(&txn, actor).await?;
+        am.changed(actor, version)
+            .update_by(&txn, actor, EventType::CaseChanged)
+            .await?;
     }
     let members = household_member::Entity::find()
         .filter(household_member::Column::LaId.eq(actor.la_id))
@@ -393,7 +401,9 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
         let version = m.version;
         let mut am: household_member::ActiveModel = m.into();
         am.child_id = Set(keep.id);
-        am.changed(actor, version).update_by(&txn, actor).await?;
+        am.changed(actor, version)
+            .update_by(&txn, actor, EventType::HouseholdMemberChanged)
+            .await?;
     }
     let identifiers = external_identifier::Entity::find()
         .filter(external_identifier::Column::LaId.eq(actor.la_id))
@@ -404,7 +414,7 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
     for x in identifiers {
         let mut am: external_identifier::ActiveModel = x.into();
         am.owner_id = Set(keep.id);
-        am.update_by(&txn, actor).await?;
+        am.update_by(&txn, actor, None).await?;
     }
     let version = keep.version;
     let mut am: child::ActiveModel = keep.clone().into();
@@ -421,7 +431,9 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
     let kept = if audit::set_fields(&am).is_empty() {
         keep
     } else {
-        am.changed(actor, version).update_by(&txn, actor).await?
+        am.changed(actor, version)
+            .update_by(&txn, actor, EventType::ChildChanged)
+            .await?
     };
     child::Entity::delete_by_id(dup.id).exec(&txn).await?;
     let from = format!("merged_from:{}", dup.id);
@@ -432,6 +444,7 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
         audit::Action::Merge,
         audit::Record::of(&kept),
         &[&from],
+        EventType::ChildMerged,
     )
     .await?;
     audit::changed(
@@ -440,6 +453,7 @@ pub async fn merge_children(db: &impl Db, actor: &Actor, cmd: Merge) -> ApiResul
         audit::Action::Delete,
         audit::Record::of(&dup),
         &[&into],
+        None,
     )
     .await?;
     txn.commit().await?;

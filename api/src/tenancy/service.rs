@@ -122,7 +122,7 @@ pub struct SettingsChange {
 /// Updates the caller's LA settings (version-checked).
 pub async fn update_settings(
     db: &impl Db,
-    actor: &crate::auth::Actor,
+    actor: &crate::audit::acting::Acting,
     expected_version: Option<i32>,
     change: SettingsChange,
 ) -> ApiResult<local_authority::Model> {
@@ -234,6 +234,7 @@ pub async fn update_settings(
         crate::audit::Action::Update,
         record,
         &["settings"],
+        None,
     )
     .await?;
     get(db, la_id).await
@@ -264,7 +265,7 @@ pub struct TemplateItem {
 /// checklist they entered with.
 pub async fn upsert_template_item(
     db: &impl Db,
-    actor: &crate::auth::Actor,
+    actor: &crate::audit::acting::Acting,
     item: TemplateItem,
 ) -> ApiResult<checklist_template_item::Model> {
     use crate::audit::AuditedWrite as _;
@@ -335,8 +336,8 @@ pub async fn upsert_template_item(
     am.updated_at = Set(now);
     am.updated_by = Set(Some(actor_id));
     if new {
-        am.insert_by(db, actor).await
+        am.insert_by(db, actor, None).await
     } else {
-        am.update_by(db, actor).await
+        am.update_by(db, actor, None).await
     }
 }

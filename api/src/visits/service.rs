@@ -5,9 +5,10 @@ use entities::{reunification_case as case, review, visit};
 use sea_orm::{ConnectionTrait, Set};
 
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::cases::service::{self as cases, not_future};
 use crate::db::Db;
+use crate::domain::EventType;
 use crate::domain::ReviewKind;
 use crate::domain::text;
 use crate::error::{ApiError, ApiResult, UserErrorCode};
@@ -16,7 +17,7 @@ use crate::stamp::Stamped as _;
 
 async fn active_case(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     id: CaseId,
     on: NaiveDate,
     field: &str,
@@ -70,7 +71,7 @@ impl NewVisit {
 }
 
 /// Records a visit.
-pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResult<visit::Model> {
+pub async fn record_visit(db: &impl Db, actor: &Acting, cmd: NewVisit) -> ApiResult<visit::Model> {
     let cmd = cmd.checked()?;
     let txn = db.begin().await?;
     let case = active_case(&txn, actor, cmd.case_id, cmd.visited_on, "visitedOn").await?;
@@ -80,7 +81,10 @@ pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResu
         ..Default::default()
     };
     cmd.set(&mut am);
-    let saved = am.created(actor).insert_by(&txn, actor).await?;
+    let saved = am
+        .created(actor)
+        .insert_by(&txn, actor, EventType::VisitRecorded)
+        .await?;
     cases::touch(&txn, actor, &case).await?;
     crate::stages::derived::sync_derived(&txn, actor, case.id).await?;
     txn.commit().await?;
@@ -91,7 +95,7 @@ pub async fn record_visit(db: &impl Db, actor: &Actor, cmd: NewVisit) -> ApiResu
 /// and only what differs; whether anything changed.
 pub async fn replace_visit(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     current: visit::Model,
     cmd: NewVisit,
     expected: Option<i32>,
@@ -105,6 +109,7 @@ pub async fn replace_visit(
         actor,
         &current,
         current.version,
+        EventType::VisitRecorded,
         |am| cmd.set(am),
     )
     .await?
@@ -164,11 +169,11 @@ impl NewReview {
 /// The case's next review date after a review that sets `next`.
 async fn move_next_review(
     txn: &impl ConnectionTrait,
-    actor: &Actor,
+    actor: &Acting,
     case: &case::Model,
     next: Option<NaiveDate>,
 ) -> ApiResult<()> {
-    cases::save_case(txn, actor, case, |am| {
+    cases::save_case(txn, actor, case, EventType::CaseChanged, |am| {
         if next.is_some() {
             am.next_review_on = Set(next);
         }
@@ -180,7 +185,7 @@ async fn move_next_review(
 /// Records a review meeting; its next review date becomes the case's.
 pub async fn record_review(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: NewReview,
 ) -> ApiResult<review::Model> {
     let cmd = cmd.checked()?;
@@ -193,7 +198,10 @@ pub async fn record_review(
         ..Default::default()
     };
     cmd.set(&mut am);
-    let saved = am.created(actor).insert_by(&txn, actor).await?;
+    let saved = am
+        .created(actor)
+        .insert_by(&txn, actor, EventType::ReviewRecorded)
+        .await?;
     move_next_review(&txn, actor, &case, next).await?;
     txn.commit().await?;
     Ok(saved)
@@ -203,7 +211,7 @@ pub async fn record_review(
 /// and only what differs; whether anything changed.
 pub async fn replace_review(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     current: review::Model,
     cmd: NewReview,
     expected: Option<i32>,
@@ -218,6 +226,7 @@ pub async fn replace_review(
         actor,
         &current,
         current.version,
+        EventType::ReviewRecorded,
         |am| cmd.set(am),
     )
     .await?

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::GIVE_UP_AFTER;
 use crate::audit::AuditedWrite as _;
-use crate::auth::Actor;
+use crate::audit::acting::Acting;
 use crate::db::Db;
 use crate::domain::EventType;
 use crate::error::{ApiError, ApiResult, OptionExt as _, UserErrorCode};
@@ -117,7 +117,7 @@ pub fn check_url(url: &str, policy: Policy) -> ApiResult<reqwest::Url> {
 /// Registers a webhook for the caller's LA.
 pub async fn register(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     cmd: NewWebhook,
     policy: Policy,
 ) -> ApiResult<webhook::Model> {
@@ -136,14 +136,14 @@ pub async fn register(
         ..Default::default()
     }
     .created(actor)
-    .insert_by(db, actor)
+    .insert_by(db, actor, None)
     .await
 }
 
 /// Stops deliveries to a webhook (pending ones are not sent).
 pub async fn disable(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: WebhookId,
     expected_version: Option<i32>,
 ) -> ApiResult<webhook::Model> {
@@ -156,11 +156,11 @@ pub async fn disable(
     let version = found.version;
     let mut am: webhook::ActiveModel = found.into();
     am.active = Set(false);
-    am.changed(actor, version).update_by(db, actor).await
+    am.changed(actor, version).update_by(db, actor, None).await
 }
 
 /// The LA's webhooks, oldest first.
-pub async fn list(db: &impl Db, actor: &Actor) -> ApiResult<Vec<webhook::Model>> {
+pub async fn list(db: &impl Db, actor: &Acting) -> ApiResult<Vec<webhook::Model>> {
     Ok(webhook::Entity::find()
         .filter(webhook::Column::LaId.eq(actor.la_id))
         .order_by_asc(webhook::Column::Id)
@@ -171,7 +171,7 @@ pub async fn list(db: &impl Db, actor: &Actor) -> ApiResult<Vec<webhook::Model>>
 /// A page of a webhook's deliveries, newest first; `(rows, total, more)`.
 pub async fn deliveries(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     webhook: WebhookId,
     status: Option<DeliveryStatus>,
     page: &Page,
@@ -191,7 +191,7 @@ pub async fn deliveries(
 /// fresh 24 hours of retries.
 pub async fn replay(
     db: &impl Db,
-    actor: &Actor,
+    actor: &Acting,
     id: WebhookDeliveryId,
 ) -> ApiResult<delivery::Model> {
     let found = crate::db::find_in_la::<delivery::Entity>(db, actor.la_id, id.0)
@@ -212,7 +212,7 @@ pub async fn replay(
     am.next_attempt_at = Set(now);
     am.give_up_at = Set(now + GIVE_UP_AFTER);
     am.leased_until = Set(None);
-    let saved = am.update_by(db, actor).await?;
+    let saved = am.update_by(db, actor, None).await?;
     // No event comes of it: wake the dispatcher ourselves.
     actor.trail.nudge();
     Ok(saved)
@@ -332,7 +332,7 @@ pub async fn record_attempt(
 }
 
 /// A webhook of the caller's LA (for the delivery log's parent).
-pub async fn get(db: &impl Db, actor: &Actor, id: WebhookId) -> ApiResult<webhook::Model> {
+pub async fn get(db: &impl Db, actor: &Acting, id: WebhookId) -> ApiResult<webhook::Model> {
     crate::db::find_in_la::<webhook::Entity>(db, actor.la_id, id.0)
         .await?
         .or_not_found()
