@@ -1,6 +1,8 @@
 //! The `assessment_factor` table: a strength or concern recorded about the child or a household member.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{FactorCategory, FactorKind, FactorStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -11,9 +13,9 @@ pub struct Model {
     pub la_id: i64,
     pub case_id: i64,
     pub household_member_id: Option<i64>,
-    pub kind: String,
-    pub category: String,
-    pub status: Option<String>,
+    pub kind: FactorKind,
+    pub category: FactorCategory,
+    pub status: Option<FactorStatus>,
     #[sea_orm(column_type = "Text")]
     pub evidence: String,
     pub recorded_on: Date,

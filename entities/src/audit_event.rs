@@ -1,6 +1,8 @@
 //! The `audit_event` table: the append-only audit trail of reads and changes.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{Action, Outcome};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -15,8 +17,8 @@ pub struct Model {
     pub client_id: Option<String>,
     pub roles: String,
     pub operation: String,
-    pub action: String,
-    pub outcome: String,
+    pub action: Action,
+    pub outcome: Outcome,
     pub record_type: Option<String>,
     pub record_id: Option<i64>,
     pub case_id: Option<i64>,

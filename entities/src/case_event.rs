@@ -1,6 +1,8 @@
 //! The `case_event` table: the append-only log of domain events; `id` is the event's position.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::EventType;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -11,7 +13,7 @@ pub struct Model {
     pub la_id: i64,
     pub case_id: Option<i64>,
     pub child_id: Option<i64>,
-    pub event_type: String,
+    pub event_type: EventType,
     pub record_type: String,
     pub record_id: i64,
     #[sea_orm(column_type = "Text", nullable)]

@@ -3,6 +3,8 @@
 //! filters on; `body` is the JSON of the facts themselves (see `api::insight::facts`).
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{CaseStatus, Stage};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -18,8 +20,8 @@ pub struct Model {
     pub definition: i32,
     pub team: Option<String>,
     pub worker_id: Option<i64>,
-    pub stage: String,
-    pub status: String,
+    pub stage: Stage,
+    pub status: CaseStatus,
     /// The facts, as JSON.
     #[sea_orm(column_type = "Text")]
     pub body: String,

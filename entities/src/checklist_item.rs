@@ -1,6 +1,8 @@
 //! The `checklist_item` table: a checklist item on a case, copied from the authority's template.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{Evidence, Stage};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub la_id: i64,
     pub case_id: i64,
-    pub stage: String,
+    pub stage: Stage,
     pub key: String,
     pub label: String,
     pub required: bool,
@@ -19,7 +21,7 @@ pub struct Model {
     pub completed_by: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
-    pub derived_from: Option<String>,
+    pub derived_from: Option<Evidence>,
     pub evidence: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,

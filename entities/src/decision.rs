@@ -1,6 +1,8 @@
 //! The `decision` table: a decision on a case, with its approval.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{ApprovalStatus, DecisionKind, DecisionOutcome};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -10,13 +12,13 @@ pub struct Model {
     pub id: i64,
     pub la_id: i64,
     pub case_id: i64,
-    pub kind: String,
-    pub outcome: String,
+    pub kind: DecisionKind,
+    pub outcome: DecisionOutcome,
     #[sea_orm(column_type = "Text")]
     pub rationale: String,
     pub decided_on: Date,
     pub decided_by: Option<i64>,
-    pub approval_status: String,
+    pub approval_status: ApprovalStatus,
     pub approved_by: Option<i64>,
     pub approver_role: Option<String>,
     pub approved_on: Option<Date>,

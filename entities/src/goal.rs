@@ -1,6 +1,8 @@
 //! The `goal` table: a goal in a parental agreement.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{GoalStatus, Rating};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -20,8 +22,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub support_offered: String,
     pub target_date: Date,
-    pub status: String,
-    pub latest_rating: Option<String>,
+    pub status: GoalStatus,
+    pub latest_rating: Option<Rating>,
     pub latest_review_on: Option<Date>,
     pub sustained_since: Option<Date>,
     pub version: i32,

@@ -1,6 +1,8 @@
 //! The `goal_review` table: an append-only progress review of a goal.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::Rating;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -12,7 +14,7 @@ pub struct Model {
     pub goal_id: i64,
     pub case_id: i64,
     pub reviewed_on: Date,
-    pub rating: String,
+    pub rating: Rating,
     #[sea_orm(column_type = "Text")]
     pub note: String,
     #[sea_orm(column_type = "Text")]

@@ -1,6 +1,8 @@
 //! The `household_member` table: a person in the household a child may return to.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::Relationship;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub la_id: i64,
     pub child_id: i64,
-    pub relationship: String,
+    pub relationship: Relationship,
     pub label: Option<String>,
     pub has_parental_responsibility: bool,
     pub lives_with_child: bool,

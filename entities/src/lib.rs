@@ -1,4 +1,5 @@
-//! SeaORM entities, one module per table.
+//! SeaORM entities, one module per table, and the vocabulary their columns hold ([`vocabulary`]:
+//! stages, statuses and the other closed lists, typed, stored as their text).
 
 pub mod actor;
 pub mod agreement_party;
@@ -29,6 +30,7 @@ pub mod stage_progress;
 pub mod support_plan;
 pub mod support_service;
 pub mod visit;
+pub mod vocabulary;
 pub mod webhook;
 pub mod webhook_delivery;
 

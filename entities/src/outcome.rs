@@ -1,6 +1,8 @@
 //! The `outcome` table: the outcome of a case (at most one per case).
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{ClosureReason, ReturnType, YesNoUnknown};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -12,13 +14,13 @@ pub struct Model {
     #[sea_orm(unique)]
     pub case_id: i64,
     pub return_on: Option<Date>,
-    pub return_type: Option<String>,
+    pub return_type: Option<ReturnType>,
     pub home_at_3_months: Option<bool>,
     pub home_at_6_months: Option<bool>,
     pub home_at_12_months: Option<bool>,
     pub reentered_care_on: Option<Date>,
-    pub maltreatment: Option<String>,
-    pub closure_reason: Option<String>,
+    pub maltreatment: Option<YesNoUnknown>,
+    pub closure_reason: Option<ClosureReason>,
     pub closed_on: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -1,6 +1,8 @@
 //! The `parental_agreement` table: a numbered parental agreement on a case.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::AgreementStatus;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -11,7 +13,7 @@ pub struct Model {
     pub la_id: i64,
     pub case_id: i64,
     pub number: i32,
-    pub status: String,
+    pub status: AgreementStatus,
     pub agreed_on: Option<Date>,
     pub without_acceptance_reason: Option<String>,
     pub version: i32,

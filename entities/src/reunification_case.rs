@@ -1,6 +1,8 @@
 //! The `reunification_case` table: one attempt to return a child home from care.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{CaseStatus, ReturnType, Stage};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -14,9 +16,9 @@ pub struct Model {
     pub attempt_number: i32,
     pub worker_id: Option<i64>,
     pub team: Option<String>,
-    pub stage: String,
-    pub status: String,
-    pub return_type: Option<String>,
+    pub stage: Stage,
+    pub status: CaseStatus,
+    pub return_type: Option<ReturnType>,
     pub alternative_plan: Option<String>,
     pub risk_level: Option<i32>,
     pub opened_on: Date,

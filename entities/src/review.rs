@@ -1,6 +1,8 @@
 //! The `review` table: a review meeting held on a case.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::ReviewKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub la_id: i64,
     pub case_id: i64,
-    pub kind: String,
+    pub kind: ReviewKind,
     pub held_on: Date,
     #[sea_orm(column_type = "Text", nullable)]
     pub decisions: Option<String>,

@@ -1,6 +1,8 @@
 //! The `risk_classification` table: a risk classification proposed (and perhaps agreed) on a case.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::ClassificationKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub la_id: i64,
     pub case_id: i64,
-    pub kind: String,
+    pub kind: ClassificationKind,
     pub level: i32,
     #[sea_orm(column_type = "Text")]
     pub rationale: String,

@@ -1,6 +1,8 @@
 //! The `stage_progress` table: when a case entered and completed each stage.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::Stage;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub la_id: i64,
     pub case_id: i64,
-    pub stage: String,
+    pub stage: Stage,
     pub entered_on: Date,
     pub completed_on: Option<Date>,
     pub signed_off_by: Option<i64>,

@@ -1,6 +1,8 @@
 //! The `webhook_delivery` table: one event to one webhook, with its attempts and outcome.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
@@ -12,7 +14,7 @@ pub struct Model {
     pub webhook_id: i64,
     pub event_id: i64,
     pub ordering_key: i64,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub give_up_at: DateTimeUtc,

@@ -105,9 +105,9 @@ pub async fn record_factor(
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
         household_member_id: Set(member),
-        kind: Set(cmd.kind.as_str().to_owned()),
-        category: Set(cmd.category.as_str().to_owned()),
-        status: Set(cmd.status.map(|s| s.as_str().to_owned())),
+        kind: Set(cmd.kind),
+        category: Set(cmd.category),
+        status: Set(cmd.status),
         evidence: Set(evidence),
         recorded_on: Set(on),
         ..Default::default()

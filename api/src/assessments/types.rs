@@ -26,20 +26,15 @@ impl AssessmentFactor {
     }
     /// Risk or protective.
     async fn kind(&self) -> Result<FactorKind> {
-        Ok(FactorKind::from_db(&self.0.kind)?)
+        Ok(self.0.kind)
     }
     /// Category.
     async fn category(&self) -> Result<FactorCategory> {
-        Ok(FactorCategory::from_db(&self.0.category)?)
+        Ok(self.0.category)
     }
     /// For a risk factor: current, historical or resolved.
     async fn status(&self) -> Result<Option<FactorStatus>> {
-        Ok(self
-            .0
-            .status
-            .as_deref()
-            .map(FactorStatus::from_db)
-            .transpose()?)
+        Ok(self.0.status)
     }
     /// The evidence.
     async fn evidence(&self) -> &str {

@@ -218,8 +218,8 @@ fn row(
             .collect::<Vec<_>>()
             .join(",")),
         operation: Set(operation.chars().take(100).collect()),
-        action: Set(action.as_str().to_owned()),
-        outcome: Set(outcome.as_str().to_owned()),
+        action: Set(action),
+        outcome: Set(outcome),
         record_type: Set(record.map(|r| r.kind.clone())),
         record_id: Set(record.map(|r| r.id)),
         case_id: Set(record.and_then(|r| r.case_id)),

@@ -44,11 +44,11 @@ impl AuditEvent {
     }
     /// What was done.
     async fn action(&self) -> Option<Action> {
-        Action::from_db(&self.0.action)
+        Some(self.0.action)
     }
     /// How it ended.
     async fn outcome(&self) -> Option<Outcome> {
-        Outcome::from_db(&self.0.outcome)
+        Some(self.0.outcome)
     }
     /// The kind of record (its table, e.g. `reunification_case`); null for a refused operation.
     async fn record_type(&self) -> Option<&str> {

@@ -88,8 +88,8 @@ pub async fn open_case(db: &impl Db, actor: &Acting, cmd: NewCase) -> ApiResult<
         attempt_number: Set(attempt),
         worker_id: Set(worker),
         team: Set(cmd.team.map(|t| t.trim().to_owned())),
-        stage: Set(Stage::Identification.as_str().to_owned()),
-        status: Set(CaseStatus::Active.as_str().to_owned()),
+        stage: Set(Stage::Identification),
+        status: Set(CaseStatus::Active),
         return_type: Set(None),
         alternative_plan: Set(None),
         risk_level: Set(None),
@@ -167,10 +167,10 @@ pub enum CaseOrder {
 fn filter_condition(actor: &Acting, f: &CaseFilter) -> Condition {
     let mut c = Condition::all().add(case::Column::LaId.eq(actor.la_id));
     if let Some(stages) = &f.stages {
-        c = c.add(case::Column::Stage.is_in(stages.iter().map(|s| s.as_str())));
+        c = c.add(case::Column::Stage.is_in(stages.iter().copied()));
     }
     if let Some(s) = f.status {
-        c = c.add(case::Column::Status.eq(s.as_str()));
+        c = c.add(case::Column::Status.eq(s));
     }
     if let Some(w) = f.worker_id {
         c = c.add(case::Column::WorkerId.eq(w.0));
@@ -187,7 +187,7 @@ fn filter_condition(actor: &Acting, f: &CaseFilter) -> Condition {
     match f.overdue {
         Some(true) => {
             c = c
-                .add(case::Column::Status.eq(CaseStatus::Active.as_str()))
+                .add(case::Column::Status.eq(CaseStatus::Active))
                 .add(case::Column::NextReviewOn.lt(today()))
         }
         Some(false) => {
@@ -195,7 +195,7 @@ fn filter_condition(actor: &Acting, f: &CaseFilter) -> Condition {
                 Condition::any()
                     .add(case::Column::NextReviewOn.is_null())
                     .add(case::Column::NextReviewOn.gte(today()))
-                    .add(case::Column::Status.ne(CaseStatus::Active.as_str())),
+                    .add(case::Column::Status.ne(CaseStatus::Active)),
             )
         }
         None => {}

@@ -47,7 +47,7 @@ pub async fn active_of_child(
     Ok(case::Entity::find()
         .filter(case::Column::LaId.eq(actor.la_id))
         .filter(case::Column::ChildId.eq(child_id))
-        .filter(case::Column::Status.eq(CaseStatus::Active.as_str()))
+        .filter(case::Column::Status.eq(CaseStatus::Active))
         .one(db)
         .await?)
 }
@@ -60,7 +60,7 @@ pub async fn load_active(
     expected_version: Option<i32>,
 ) -> ApiResult<case::Model> {
     let case = load_for_change(db, actor, id, expected_version).await?;
-    crate::framework::process::require_active(CaseStatus::from_db(&case.status)?)?;
+    crate::framework::process::require_active(case.status)?;
     Ok(case)
 }
 

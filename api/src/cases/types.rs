@@ -69,20 +69,15 @@ impl Case {
     }
     /// The current stage (the last one entered, for a closed case).
     async fn stage(&self) -> Result<Stage> {
-        Ok(Stage::from_db(&self.0.stage)?)
+        Ok(self.0.stage)
     }
     /// Active or closed.
     async fn status(&self) -> Result<CaseStatus> {
-        Ok(CaseStatus::from_db(&self.0.status)?)
+        Ok(self.0.status)
     }
     /// Planned or unplanned, once the child has gone home.
     async fn return_type(&self) -> Result<Option<ReturnType>> {
-        Ok(self
-            .0
-            .return_type
-            .as_deref()
-            .map(ReturnType::from_db)
-            .transpose()?)
+        Ok(self.0.return_type)
     }
     /// The alternative permanence plan (Annex A code) when reunification was not pursued.
     async fn alternative_plan(&self) -> Option<&str> {
@@ -90,7 +85,14 @@ impl Case {
     }
     /// The level of the latest agreed risk classification.
     async fn risk_level(&self) -> Result<Option<RiskLevel>> {
-        Ok(self.0.risk_level.map(RiskLevel::from_rank).transpose()?)
+        Ok(self
+            .0
+            .risk_level
+            .map(|r| {
+                RiskLevel::from_rank(r)
+                    .ok_or_else(|| crate::error::ApiError::internal("a risk level out of range"))
+            })
+            .transpose()?)
     }
     /// Date the case was opened.
     async fn opened_on(&self) -> Date {
@@ -217,9 +219,9 @@ fn current_agreement(
     let mut active = None;
     let mut draft = None;
     for a in versions {
-        if a.status == AgreementStatus::Active.as_str() {
+        if a.status == AgreementStatus::Active {
             active = Some(a);
-        } else if a.status == AgreementStatus::Draft.as_str() {
+        } else if a.status == AgreementStatus::Draft {
             draft = Some(a);
         }
     }

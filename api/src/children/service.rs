@@ -411,7 +411,7 @@ impl NewMember {
     }
 
     fn set(self, am: &mut household_member::ActiveModel) {
-        am.relationship = Set(self.relationship.as_str().to_owned());
+        am.relationship = Set(self.relationship);
         am.label = Set(self.label);
         am.has_parental_responsibility = Set(self.has_parental_responsibility);
         am.lives_with_child = Set(self.lives_with_child);

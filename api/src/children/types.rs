@@ -132,7 +132,7 @@ impl HouseholdMember {
     }
     /// Relationship to the child.
     async fn relationship(&self) -> Result<Relationship> {
-        Ok(Relationship::from_db(&self.0.relationship)?)
+        Ok(self.0.relationship)
     }
     /// How the person is referred to in the case (a role label such as "Mother", not a legal name).
     async fn label(&self) -> Option<&str> {

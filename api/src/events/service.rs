@@ -73,7 +73,7 @@ pub async fn store(
                 .record
                 .child_id
                 .or_else(|| e.record.case_id.and_then(|c| children.get(&c).copied()))),
-            event_type: Set(e.event_type.as_str().to_owned()),
+            event_type: Set(e.event_type),
             record_type: Set(e.record.kind),
             record_id: Set(e.record.id),
             fields: Set((!e.fields.is_empty()).then(|| e.fields.join(","))),

@@ -24,7 +24,7 @@ impl CaseEvent {
     /// What happened.
     #[graphql(name = "type")]
     async fn event_type(&self) -> Result<EventType> {
-        Ok(EventType::from_db(&self.0.event_type)?)
+        Ok(self.0.event_type)
     }
     /// When it was recorded.
     async fn occurred_at(&self) -> chrono::DateTime<chrono::Utc> {

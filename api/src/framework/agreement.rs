@@ -13,7 +13,7 @@ pub fn require_current(
     agreement: &entities::parental_agreement::Model,
     field: &str,
 ) -> ApiResult<()> {
-    if agreement.status == AgreementStatus::Superseded.as_str() {
+    if agreement.status == AgreementStatus::Superseded {
         Err(ApiError::user(
             UserErrorCode::Invalid,
             &[field],
@@ -26,7 +26,7 @@ pub fn require_current(
 
 /// A new version may be drafted only when no draft is open.
 pub fn may_draft(latest: Option<&entities::parental_agreement::Model>) -> ApiResult<()> {
-    if latest.is_some_and(|p| p.status == AgreementStatus::Draft.as_str()) {
+    if latest.is_some_and(|p| p.status == AgreementStatus::Draft) {
         Err(ApiError::user(
             UserErrorCode::AlreadyRecorded,
             &["caseId"],
@@ -96,8 +96,8 @@ pub fn agree(
     on: NaiveDate,
     without_acceptance: Option<&str>,
 ) -> ApiResult<()> {
-    process::require_active(s.status()?)?;
-    if draft.status != AgreementStatus::Draft.as_str() {
+    process::require_active(s.status())?;
+    if draft.status != AgreementStatus::Draft {
         return Err(ApiError::user(
             UserErrorCode::AlreadyRecorded,
             &["agreementId"],
@@ -108,7 +108,7 @@ pub fn agree(
     if let Some(since) = s
         .agreements
         .iter()
-        .filter(|a| a.status == AgreementStatus::Active.as_str())
+        .filter(|a| a.status == AgreementStatus::Active)
         .filter_map(|a| a.agreed_on)
         .max()
         && on < since
@@ -131,7 +131,7 @@ pub fn agree(
         .filter(|p| p.accepted_on.is_none_or(|a| a > on))
         .filter_map(|p| s.member(p.household_member_id))
         .filter(|m| m.has_parental_responsibility)
-        .map(|m| m.relationship.to_lowercase().replace('_', " "))
+        .map(|m| m.relationship.as_str().to_lowercase().replace('_', " "))
         .collect();
     if !missing.is_empty() && without_acceptance.is_none() {
         return Err(ApiError::user(
@@ -243,7 +243,7 @@ mod tests {
             assert_eq!(code(&s, on, reason), expected, "row {i}");
         }
         let mut agreed = accepted(base(), d(3, 1));
-        agreed.agreements[0].status = "ACTIVE".into();
+        agreed.agreements[0].status = crate::domain::AgreementStatus::Active;
         assert_eq!(code(&agreed, d(3, 1), None), "AlreadyRecorded");
     }
 

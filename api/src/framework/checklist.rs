@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::{CaseSnapshot, closure, process};
-use crate::domain::{Evidence, GoalStatus, ReviewKind, ServiceStatus, Stage, dates};
+use crate::domain::{Evidence, GoalStatus, ReviewKind, ServiceStatus, dates};
 use crate::error::{ApiError, ApiResult, UserErrorCode};
 
 /// What proves a practice action: the day of the record and which record it is
@@ -51,7 +51,7 @@ pub fn evidence(s: &CaseSnapshot, kind: Evidence, since: NaiveDate) -> ApiResult
     let review_of = |kind: ReviewKind| {
         s.reviews
             .iter()
-            .filter(|r| r.kind == kind.as_str() && r.held_on >= since)
+            .filter(|r| r.kind == kind && r.held_on >= since)
             .min_by_key(|r| r.held_on)
             .map(|r| proof(r.held_on, "review", [r.id]))
     };
@@ -86,7 +86,7 @@ pub fn evidence(s: &CaseSnapshot, kind: Evidence, since: NaiveDate) -> ApiResult
         Evidence::ServicesInPlace => {
             let mut ran = Vec::new();
             for sv in &s.services {
-                let status = ServiceStatus::from_db(&sv.status)?;
+                let status = sv.status;
                 if matches!(status, ServiceStatus::Active | ServiceStatus::Ended) {
                     ran.push(sv);
                 }
@@ -102,7 +102,7 @@ pub fn evidence(s: &CaseSnapshot, kind: Evidence, since: NaiveDate) -> ApiResult
             let mut latest = None::<NaiveDate>;
             let mut ids = Vec::new();
             for g in s.goals_of(a.id) {
-                if GoalStatus::from_db(&g.status)? == GoalStatus::Withdrawn {
+                if g.status == GoalStatus::Withdrawn {
                     continue;
                 }
                 let Some(on) = g.latest_review_on else {
@@ -161,11 +161,11 @@ pub struct Derived {
 pub fn derived_changes(s: &CaseSnapshot) -> ApiResult<Vec<Derived>> {
     let mut out = Vec::new();
     for item in &s.checklist {
-        let Some(kind) = item.derived_from.as_deref() else {
+        let Some(kind) = item.derived_from else {
             continue;
         };
-        let stage = Stage::from_db(&item.stage)?;
-        let found = evidence(s, Evidence::from_db(kind)?, s.entered_on(stage))?;
+        let stage = item.stage;
+        let found = evidence(s, kind, s.entered_on(stage))?;
         let stage_open = s.stage_row(stage).is_none_or(|r| r.completed_on.is_none());
         match (found, item.completed_on) {
             (Some(p), None) => out.push(Derived {
@@ -191,9 +191,9 @@ pub fn complete(
     completed: bool,
     on: NaiveDate,
 ) -> ApiResult<()> {
-    process::require_active(s.status()?)?;
-    let stage = Stage::from_db(&item.stage)?;
-    if let Some(kind) = &item.derived_from {
+    process::require_active(s.status())?;
+    let stage = item.stage;
+    if let Some(kind) = item.derived_from.map(Evidence::as_str) {
         return Err(ApiError::user(
             UserErrorCode::DerivedFromRecord,
             &["itemId"],
@@ -239,10 +239,10 @@ mod tests {
         s.checklist.push(item("ASSESSMENT", "a", true, true));
         s.checklist.push(item("ASSESSMENT", "b", false, false));
         s.checklist.push(item("IDENTIFICATION", "c", true, false));
-        assert!(super::process::require_done(&s, Stage::Assessment).is_ok());
-        assert!(super::process::require_done(&s, Stage::Identification).is_err());
+        assert!(super::process::require_done(&s, crate::domain::Stage::Assessment).is_ok());
+        assert!(super::process::require_done(&s, crate::domain::Stage::Identification).is_err());
         s.checklist.push(item("ASSESSMENT", "d", true, false));
-        match super::process::require_done(&s, Stage::Assessment) {
+        match super::process::require_done(&s, crate::domain::Stage::Assessment) {
             Err(ApiError::User(e)) => {
                 assert_eq!(e[0].code, UserErrorCode::ChecklistIncomplete);
                 assert!(e[0].message.ends_with(": d"), "{}", e[0].message);
@@ -300,7 +300,7 @@ mod tests {
         s.agreements.push(agreement("DRAFT"));
         s.goals.push(goal(1, "ACTIVE", None, None, None));
         assert_eq!(on(&s, AgreementInForce), None);
-        s.agreements[0].status = "ACTIVE".into();
+        s.agreements[0].status = crate::domain::AgreementStatus::Active;
         s.agreements[0].agreed_on = Some(d(3, 3));
         assert_eq!(on(&s, AgreementInForce), Some(d(3, 3)));
         assert_eq!(on(&s, GoalsReviewed), None);
@@ -334,7 +334,7 @@ mod tests {
         let mut s = case_in("ASSESSMENT");
         let mut views = item("ASSESSMENT", "childs_views_recorded", true, false);
         views.id = 7;
-        views.derived_from = Some("CHILD_VIEWS".into());
+        views.derived_from = Some(crate::domain::Evidence::ChildViews);
         s.checklist.push(views.clone());
         s.checklist
             .push(item("ASSESSMENT", "analytical_chronology", true, false));
@@ -408,7 +408,7 @@ mod tests {
             assert_eq!(complete(&s, &it, completed, on).is_ok(), ok, "row {i}");
         }
         let mut closed = case_in("ASSESSMENT");
-        closed.case.status = "CLOSED".into();
+        closed.case.status = crate::domain::CaseStatus::Closed;
         assert!(
             complete(
                 &closed,

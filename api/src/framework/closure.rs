@@ -10,8 +10,8 @@ use crate::error::{ApiError, ApiResult, UserErrorCode};
 
 /// Whether the child's return home on `on` may be recorded, and of which kind.
 pub fn record_return(s: &CaseSnapshot, on: NaiveDate, unplanned: bool) -> ApiResult<ReturnType> {
-    process::require_active(s.status()?)?;
-    let current = s.stage()?;
+    process::require_active(s.status())?;
+    let current = s.stage();
     if current == Stage::ReturnAndSupport {
         return Err(ApiError::user(
             UserErrorCode::AlreadyRecorded,
@@ -98,11 +98,8 @@ pub fn synced_return(
     reason_ceased: &str,
     on: NaiveDate,
 ) -> Option<ApiResult<ReturnType>> {
-    let active = s.status().ok()? == crate::domain::CaseStatus::Active;
-    if !RETURN_REASONS.contains(&reason_ceased)
-        || !active
-        || s.stage().ok()? == Stage::ReturnAndSupport
-    {
+    let active = s.status() == crate::domain::CaseStatus::Active;
+    if !RETURN_REASONS.contains(&reason_ceased) || !active || s.stage() == Stage::ReturnAndSupport {
         return None;
     }
     Some(record_return(s, on, false).or_else(|_| record_return(s, on, true)))
@@ -145,7 +142,7 @@ pub fn support_days(
 ) -> ApiResult<i64> {
     let mut spans: Vec<(NaiveDate, NaiveDate)> = Vec::new();
     for sv in services {
-        let status = ServiceStatus::from_db(&sv.status)?;
+        let status = sv.status;
         if !matches!(status, ServiceStatus::Active | ServiceStatus::Ended) {
             continue;
         }
@@ -176,8 +173,8 @@ pub fn support_covered(s: &CaseSnapshot, returned: NaiveDate, until: NaiveDate) 
 
 /// Whether `who` may close the case as asked, and what closing does.
 pub fn close(s: &CaseSnapshot, who: Caller<'_>, c: &Close<'_>) -> ApiResult<ClosurePlan> {
-    process::require_active(s.status()?)?;
-    let current = s.stage()?;
+    process::require_active(s.status())?;
+    let current = s.stage();
     process::date_within(
         c.closed_on,
         s.entered_on(current),
@@ -605,7 +602,7 @@ mod tests {
             .decisions
             .push(decision("D3", "YES", d(5, 1), 10, "APPROVED"));
         let mut closed = case_in("ASSESSMENT");
-        closed.case.status = "CLOSED".into();
+        closed.case.status = crate::domain::CaseStatus::Closed;
         // (case, reason, on, expected)
         let table = [
             (&approved, "E4A", d(5, 2), Some(Ok(ReturnType::Planned))),

@@ -96,10 +96,10 @@ pub fn alternative_plan(plan: Option<&str>) -> ApiResult<String> {
 /// Whether `who` may record the decision on this case, and what recording it does.
 pub fn record(s: &CaseSnapshot, who: Caller<'_>, d: &Decide<'_>) -> ApiResult<DecisionPlan> {
     roles::require(Act::RecordDecision, who.roles)?;
-    process::require_active(s.status()?)?;
+    process::require_active(s.status())?;
     let next = process::after_decision(d.kind, d.outcome)?;
     let stage = process::stage_of_decision(d.kind).or_not_found()?;
-    process::require_stage(s.stage()?, stage, d.kind.as_str())?;
+    process::require_stage(s.stage(), stage, d.kind.as_str())?;
     process::date_within(
         d.decided_on,
         s.entered_on(stage),
@@ -189,8 +189,8 @@ pub fn require_signed_off(s: &CaseSnapshot, on: NaiveDate) -> ApiResult<()> {
 /// required actions done, once.
 pub fn sign_off(s: &CaseSnapshot, who: Caller<'_>, on: NaiveDate) -> ApiResult<()> {
     roles::require(Act::SignOffAssessment, who.roles)?;
-    process::require_active(s.status()?)?;
-    process::require_stage(s.stage()?, Stage::Assessment, "signing off the assessment")?;
+    process::require_active(s.status())?;
+    process::require_stage(s.stage(), Stage::Assessment, "signing off the assessment")?;
     process::require_done(s, Stage::Assessment)?;
     if s.stage_row(Stage::Assessment)
         .is_some_and(|r| r.signed_off_on.is_some())
@@ -218,7 +218,7 @@ pub fn approve(
     decision: &entities::decision::Model,
     on: NaiveDate,
 ) -> ApiResult<()> {
-    if decision.approval_status != ApprovalStatus::Pending.as_str() {
+    if decision.approval_status != ApprovalStatus::Pending {
         return Err(ApiError::user(
             UserErrorCode::ApprovalRequired,
             &["decisionId"],
@@ -227,7 +227,7 @@ pub fn approve(
     }
     // The only decision that awaits approval is D3, and a nominated officer approves it.
     roles::require(Act::ApproveD3, who.roles)?;
-    process::require_active(s.status()?)?;
+    process::require_active(s.status())?;
     if decision.decided_by == Some(who.id) {
         return Err(ApiError::user(
             UserErrorCode::FourEyes,
@@ -309,7 +309,7 @@ mod tests {
         let ready = ready_for_d3;
         let amber = || {
             let mut s = ready_for_d3();
-            s.goals[0].latest_rating = Some("AMBER".into());
+            s.goals[0].latest_rating = Some(crate::domain::Rating::Amber);
             s.goals[0].sustained_since = None;
             s
         };

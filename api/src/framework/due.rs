@@ -65,7 +65,7 @@ fn due(kind: WorkItemKind, due_on: NaiveDate, record: Option<(&'static str, i64)
 
 /// Whether the case's next review date has passed (an active case only).
 pub fn review_overdue(case: &entities::reunification_case::Model, today: NaiveDate) -> bool {
-    case.status == CaseStatus::Active.as_str() && case.next_review_on.is_some_and(|d| d < today)
+    case.status == CaseStatus::Active && case.next_review_on.is_some_and(|d| d < today)
 }
 
 /// When support after a return ends: the last end date of the services (not declined) running
@@ -77,7 +77,7 @@ pub fn support_ends(
 ) -> ApiResult<Option<NaiveDate>> {
     let mut last = returned;
     for s in services {
-        if ServiceStatus::from_db(&s.status)? == ServiceStatus::Declined {
+        if s.status == ServiceStatus::Declined {
             continue;
         }
         match s.ends_on {
@@ -116,12 +116,12 @@ pub fn items(s: &CaseSnapshot) -> ApiResult<Vec<Due>> {
             }
         }
     }
-    if s.status()? != CaseStatus::Active {
+    if s.status() != CaseStatus::Active {
         return Ok(out);
     }
-    let stage = s.stage()?;
+    let stage = s.stage();
     for d in &s.decisions {
-        if d.approval_status == ApprovalStatus::Pending.as_str() {
+        if d.approval_status == ApprovalStatus::Pending {
             out.push(due(ApprovalAwaited, d.decided_on, Some(("decision", d.id))));
         }
     }
@@ -144,11 +144,11 @@ pub fn items(s: &CaseSnapshot) -> ApiResult<Vec<Due>> {
     let superseded: Vec<i64> = s
         .agreements
         .iter()
-        .filter(|a| a.status == AgreementStatus::Superseded.as_str())
+        .filter(|a| a.status == AgreementStatus::Superseded)
         .map(|a| a.id)
         .collect();
     for g in &s.goals {
-        if g.status == GoalStatus::Active.as_str() && !superseded.contains(&g.agreement_id) {
+        if g.status == GoalStatus::Active && !superseded.contains(&g.agreement_id) {
             out.push(due(GoalTarget, g.target_date, Some(("goal", g.id))));
         }
     }
@@ -159,8 +159,8 @@ pub fn items(s: &CaseSnapshot) -> ApiResult<Vec<Due>> {
             } else {
                 DecisionKind::D2
             };
-            if let Some(last) = s.decisions.iter().rev().find(|d| d.kind == kind.as_str())
-                && last.outcome == DecisionOutcome::Deferred.as_str()
+            if let Some(last) = s.decisions.iter().rev().find(|d| d.kind == kind)
+                && last.outcome == DecisionOutcome::Deferred
             {
                 out.push(due(
                     DeferredDecision,
@@ -293,7 +293,7 @@ mod tests {
         // answer stands; a closed case keeps only what is unanswered.
         s.episodes[0].ended_on = Some(d(1, 10));
         s.outcome.as_mut().unwrap().home_at_6_months = Some(true);
-        s.case.status = "CLOSED".into();
+        s.case.status = crate::domain::CaseStatus::Closed;
         assert_eq!(
             kinds(&s),
             vec![(FollowUpDue, d(1, 10).with_year(2027).unwrap())]
@@ -334,7 +334,7 @@ mod tests {
         s.case.next_review_on = Some(d(5, 31));
         assert!(review_overdue(&s.case, d(6, 1)));
         assert!(!review_overdue(&s.case, d(5, 31)));
-        s.case.status = "CLOSED".into();
+        s.case.status = crate::domain::CaseStatus::Closed;
         assert!(!review_overdue(&s.case, d(6, 1)));
     }
 

@@ -15,12 +15,8 @@ pub fn goal_unsustained(
     weeks: u32,
     on: NaiveDate,
 ) -> ApiResult<Option<String>> {
-    let status = GoalStatus::from_db(&g.status)?;
-    let rating = g
-        .latest_rating
-        .as_deref()
-        .map(Rating::from_db)
-        .transpose()?;
+    let status = g.status;
+    let rating = g.latest_rating;
     Ok(match (status, rating, g.sustained_since) {
         (GoalStatus::Withdrawn | GoalStatus::Met, _, _) => None,
         (GoalStatus::NotMet, _, _) => Some("not met".to_owned()),
@@ -75,9 +71,9 @@ pub fn require_sustained(s: &CaseSnapshot, on: NaiveDate, what: &str) -> ApiResu
 
 /// Whether stage 2 may end on `on`: the goals met and sustained, the stage's required actions done.
 pub fn complete_stage(s: &CaseSnapshot, on: NaiveDate) -> ApiResult<()> {
-    super::process::require_active(s.status()?)?;
+    super::process::require_active(s.status())?;
     super::process::require_stage(
-        s.stage()?,
+        s.stage(),
         crate::domain::Stage::GoalsAndServices,
         "completing goals and services",
     )?;
@@ -102,12 +98,12 @@ pub fn change_sustained_since(s: &CaseSnapshot) -> ApiResult<Option<NaiveDate>> 
     let mut since: Option<NaiveDate> = None;
     let mut counted = 0;
     for g in s.goals_of(agreement.id) {
-        let status = GoalStatus::from_db(&g.status)?;
+        let status = g.status;
         if status == GoalStatus::Withdrawn {
             continue;
         }
         counted += 1;
-        let green = g.latest_rating.as_deref() == Some(Rating::Green.as_str());
+        let green = g.latest_rating == Some(Rating::Green);
         let start = match (status, green, g.sustained_since) {
             (GoalStatus::Met | GoalStatus::Active, true, Some(d)) => d,
             (GoalStatus::Met, _, _) => match g.latest_review_on {
@@ -123,8 +119,7 @@ pub fn change_sustained_since(s: &CaseSnapshot) -> ApiResult<Option<NaiveDate>> 
 
 /// A goal may be set to MET only with a green review behind it.
 pub fn check_status_change(g: &entities::goal::Model, status: Option<GoalStatus>) -> ApiResult<()> {
-    if status == Some(GoalStatus::Met) && g.latest_rating.as_deref() != Some(Rating::Green.as_str())
-    {
+    if status == Some(GoalStatus::Met) && g.latest_rating != Some(Rating::Green) {
         return Err(ApiError::user(
             UserErrorCode::GoalsNotSustained,
             &["status"],
@@ -232,7 +227,7 @@ mod tests {
             Some(UserErrorCode::AgreementRequired),
             "a draft is not in force"
         );
-        s.agreements[0].status = "ACTIVE".into();
+        s.agreements[0].status = crate::domain::AgreementStatus::Active;
         assert_eq!(code(&s), None);
         assert_eq!(change_sustained_since(&s).unwrap(), Some(f::d(1, 5)));
         s.goals.push(f::goal(
@@ -247,7 +242,7 @@ mod tests {
             .push(f::goal(3, "ACTIVE", Some("AMBER"), Some(f::d(5, 1)), None));
         assert_eq!(code(&s), Some(UserErrorCode::GoalsNotSustained));
         assert_eq!(change_sustained_since(&s).unwrap(), None);
-        s.goals[2].status = "WITHDRAWN".into();
+        s.goals[2].status = crate::domain::GoalStatus::Withdrawn;
         assert_eq!(code(&s), None);
     }
 

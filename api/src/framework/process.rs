@@ -29,10 +29,7 @@ pub fn open_case(
         "openedOn",
         "the episode",
     )?;
-    if previous
-        .iter()
-        .any(|c| c.status == CaseStatus::Active.as_str())
-    {
+    if previous.iter().any(|c| c.status == CaseStatus::Active) {
         return Err(ApiError::user(
             UserErrorCode::Duplicate,
             &["childId"],
@@ -239,7 +236,7 @@ mod tests {
         let mut ended = open.clone();
         ended.ended_on = Some(d(1, 5));
         let mut closed = s.case.clone();
-        closed.status = "CLOSED".into();
+        closed.status = crate::domain::CaseStatus::Closed;
         // (episode, previous cases, opened on, expected)
         let table = [
             (open.clone(), vec![], d(1, 1), "1"),

@@ -16,9 +16,9 @@ pub fn propose(
     on: NaiveDate,
 ) -> ApiResult<()> {
     roles::require(Act::ProposeClassification, who.roles)?;
-    process::require_active(s.status()?)?;
+    process::require_active(s.status())?;
     let stage = process::stage_of_classification(kind);
-    process::require_stage(s.stage()?, stage, kind.as_str())?;
+    process::require_stage(s.stage(), stage, kind.as_str())?;
     process::date_within(
         on,
         s.entered_on(stage),
@@ -44,7 +44,7 @@ pub fn agree(
     on: NaiveDate,
 ) -> ApiResult<()> {
     roles::require(Act::AgreeClassification, who.roles)?;
-    process::require_active(s.status()?)?;
+    process::require_active(s.status())?;
     if s.classifications
         .iter()
         .any(|c| c.kind == proposed.kind && c.agreed_on.is_some())
@@ -52,7 +52,7 @@ pub fn agree(
         return Err(ApiError::user(
             UserErrorCode::AlreadyRecorded,
             &["classificationId"],
-            format!("{} is already agreed", proposed.kind),
+            format!("{} is already agreed", proposed.kind.as_str()),
         ));
     }
     if proposed.proposed_by == Some(who.id) {

@@ -95,18 +95,18 @@ pub struct Agreed {
 
 impl CaseSnapshot {
     /// The current stage.
-    pub fn stage(&self) -> ApiResult<Stage> {
-        Stage::from_db(&self.case.stage)
+    pub fn stage(&self) -> Stage {
+        self.case.stage
     }
 
     /// The case's status.
-    pub fn status(&self) -> ApiResult<CaseStatus> {
-        CaseStatus::from_db(&self.case.status)
+    pub fn status(&self) -> CaseStatus {
+        self.case.status
     }
 
     /// The row of a stage the case entered.
     pub fn stage_row(&self, stage: Stage) -> Option<&stage_progress::Model> {
-        self.stages.iter().rev().find(|s| s.stage == stage.as_str())
+        self.stages.iter().rev().find(|s| s.stage == stage)
     }
 
     /// The day a stage was entered (the case's opening for a stage never entered).
@@ -117,9 +117,7 @@ impl CaseSnapshot {
 
     /// The checklist items of a stage.
     pub fn checklist_of(&self, stage: Stage) -> impl Iterator<Item = &checklist_item::Model> {
-        self.checklist
-            .iter()
-            .filter(move |i| i.stage == stage.as_str())
+        self.checklist.iter().filter(move |i| i.stage == stage)
     }
 
     /// The decisions of a kind with an outcome.
@@ -130,7 +128,7 @@ impl CaseSnapshot {
     ) -> impl Iterator<Item = &decision::Model> {
         self.decisions
             .iter()
-            .filter(move |d| d.kind == kind.as_str() && d.outcome == outcome.as_str())
+            .filter(move |d| d.kind == kind && d.outcome == outcome)
     }
 
     /// D3 = yes, if recorded.
@@ -142,7 +140,7 @@ impl CaseSnapshot {
     /// Whether D3 = yes is recorded and not awaiting approval.
     pub fn d3_approved(&self) -> bool {
         self.d3_yes()
-            .is_some_and(|d| d.approval_status != ApprovalStatus::Pending.as_str())
+            .is_some_and(|d| d.approval_status != ApprovalStatus::Pending)
     }
 
     /// This case's agreed classifications, oldest first.
@@ -162,7 +160,7 @@ impl CaseSnapshot {
     pub fn agreed_of(&self, kind: ClassificationKind) -> Option<&risk_classification::Model> {
         self.classifications
             .iter()
-            .find(|c| c.kind == kind.as_str() && c.agreed_on.is_some())
+            .find(|c| c.kind == kind && c.agreed_on.is_some())
     }
 
     /// The agreement in force.
@@ -170,7 +168,7 @@ impl CaseSnapshot {
         self.agreements
             .iter()
             .rev()
-            .find(|a| a.status == AgreementStatus::Active.as_str())
+            .find(|a| a.status == AgreementStatus::Active)
     }
 
     /// The goals of an agreement version.
@@ -210,8 +208,9 @@ fn agreed_of(rows: &[risk_classification::Model]) -> ApiResult<Vec<Agreed>> {
     let mut out = Vec::new();
     for c in rows.iter().filter(|c| c.agreed_on.is_some()) {
         out.push(Agreed {
-            kind: ClassificationKind::from_db(&c.kind)?,
-            level: RiskLevel::from_rank(c.level)?,
+            kind: c.kind,
+            level: RiskLevel::from_rank(c.level)
+                .ok_or_else(|| crate::error::ApiError::internal("a risk level out of range"))?,
             classified_on: c.classified_on,
         });
     }

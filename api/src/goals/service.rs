@@ -29,7 +29,7 @@ async fn agreement_case(
 ) -> ApiResult<case::Model> {
     let case = cases::load_active(txn, actor, id, None).await?;
     require_stage_at_least(
-        Stage::from_db(&case.stage)?,
+        case.stage,
         Stage::GoalsAndServices,
         "the parental agreement",
     )?;
@@ -169,7 +169,7 @@ pub async fn create_agreement(
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
         number: Set(previous.as_ref().map_or(1, |p| p.number + 1)),
-        status: Set(AgreementStatus::Draft.as_str().to_owned()),
+        status: Set(AgreementStatus::Draft),
         agreed_on: Set(None),
         without_acceptance_reason: Set(None),
         ..Default::default()
@@ -202,7 +202,7 @@ pub async fn create_agreement(
         let carried = goal::Entity::find()
             .filter(goal::Column::LaId.eq(actor.la_id))
             .filter(goal::Column::AgreementId.eq(prev.id))
-            .filter(goal::Column::Status.eq(GoalStatus::Active.as_str()))
+            .filter(goal::Column::Status.eq(GoalStatus::Active))
             .all(&txn)
             .await?;
         for g in carried {
@@ -280,17 +280,17 @@ pub async fn agree_agreement(
     for old in s
         .agreements
         .iter()
-        .filter(|a| a.status == AgreementStatus::Active.as_str())
+        .filter(|a| a.status == AgreementStatus::Active)
     {
         let version = old.version;
         let mut am = parental_agreement::ActiveModel::from(old.clone()).changed(actor, version);
-        am.status = Set(AgreementStatus::Superseded.as_str().to_owned());
+        am.status = Set(AgreementStatus::Superseded);
         am.update_by(&txn, actor, EventType::AgreementChanged)
             .await?;
     }
     let version = agreement.version;
     let mut am = parental_agreement::ActiveModel::from(agreement).changed(actor, version);
-    am.status = Set(AgreementStatus::Active.as_str().to_owned());
+    am.status = Set(AgreementStatus::Active);
     am.agreed_on = Set(Some(on));
     am.without_acceptance_reason = Set(without_acceptance);
     let saved = am
@@ -440,7 +440,7 @@ pub async fn add_goal(db: &impl Db, actor: &Acting, cmd: NewGoal) -> ApiResult<g
         responsible: Set(responsible),
         support_offered: Set(support),
         target_date: Set(cmd.target_date),
-        status: Set(GoalStatus::Active.as_str().to_owned()),
+        status: Set(GoalStatus::Active),
         latest_rating: Set(None),
         latest_review_on: Set(None),
         sustained_since: Set(None),
@@ -491,7 +491,7 @@ pub async fn review_goal(db: &impl Db, actor: &Acting, cmd: ReviewGoal) -> ApiRe
         goal_id: Set(g.id),
         case_id: Set(g.case_id),
         reviewed_on: Set(on),
-        rating: Set(cmd.rating.as_str().to_owned()),
+        rating: Set(cmd.rating),
         note: Set(note),
         evidence: Set(evidence),
         created_at: Set(chrono::Utc::now()),
@@ -500,15 +500,11 @@ pub async fn review_goal(db: &impl Db, actor: &Acting, cmd: ReviewGoal) -> ApiRe
     }
     .insert_by(&txn, actor, EventType::GoalReviewed)
     .await?;
-    let previous = g
-        .latest_rating
-        .as_deref()
-        .map(Rating::from_db)
-        .transpose()?;
+    let previous = g.latest_rating;
     let since = rules::sustained_since(previous, g.sustained_since, cmd.rating, on);
     let version = g.version;
     let mut am = goal::ActiveModel::from(g).changed(actor, version);
-    am.latest_rating = Set(Some(cmd.rating.as_str().to_owned()));
+    am.latest_rating = Set(Some(cmd.rating));
     am.latest_review_on = Set(Some(on));
     am.sustained_since = Set(since);
     let saved = am.update_by(&txn, actor, EventType::GoalRevised).await?;
@@ -606,7 +602,7 @@ pub async fn revise_goal(db: &impl Db, actor: &Acting, cmd: ReviseGoal) -> ApiRe
         am.description = Set(d);
     }
     if let Some(s) = cmd.status {
-        am.status = Set(s.as_str().to_owned());
+        am.status = Set(s);
     }
     let saved = am.update_by(&txn, actor, EventType::GoalRevised).await?;
     cases::touch(&txn, actor, &case).await?;
@@ -657,10 +653,10 @@ pub async fn sync_party(
     let current = parental_agreement::Entity::find()
         .filter(parental_agreement::Column::LaId.eq(actor.la_id))
         .filter(parental_agreement::Column::CaseId.eq(case.id))
-        .filter(parental_agreement::Column::Status.ne(AgreementStatus::Superseded.as_str()))
+        .filter(parental_agreement::Column::Status.ne(AgreementStatus::Superseded))
         .all(&txn)
         .await?;
-    let version = |status: AgreementStatus| current.iter().find(|a| a.status == status.as_str());
+    let version = |status: AgreementStatus| current.iter().find(|a| a.status == status);
     let (draft, in_force) = (
         version(AgreementStatus::Draft),
         version(AgreementStatus::Active),

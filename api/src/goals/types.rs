@@ -33,7 +33,7 @@ impl ParentalAgreement {
     }
     /// Draft, in force (ACTIVE) or superseded.
     async fn status(&self) -> Result<AgreementStatus> {
-        Ok(AgreementStatus::from_db(&self.0.status)?)
+        Ok(self.0.status)
     }
     /// Date the version came into force.
     async fn agreed_on(&self) -> Option<Date> {
@@ -121,16 +121,11 @@ impl Goal {
     }
     /// Active, met, not met or withdrawn.
     async fn status(&self) -> Result<GoalStatus> {
-        Ok(GoalStatus::from_db(&self.0.status)?)
+        Ok(self.0.status)
     }
     /// The rating at the latest review.
     async fn latest_rating(&self) -> Result<Option<Rating>> {
-        Ok(self
-            .0
-            .latest_rating
-            .as_deref()
-            .map(Rating::from_db)
-            .transpose()?)
+        Ok(self.0.latest_rating)
     }
     /// Date of the latest review.
     async fn latest_review_on(&self) -> Option<Date> {
@@ -143,8 +138,8 @@ impl Goal {
     /// Whether the target date has passed and the goal is not met: true for an ACTIVE or NOT_MET
     /// goal past its target date; never for a MET or WITHDRAWN one.
     async fn overdue(&self) -> bool {
-        self.0.status != GoalStatus::Met.as_str()
-            && self.0.status != GoalStatus::Withdrawn.as_str()
+        self.0.status != GoalStatus::Met
+            && self.0.status != GoalStatus::Withdrawn
             && self.0.target_date < crate::cases::service::today()
     }
     /// Every review, oldest first.
@@ -177,7 +172,7 @@ impl GoalReview {
     }
     /// The rating.
     async fn rating(&self) -> Result<Rating> {
-        Ok(Rating::from_db(&self.0.rating)?)
+        Ok(self.0.rating)
     }
     /// What was seen.
     async fn note(&self) -> &str {

@@ -129,10 +129,13 @@ impl Query {
             Dimension::RiskLevel => f
                 .risk_level
                 .map_or(Part::Text("NONE"), |l| Part::Int(i64::from(l))),
-            Dimension::ReturnType => Part::Text(f.return_type.as_deref().unwrap_or("NONE")),
+            Dimension::ReturnType => Part::Text(
+                f.return_type
+                    .map_or("NONE", crate::domain::ReturnType::as_str),
+            ),
             Dimension::Attempt => Part::Int(i64::from(f.attempt_number)),
-            Dimension::Stage => Part::Text(&f.stage),
-            Dimension::Status => Part::Text(&f.status),
+            Dimension::Stage => Part::Text(f.stage.as_str()),
+            Dimension::Status => Part::Text(f.status.as_str()),
             Dimension::Worker => Part::Actor(f.worker_id),
         }
     }
@@ -995,8 +998,8 @@ mod tests {
             team: Some("North".into()),
             worker_id: Some(7),
             attempt_number: 1,
-            stage: "IDENTIFICATION".into(),
-            status: "ACTIVE".into(),
+            stage: crate::domain::Stage::Identification,
+            status: crate::domain::CaseStatus::Active,
             opened_on: d(2024, 5, 1),
             closed_on: None,
             care_started_on: d(2024, 4, 1),
@@ -1018,16 +1021,13 @@ mod tests {
     }
 
     fn went_home(mut f: Row, on: NaiveDate, exit: Option<&str>, back: Option<NaiveDate>) -> Row {
-        f.stage = "RETURN_AND_SUPPORT".into();
+        f.stage = crate::domain::Stage::ReturnAndSupport;
         f.return_on = Some(on);
-        f.return_type = Some(
-            if exit == Some("E4B") {
-                "UNPLANNED"
-            } else {
-                "PLANNED"
-            }
-            .into(),
-        );
+        f.return_type = Some(if exit == Some("E4B") {
+            crate::domain::ReturnType::Unplanned
+        } else {
+            crate::domain::ReturnType::Planned
+        });
         f.exit_reason = exit.map(str::to_owned);
         f.reentered_on = back;
         f
@@ -1428,11 +1428,11 @@ mod tests {
     #[test]
     fn cases_open_in_the_period_by_stage_and_status() {
         let mut closed_early = fact(1, 1);
-        closed_early.status = "CLOSED".into();
+        closed_early.status = crate::domain::CaseStatus::Closed;
         closed_early.closed_on = Some(d(2024, 3, 1));
         closed_early.opened_on = d(2023, 5, 1);
         let mut closed_in = fact(2, 2);
-        closed_in.status = "CLOSED".into();
+        closed_in.status = crate::domain::CaseStatus::Closed;
         closed_in.closed_on = Some(d(2024, 6, 1));
         let mut later = fact(3, 3);
         later.opened_on = d(2025, 5, 1);

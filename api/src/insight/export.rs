@@ -178,14 +178,16 @@ async fn episodes_page(
             CaseId(c.id).to_global().0,
             c.attempt_number.to_string(),
             cell(c.team.as_deref().unwrap_or_default()),
-            c.stage.clone(),
-            c.status.clone(),
+            c.stage.as_str().to_owned(),
+            c.status.as_str().to_owned(),
             ssda_date(c.opened_on),
             c.risk_level.map(|l| l.to_string()).unwrap_or_default(),
             opt_date(fact.and_then(|f| f.return_on)),
-            c.return_type.clone().unwrap_or_default(),
+            c.return_type
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
             opt_date(fact.and_then(|f| f.reentered_on)),
-            fact.and_then(|f| f.closure_reason.clone())
+            fact.and_then(|f| f.closure_reason.map(|r| r.as_str().to_owned()))
                 .unwrap_or_default(),
             opt_date(c.closed_on),
         ];

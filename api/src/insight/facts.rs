@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::dates::age_on;
 use crate::domain::{
-    ApprovalStatus, ClassificationKind, DecisionKind, DecisionOutcome, GoalStatus, NeedLevel,
-    ServiceStatus, ServiceType, Stage,
+    ApprovalStatus, CaseStatus, ClassificationKind, ClosureReason, DecisionKind, DecisionOutcome,
+    GoalStatus, NeedLevel, ReturnType, ServiceStatus, ServiceType, Stage,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::events::PendingEvent;
@@ -182,10 +182,10 @@ pub struct CaseFacts {
     pub worker_id: Option<i64>,
     /// The child's reunification attempt this case is (1 for the first).
     pub attempt_number: i32,
-    /// Its current stage (stored text).
-    pub stage: String,
-    /// Its status (stored text).
-    pub status: String,
+    /// Its current stage.
+    pub stage: Stage,
+    /// Its status.
+    pub status: CaseStatus,
     /// When it opened.
     #[serde(with = "day")]
     pub opened_on: NaiveDate,
@@ -202,7 +202,7 @@ pub struct CaseFacts {
     /// The latest agreed risk level (1–4).
     pub risk_level: Option<i32>,
     /// `PLANNED` or `UNPLANNED` once the child went home.
-    pub return_type: Option<String>,
+    pub return_type: Option<ReturnType>,
     /// The day the child went home.
     #[serde(with = "day::option")]
     pub return_on: Option<NaiveDate>,
@@ -212,7 +212,7 @@ pub struct CaseFacts {
     #[serde(with = "day::option")]
     pub reentered_on: Option<NaiveDate>,
     /// Why the case closed.
-    pub closure_reason: Option<String>,
+    pub closure_reason: Option<ClosureReason>,
     /// The stages the case entered.
     pub stages: Vec<StageFact>,
     /// Its decisions.
@@ -384,8 +384,8 @@ async fn build(
             definition: Set(DEFINITION),
             team: Set(c.team.clone()),
             worker_id: Set(c.worker_id),
-            stage: Set(c.stage.clone()),
-            status: Set(c.status.clone()),
+            stage: Set(c.stage),
+            status: Set(c.status),
             body: Set(serde_json::to_string(&facts)
                 .map_err(|_| ApiError::internal("a case fact does not serialise"))?),
             refreshed_at: Set(now),
@@ -419,23 +419,17 @@ pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
     let stages = s
         .stages
         .iter()
-        .map(|st| {
-            Ok(StageFact(
-                Stage::from_db(&st.stage)?,
-                st.entered_on,
-                st.completed_on,
-            ))
-        })
+        .map(|st| Ok(StageFact(st.stage, st.entered_on, st.completed_on)))
         .collect::<ApiResult<_>>()?;
     let decisions = s
         .decisions
         .iter()
         .map(|d| {
             Ok(DecisionFact(
-                DecisionKind::from_db(&d.kind)?,
-                DecisionOutcome::from_db(&d.outcome)?,
+                d.kind,
+                d.outcome,
                 d.decided_on,
-                ApprovalStatus::from_db(&d.approval_status)?,
+                d.approval_status,
             ))
         })
         .collect::<ApiResult<_>>()?;
@@ -443,13 +437,8 @@ pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
         .classifications
         .iter()
         .filter_map(|r| {
-            r.agreed_on.map(|on| {
-                Ok(ClassificationFact(
-                    ClassificationKind::from_db(&r.kind)?,
-                    r.level,
-                    on,
-                ))
-            })
+            r.agreed_on
+                .map(|on| Ok(ClassificationFact(r.kind, r.level, on)))
         })
         .collect::<ApiResult<_>>()?;
     let goals = s
@@ -465,7 +454,7 @@ pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
             Ok(GoalFact(
                 original,
                 g.target_date,
-                GoalStatus::from_db(&g.status)?,
+                g.status,
                 g.sustained_since,
             ))
         })
@@ -475,11 +464,11 @@ pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
         .iter()
         .map(|sv| {
             Ok(ServiceFact(
-                ServiceType::from_db(&sv.service_type)?,
-                NeedLevel::from_db(&sv.need_level)?,
+                sv.service_type,
+                sv.need_level,
                 sv.starts_on,
                 sv.ends_on,
-                ServiceStatus::from_db(&sv.status)?,
+                sv.status,
             ))
         })
         .collect::<ApiResult<_>>()?;
@@ -487,7 +476,7 @@ pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
     for item in &s.checklist {
         let done = i64::from(item.completed_on.is_some());
         let evidenced = i64::from(item.completed_on.is_some() && item.evidence.is_some());
-        let stage = Stage::from_db(&item.stage)?;
+        let stage = item.stage;
         match checklist.iter_mut().find(|f| f.0 == stage) {
             Some(f) => {
                 f.1 += done;
@@ -503,19 +492,19 @@ pub fn facts_of(s: &CaseSnapshot) -> ApiResult<CaseFacts> {
         team: c.team.clone(),
         worker_id: c.worker_id,
         attempt_number: c.attempt_number,
-        stage: c.stage.clone(),
-        status: c.status.clone(),
+        stage: c.stage,
+        status: c.status,
         opened_on: c.opened_on,
         closed_on: c.closed_on,
         care_started_on: episode.started_on,
         legal_status: episode.legal_status.clone(),
         age_at_open: age_on(s.child.date_of_birth, c.opened_on),
         risk_level: c.risk_level,
-        return_type: c.return_type.clone(),
+        return_type: c.return_type,
         return_on,
         exit_reason,
         reentered_on,
-        closure_reason: out.and_then(|o| o.closure_reason.clone()),
+        closure_reason: out.and_then(|o| o.closure_reason),
         stages,
         decisions,
         classifications,

@@ -76,7 +76,7 @@ pub async fn worklist(
         .filter(case::Column::LaId.eq(la))
         .filter(
             Condition::any()
-                .add(case::Column::Status.eq(CaseStatus::Active.as_str()))
+                .add(case::Column::Status.eq(CaseStatus::Active))
                 .add(case::Column::ClosedOn.gte(today - Duration::days(FOLLOW_UP_DAYS))),
         );
     if let Some(workers) = &filter.workers {

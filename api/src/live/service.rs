@@ -103,7 +103,7 @@ pub async fn next_events(
     };
     rows.retain(|e| {
         (filter.case_ids.is_empty() || e.case_id.is_some_and(|c| filter.case_ids.contains(&c)))
-            && (filter.types.is_empty() || filter.types.iter().any(|t| t.as_str() == e.event_type))
+            && (filter.types.is_empty() || filter.types.contains(&e.event_type))
             && (filter.teams.is_empty()
                 || e.case_id
                     .and_then(|c| teams.get(&c).cloned().flatten())

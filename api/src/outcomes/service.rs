@@ -96,7 +96,7 @@ pub async fn follow_up(
             am.reentered_care_on = Set(Some(d));
         }
         if let Some(m) = f.maltreatment {
-            am.maltreatment = Set(Some(m.as_str().to_owned()));
+            am.maltreatment = Set(Some(m));
         }
     })
     .await?;

@@ -52,12 +52,7 @@ impl Outcome {
     }
     /// Planned (E4A) or unplanned (E4B) return.
     async fn return_type(&self) -> Result<Option<ReturnType>> {
-        Ok(self
-            .0
-            .return_type
-            .as_deref()
-            .map(ReturnType::from_db)
-            .transpose()?)
+        Ok(self.0.return_type)
     }
     /// Still at home 3 months after the return: from the care episodes when they can say (the
     /// return ended an episode: a later one is a re-entry), else as recorded; null until known.
@@ -83,21 +78,11 @@ impl Outcome {
     }
     /// Whether the child was maltreated after the return.
     async fn maltreatment_after_return(&self) -> Result<Option<YesNoUnknown>> {
-        Ok(self
-            .0
-            .maltreatment
-            .as_deref()
-            .map(YesNoUnknown::from_db)
-            .transpose()?)
+        Ok(self.0.maltreatment)
     }
     /// Why the case closed; null while open.
     async fn closure_reason(&self) -> Result<Option<ClosureReason>> {
-        Ok(self
-            .0
-            .closure_reason
-            .as_deref()
-            .map(ClosureReason::from_db)
-            .transpose()?)
+        Ok(self.0.closure_reason)
     }
     /// Date the case closed.
     async fn closed_on(&self) -> Option<Date> {

@@ -273,7 +273,7 @@ impl Demo<'_> {
     async fn checklist(&self, stage: Stage, on: NaiveDate) -> anyhow::Result<()> {
         let items = entities::checklist_item::Entity::find()
             .filter(entities::checklist_item::Column::CaseId.eq(self.case.0))
-            .filter(entities::checklist_item::Column::Stage.eq(stage.as_str()))
+            .filter(entities::checklist_item::Column::Stage.eq(stage))
             .all(self.db)
             .await?;
         // Derived actions complete themselves from the records; only the rest are ticked.
@@ -535,7 +535,7 @@ impl Demo<'_> {
         }
         let d3 = entities::decision::Entity::find()
             .filter(entities::decision::Column::CaseId.eq(self.case.0))
-            .filter(entities::decision::Column::Kind.eq(DecisionKind::D3.as_str()))
+            .filter(entities::decision::Column::Kind.eq(DecisionKind::D3))
             .one(self.db)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo D3 missing"))?;

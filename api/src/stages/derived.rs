@@ -50,7 +50,7 @@ pub async fn sync_derived_of_child(
     let active = case::Entity::find()
         .filter(case::Column::LaId.eq(actor.la_id))
         .filter(case::Column::ChildId.eq(child_id))
-        .filter(case::Column::Status.eq(CaseStatus::Active.as_str()))
+        .filter(case::Column::Status.eq(CaseStatus::Active))
         .all(txn)
         .await?;
     for c in active {

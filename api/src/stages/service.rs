@@ -45,7 +45,7 @@ pub async fn start_stage(
     stage_progress::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case_id),
-        stage: Set(stage.as_str().to_owned()),
+        stage: Set(stage),
         entered_on: Set(on),
         completed_on: Set(None),
         created_at: Set(now),
@@ -57,7 +57,7 @@ pub async fn start_stage(
         checklist_item::ActiveModel {
             la_id: Set(actor.la_id),
             case_id: Set(case_id),
-            stage: Set(stage.as_str().to_owned()),
+            stage: Set(stage),
             key: Set(item.key),
             label: Set(item.label),
             required: Set(item.required),
@@ -141,7 +141,7 @@ pub async fn complete_item(
             let s = snapshot::for_change(&txn, actor, case, None).await?;
             let stage = match stage {
                 Some(stage) => stage,
-                None => s.stage()?,
+                None => s.stage(),
             };
             let item = s
                 .checklist_of(stage)
@@ -217,12 +217,12 @@ pub async fn record_decision(
     let recorded = decision::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(case.id),
-        kind: Set(cmd.kind.as_str().to_owned()),
-        outcome: Set(cmd.outcome.as_str().to_owned()),
+        kind: Set(cmd.kind),
+        outcome: Set(cmd.outcome),
         rationale: Set(cmd.rationale.trim().to_owned()),
         decided_on: Set(decided_on),
         decided_by: Set(Some(actor.actor_id)),
-        approval_status: Set(plan.approval.as_str().to_owned()),
+        approval_status: Set(plan.approval),
         approved_by: Set(None),
         approver_role: Set(plan.approver.map(|r| r.as_claim().to_owned())),
         approved_on: Set(None),
@@ -235,10 +235,8 @@ pub async fn record_decision(
     .await?;
     let saved = match plan.next {
         Next::Enter(stage) => {
-            let saved = cases::save_case(&txn, actor, case, None, |am| {
-                am.stage = Set(stage.as_str().to_owned())
-            })
-            .await?;
+            let saved =
+                cases::save_case(&txn, actor, case, None, |am| am.stage = Set(stage)).await?;
             start_stage(&txn, actor, case.id, stage, decided_on).await?;
             saved
         }
@@ -279,7 +277,7 @@ pub async fn approve_decision(
     decisions::approve(&s, (&actor.actor).into(), &found, on)?;
     let version = found.version;
     let mut am: decision::ActiveModel = found.into();
-    am.approval_status = Set(ApprovalStatus::Approved.as_str().to_owned());
+    am.approval_status = Set(ApprovalStatus::Approved);
     am.approved_by = Set(Some(actor.actor_id));
     am.approved_on = Set(Some(on));
     let am = am.changed(actor, version);
@@ -322,7 +320,7 @@ pub async fn propose_classification(
     let saved = risk_classification::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(s.case.id),
-        kind: Set(cmd.kind.as_str().to_owned()),
+        kind: Set(cmd.kind),
         level: Set(cmd.level.rank()),
         rationale: Set(cmd.rationale.trim().to_owned()),
         classified_on: Set(on),
@@ -414,7 +412,7 @@ pub async fn complete_goals_stage(
     let s = snapshot::for_change(&txn, actor, case_id, expected_version).await?;
     goals::complete_stage(&s, on)?;
     let saved = cases::save_case(&txn, actor, &s.case, None, |am| {
-        am.stage = Set(Stage::ReturnDecision.as_str().to_owned())
+        am.stage = Set(Stage::ReturnDecision)
     })
     .await?;
     start_stage(&txn, actor, s.case.id, Stage::ReturnDecision, on).await?;
@@ -487,8 +485,8 @@ async fn enter_return(
     episode_id: Option<i64>,
 ) -> ApiResult<case::Model> {
     let saved = cases::save_case(txn, actor, &s.case, EventType::ReturnRecorded, |am| {
-        am.stage = Set(Stage::ReturnAndSupport.as_str().to_owned());
-        am.return_type = Set(Some(return_type.as_str().to_owned()));
+        am.stage = Set(Stage::ReturnAndSupport);
+        am.return_type = Set(Some(return_type));
         if let Some(id) = episode_id {
             am.episode_id = Set(id);
         }
@@ -496,7 +494,7 @@ async fn enter_return(
     .await?;
     outcomes::upsert(txn, actor, s.case.id, |am| {
         am.return_on = Set(Some(on));
-        am.return_type = Set(Some(return_type.as_str().to_owned()));
+        am.return_type = Set(Some(return_type));
     })
     .await?;
     start_stage(txn, actor, s.case.id, Stage::ReturnAndSupport, on).await?;
@@ -604,8 +602,8 @@ pub async fn close_case(db: &impl Db, actor: &Acting, cmd: CloseCase) -> ApiResu
     decision::ActiveModel {
         la_id: Set(actor.la_id),
         case_id: Set(s.case.id),
-        kind: Set(DecisionKind::Closure.as_str().to_owned()),
-        outcome: Set(DecisionOutcome::Yes.as_str().to_owned()),
+        kind: Set(DecisionKind::Closure),
+        outcome: Set(DecisionOutcome::Yes),
         rationale: Set(rationale),
         decided_on: Set(on),
         decided_by: Set(Some(actor.actor_id)),
@@ -613,9 +611,7 @@ pub async fn close_case(db: &impl Db, actor: &Acting, cmd: CloseCase) -> ApiResu
             ApprovalStatus::Approved
         } else {
             ApprovalStatus::NotRequired
-        }
-        .as_str()
-        .to_owned()),
+        }),
         approved_by: Set(plan.overridden.then_some(actor.actor_id)),
         approver_role: Set(plan
             .overridden
@@ -659,18 +655,18 @@ async fn close_in(
 ) -> ApiResult<case::Model> {
     finish_stages(txn, actor, case.id, on).await?;
     outcomes::upsert(txn, actor, case.id, |am| {
-        am.closure_reason = Set(Some(reason.as_str().to_owned()));
+        am.closure_reason = Set(Some(reason));
         am.closed_on = Set(Some(on));
         if reentered.is_some() {
             am.reentered_care_on = Set(reentered);
         }
         if let Some(m) = maltreatment {
-            am.maltreatment = Set(Some(m.as_str().to_owned()));
+            am.maltreatment = Set(Some(m));
         }
     })
     .await?;
     cases::save_case(txn, actor, case, EventType::CaseClosed, |am| {
-        am.status = Set(CaseStatus::Closed.as_str().to_owned());
+        am.status = Set(CaseStatus::Closed);
         am.closed_on = Set(Some(on));
         if plan.is_some() {
             am.alternative_plan = Set(plan);

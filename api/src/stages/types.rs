@@ -35,7 +35,7 @@ impl CaseStage {
     }
     /// Which stage.
     async fn stage(&self) -> Result<Stage> {
-        Ok(Stage::from_db(&self.0.stage)?)
+        Ok(self.0.stage)
     }
     /// Date the case entered the stage.
     async fn entered_on(&self) -> Date {
@@ -98,7 +98,7 @@ impl ChecklistItem {
     }
     /// The stage the action belongs to.
     async fn stage(&self) -> Result<Stage> {
-        Ok(Stage::from_db(&self.0.stage)?)
+        Ok(self.0.stage)
     }
     /// Stable key of the action, e.g. `analytical_chronology`.
     async fn key(&self) -> &str {
@@ -127,12 +127,7 @@ impl ChecklistItem {
     /// The record that proves the action, when it is derived: it completes itself when the record
     /// exists and is not ticked by hand (`DERIVED_FROM_RECORD`).
     async fn derived_from(&self) -> Result<Option<crate::domain::Evidence>> {
-        Ok(self
-            .0
-            .derived_from
-            .as_deref()
-            .map(crate::domain::Evidence::from_db)
-            .transpose()?)
+        Ok(self.0.derived_from)
     }
     /// Which record completed it (table and row ids), when a record did.
     async fn evidence(&self) -> Option<&str> {
@@ -164,11 +159,11 @@ impl Decision {
     }
     /// Which decision.
     async fn kind(&self) -> Result<DecisionKind> {
-        Ok(DecisionKind::from_db(&self.0.kind)?)
+        Ok(self.0.kind)
     }
     /// Yes, no or deferred (closures are always yes).
     async fn outcome(&self) -> Result<DecisionOutcome> {
-        Ok(DecisionOutcome::from_db(&self.0.outcome)?)
+        Ok(self.0.outcome)
     }
     /// Why.
     async fn rationale(&self) -> &str {
@@ -184,7 +179,7 @@ impl Decision {
     }
     /// Where the decision stands in its approval.
     async fn approval_status(&self) -> Result<ApprovalStatus> {
-        Ok(ApprovalStatus::from_db(&self.0.approval_status)?)
+        Ok(self.0.approval_status)
     }
     /// The role whose approval is needed (e.g. `nominated_officer`), if any.
     async fn approver_role(&self) -> Option<&str> {
@@ -224,15 +219,21 @@ impl RiskClassification {
     }
     /// Which classification.
     async fn kind(&self) -> Result<ClassificationKind> {
-        Ok(ClassificationKind::from_db(&self.0.kind)?)
+        Ok(self.0.kind)
     }
     /// The level.
     async fn level(&self) -> Result<RiskLevel> {
-        Ok(RiskLevel::from_rank(self.0.level)?)
+        Ok(RiskLevel::from_rank(self.0.level)
+            .ok_or_else(|| crate::error::ApiError::internal("a risk level out of range"))?)
     }
     /// The LA's label for the level.
     async fn level_label(&self, ctx: &Context<'_>) -> Result<String> {
-        crate::tenancy::loaders::risk_label(ctx, RiskLevel::from_rank(self.0.level)?).await
+        crate::tenancy::loaders::risk_label(
+            ctx,
+            RiskLevel::from_rank(self.0.level)
+                .ok_or_else(|| crate::error::ApiError::internal("a risk level out of range"))?,
+        )
+        .await
     }
     /// Why.
     async fn rationale(&self) -> &str {

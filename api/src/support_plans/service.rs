@@ -157,13 +157,13 @@ impl NewService {
     }
 
     fn set(self, am: &mut support_service::ActiveModel) {
-        am.service_type = Set(self.service_type.as_str().to_owned());
+        am.service_type = Set(self.service_type);
         am.provider = Set(self.provider);
-        am.need_level = Set(self.need_level.as_str().to_owned());
+        am.need_level = Set(self.need_level);
         am.starts_on = Set(self.starts_on);
         am.ends_on = Set(self.ends_on);
         am.frequency = Set(self.frequency);
-        am.status = Set(self.status.as_str().to_owned());
+        am.status = Set(self.status);
         am.cost_pence = Set(self.cost_pence);
     }
 }
@@ -278,7 +278,7 @@ pub async fn update_service(
     let version = service.version;
     let mut am = support_service::ActiveModel::from(service).changed(actor, version);
     if let Some(s) = change.status {
-        am.status = Set(s.as_str().to_owned());
+        am.status = Set(s);
     }
     if let Some(e) = change.ends_on {
         am.ends_on = Set(Some(e));

@@ -43,7 +43,7 @@ impl SupportService {
     }
     /// Type of service.
     async fn service_type(&self) -> Result<ServiceType> {
-        Ok(ServiceType::from_db(&self.0.service_type)?)
+        Ok(self.0.service_type)
     }
     /// Provider.
     async fn provider(&self) -> &str {
@@ -51,7 +51,7 @@ impl SupportService {
     }
     /// The family's need level for this service.
     async fn need_level(&self) -> Result<NeedLevel> {
-        Ok(NeedLevel::from_db(&self.0.need_level)?)
+        Ok(self.0.need_level)
     }
     /// Start date.
     async fn starts_on(&self) -> Date {
@@ -67,7 +67,7 @@ impl SupportService {
     }
     /// Planned, active, ended or declined.
     async fn status(&self) -> Result<ServiceStatus> {
-        Ok(ServiceStatus::from_db(&self.0.status)?)
+        Ok(self.0.status)
     }
     /// Cost in pence, where known.
     async fn cost_pence(&self) -> Option<i64> {

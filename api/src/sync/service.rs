@@ -362,7 +362,7 @@ pub async fn merge_children(db: &impl Db, actor: &Acting, cmd: Merge) -> ApiResu
     let active = |id| {
         all_cases
             .iter()
-            .any(|c| c.child_id == id && c.status == CaseStatus::Active.as_str())
+            .any(|c| c.child_id == id && c.status == CaseStatus::Active)
     };
     if active(keep.id) && active(dup.id) {
         return Err(ApiError::user(

@@ -66,11 +66,11 @@ pub async fn register(
     for (position, (stage, key, label, required, derived)) in DEFAULT_CHECKLIST.iter().enumerate() {
         checklist_template_item::ActiveModel {
             la_id: Set(la.id),
-            stage: Set(stage.as_str().to_owned()),
+            stage: Set(*stage),
             key: Set((*key).to_owned()),
             label: Set((*label).to_owned()),
             required: Set(*required),
-            derived_from: Set(derived.map(|e| e.as_str().to_owned())),
+            derived_from: Set(*derived),
             position: Set(position as i32),
             active: Set(true),
             version: Set(1),
@@ -93,7 +93,7 @@ pub async fn checklist_template(
 ) -> ApiResult<Vec<checklist_template_item::Model>> {
     Ok(checklist_template_item::Entity::find()
         .filter(checklist_template_item::Column::LaId.eq(la_id))
-        .filter(checklist_template_item::Column::Stage.eq(stage.as_str()))
+        .filter(checklist_template_item::Column::Stage.eq(stage))
         .filter(checklist_template_item::Column::Active.eq(true))
         .order_by_asc(checklist_template_item::Column::Position)
         .all(db)
@@ -293,7 +293,7 @@ pub async fn upsert_template_item(
     let now = Utc::now();
     let existing = checklist_template_item::Entity::find()
         .filter(checklist_template_item::Column::LaId.eq(la_id))
-        .filter(checklist_template_item::Column::Stage.eq(item.stage.as_str()))
+        .filter(checklist_template_item::Column::Stage.eq(item.stage))
         .filter(checklist_template_item::Column::Key.eq(key.as_str()))
         .one(db)
         .await?;
@@ -319,7 +319,7 @@ pub async fn upsert_template_item(
         }
         None => checklist_template_item::ActiveModel {
             la_id: Set(la_id),
-            stage: Set(item.stage.as_str().to_owned()),
+            stage: Set(item.stage),
             key: Set(key),
             version: Set(1),
             created_at: Set(now),
@@ -332,7 +332,7 @@ pub async fn upsert_template_item(
     am.required = Set(item.required);
     am.position = Set(position);
     am.active = Set(item.active);
-    am.derived_from = Set(item.derived_from.map(|e| e.as_str().to_owned()));
+    am.derived_from = Set(item.derived_from);
     am.updated_at = Set(now);
     am.updated_by = Set(Some(actor_id));
     if new {

@@ -130,7 +130,7 @@ pub struct ChecklistTemplateItem(pub entities::checklist_template_item::Model);
 impl ChecklistTemplateItem {
     /// The stage.
     async fn stage(&self) -> async_graphql::Result<crate::domain::Stage> {
-        Ok(crate::domain::Stage::from_db(&self.0.stage)?)
+        Ok(self.0.stage)
     }
     /// Stable key.
     async fn key(&self) -> &str {
@@ -150,12 +150,7 @@ impl ChecklistTemplateItem {
     }
     /// The record that proves the action, when it is derived rather than ticked.
     async fn derived_from(&self) -> async_graphql::Result<Option<crate::domain::Evidence>> {
-        Ok(self
-            .0
-            .derived_from
-            .as_deref()
-            .map(crate::domain::Evidence::from_db)
-            .transpose()?)
+        Ok(self.0.derived_from)
     }
     /// False when retired.
     async fn active(&self) -> bool {

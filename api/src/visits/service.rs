@@ -159,7 +159,7 @@ impl NewReview {
     }
 
     fn set(self, am: &mut review::ActiveModel) {
-        am.kind = Set(self.kind.as_str().to_owned());
+        am.kind = Set(self.kind);
         am.held_on = Set(self.held_on);
         am.decisions = Set(self.decisions);
         am.next_review_on = Set(self.next_review_on);

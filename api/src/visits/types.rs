@@ -60,7 +60,7 @@ impl Review {
     }
     /// Kind of review.
     async fn kind(&self) -> Result<ReviewKind> {
-        Ok(ReviewKind::from_db(&self.0.kind)?)
+        Ok(self.0.kind)
     }
     /// Date held.
     async fn held_on(&self) -> Date {

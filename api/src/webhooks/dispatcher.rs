@@ -107,7 +107,7 @@ impl Dispatcher {
         let txn = db::begin_tenant(&self.db, la, self.statement_timeout).await?;
         let pending = delivery::Entity::find()
             .filter(delivery::Column::LaId.eq(la))
-            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
             .order_by_asc(delivery::Column::Id)
             .limit(WINDOW)
             .all(&txn)

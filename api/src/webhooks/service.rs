@@ -16,34 +16,7 @@ use crate::ids::{WebhookDeliveryId, WebhookId};
 use crate::pagination::{Page, page_by_id};
 use crate::stamp::Stamped as _;
 
-/// Where a delivery stands.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    /// Waiting for its first or next attempt.
-    Pending,
-    /// The endpoint answered 2xx.
-    Delivered,
-    /// Every attempt for 24 hours failed; replay it to try again.
-    Failed,
-}
-
-impl DeliveryStatus {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "PENDING",
-            DeliveryStatus::Delivered => "DELIVERED",
-            DeliveryStatus::Failed => "FAILED",
-        }
-    }
-
-    /// Reads the stored form.
-    pub fn from_db(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Delivered, Self::Failed]
-            .into_iter()
-            .find(|d| d.as_str() == s)
-    }
-}
+pub use entities::vocabulary::DeliveryStatus;
 
 /// The longest endpoint URL stored.
 const MAX_URL: usize = 2048;
@@ -199,7 +172,7 @@ pub async fn replay(
         .ok_or_else(|| {
             ApiError::user(UserErrorCode::NotFound, &["deliveryId"], "no such delivery")
         })?;
-    if found.status == DeliveryStatus::Pending.as_str() {
+    if found.status == DeliveryStatus::Pending {
         return Err(ApiError::user(
             UserErrorCode::Conflict,
             &["deliveryId"],
@@ -208,7 +181,7 @@ pub async fn replay(
     }
     let now = Utc::now();
     let mut am: delivery::ActiveModel = found.into();
-    am.status = Set(DeliveryStatus::Pending.as_str().to_owned());
+    am.status = Set(DeliveryStatus::Pending);
     am.next_attempt_at = Set(now);
     am.give_up_at = Set(now + GIVE_UP_AFTER);
     am.leased_until = Set(None);
@@ -268,7 +241,7 @@ pub async fn enqueue(
                 webhook_id: Set(hook.id),
                 event_id: Set(e.id),
                 ordering_key: Set(e.case_id.or(e.child_id.map(|c| -c)).unwrap_or(0)),
-                status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+                status: Set(DeliveryStatus::Pending),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
                 give_up_at: Set(now + GIVE_UP_AFTER),
@@ -312,7 +285,7 @@ pub async fn record_attempt(
     am.last_status = Set(attempt.status.map(i32::from));
     am.last_error = Set(attempt.error.map(|e| e.chars().take(200).collect()));
     let outcome = if ok {
-        am.status = Set(DeliveryStatus::Delivered.as_str().to_owned());
+        am.status = Set(DeliveryStatus::Delivered);
         am.delivered_at = Set(Some(now));
         "delivered"
     } else {
@@ -320,7 +293,7 @@ pub async fn record_attempt(
             + chrono::Duration::from_std(super::backoff(retry_base, attempts))
                 .unwrap_or_else(|_| chrono::Duration::hours(1));
         if next > give_up_at {
-            am.status = Set(DeliveryStatus::Failed.as_str().to_owned());
+            am.status = Set(DeliveryStatus::Failed);
             "failed"
         } else {
             am.next_attempt_at = Set(next);

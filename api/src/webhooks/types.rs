@@ -33,7 +33,10 @@ impl Webhook {
             .event_types
             .split(',')
             .filter(|t| !t.is_empty())
-            .map(EventType::from_db)
+            .map(|t| {
+                EventType::parse(t)
+                    .ok_or_else(|| ApiError::internal("unknown event type in a webhook"))
+            })
             .collect::<Result<_, ApiError>>()?)
     }
     /// Whether deliveries are made.
@@ -62,8 +65,7 @@ impl WebhookDelivery {
     }
     /// Where it stands.
     async fn status(&self) -> Result<DeliveryStatus> {
-        Ok(DeliveryStatus::from_db(&self.0.status)
-            .ok_or_else(|| ApiError::internal("unknown delivery status"))?)
+        Ok(self.0.status)
     }
     /// Attempts made.
     async fn attempts(&self) -> i32 {
