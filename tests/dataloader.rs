@@ -244,3 +244,39 @@ async fn statements_per_page_do_not_grow_with_page_size() {
         );
     }
 }
+
+/// A request that reads no record (`__typename`, introspection) runs no SQL at all, token or
+/// not: no transaction, no tenant. One that reads a record still runs in its unit of work.
+#[tokio::test]
+async fn a_request_that_reads_no_record_runs_no_sql() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    w.ok("{ me { id } }", json!({})).await; // warm the actor cache
+    // The fewest of a few tries: the server's background work (webhook deliveries) runs SQL of
+    // its own now and then.
+    let fewest = |counts: Vec<u64>| counts.into_iter().min().unwrap();
+    for query in [
+        "{ __typename }",
+        "query Named { __typename __type(name: \"Case\") { name } }",
+        "{ __schema { queryType { name } } }",
+        "mutation { __typename }",
+    ] {
+        let mut counts = Vec::new();
+        for _ in 0..3 {
+            let before = app.statement_count();
+            let data = w.ok(query, json!({})).await;
+            counts.push(app.statement_count() - before);
+            assert!(data.as_object().is_some_and(|o| !o.is_empty()), "{data}");
+        }
+        assert_eq!(fewest(counts), 0, "{query} ran SQL");
+    }
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = app.statement_count();
+        let data = w.ok("{ __typename me { id } }", json!({})).await;
+        counts.push(app.statement_count() - before);
+        assert_eq!(data["__typename"], "Query");
+        assert!(data["me"]["id"].is_string());
+    }
+    assert!(fewest(counts) > 0, "reading a record runs SQL");
+}

@@ -32,6 +32,17 @@ pub struct RequestData {
 }
 
 impl RequestData {
+    /// An authenticated caller's data for an operation that reads no record (see
+    /// `server::graphql`): no transaction, no loaders; a resolver that asks for either is a
+    /// wiring fault (`INTERNAL`).
+    pub fn without_records(actor: &Acting) -> Self {
+        Self {
+            actor: Some(actor.clone()),
+            tx: None,
+            loaders: None,
+        }
+    }
+
     /// An authenticated caller's data: the transaction it runs in and fresh loaders over it.
     pub fn authenticated(actor: &Acting, tx: &Arc<DatabaseTransaction>) -> Self {
         Self {

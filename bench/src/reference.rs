@@ -1,6 +1,6 @@
 //! Scenario `reference`: the reference operations of the performance issue on a seeded PostgreSQL
 //! or SQLite database: `case(id)` with its full detail, pages of 10 and 50 cases with stage,
-//! latest classification and goals, an LA's aggregate dashboard, a goal review, a decision and a
+//! latest classification and goals, an authenticated `{ __typename }` (no record), an LA's aggregate dashboard, a goal review, a decision and a
 //! bulk import of 500 records — closed loop, and the reads also at a fixed arrival rate — and the
 //! fan-out of case changes to 1,000 subscriptions. Per operation: requests/s, p50/p95/p99
 //! latency, the server's and the database's CPU time per request, SQL statements per request
@@ -435,6 +435,11 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     const PAGE_10: &str = "a page of 10 cases";
     if wanted(PAGE_10) {
         rows.push(drive(&http, &server, &worker, PAGE_10, closed, s, page(10)).await?);
+    }
+    const TYPENAME: &str = "`{ __typename }` with a token (reads no record)";
+    if wanted(TYPENAME) {
+        let typename = |_| json!({ "query": "{ __typename }" });
+        rows.push(drive(&http, &server, &worker, TYPENAME, closed, s, typename).await?);
     }
     const DASHBOARD: &str = "aggregate dashboard (`insight`, every aggregate)";
     if wanted(DASHBOARD) {

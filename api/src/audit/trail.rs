@@ -77,6 +77,16 @@ impl Trail {
         self.nudged.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Whether the request has nothing for a unit of work to write or announce: no reads,
+    /// refusals or misses to audit, no held change rows, no events, no nudge.
+    pub fn is_empty(&self) -> bool {
+        let empty = |n: Option<usize>| n == Some(0);
+        empty(self.pending.lock().ok().map(|p| p.len()))
+            && empty(self.changes.lock().ok().map(|c| c.len()))
+            && empty(self.events.lock().ok().map(|e| e.len()))
+            && !self.nudged()
+    }
+
     /// Whether the request asked for a nudge.
     pub fn nudged(&self) -> bool {
         self.nudged.load(std::sync::atomic::Ordering::SeqCst)

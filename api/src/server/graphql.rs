@@ -47,20 +47,43 @@ pub(super) async fn run_one(
             .metrics
             .operation(&slot.label(), &code, started.elapsed());
     };
+    let key = key.filter(|_| idempotency::is_mutation(&request));
+    // The unit ends with the audit rows before it commits: its change rows can wait for it.
+    actor.trail.defer_changes();
+    // Named by type and root fields once it validates (see `metrics::Observe`), never by the
+    // client's free text.
+    let span = tracing::info_span!(
+        "graphql operation",
+        graphql.operation.type = tracing::field::Empty,
+        graphql.operation.fields = tracing::field::Empty,
+    );
+    if key.is_none() && reads_no_record(&request) {
+        // Nothing to read, so no transaction: no database round trip at all, unless the
+        // operation left something to audit after all.
+        let response = state
+            .schema
+            .execute(request.data(RequestData::without_records(actor)))
+            .instrument(span)
+            .await;
+        observed(&response);
+        if progress
+            .compare_exchange(RUNNING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(Failure);
+        }
+        if !actor.trail.is_empty() {
+            let _turn = writer_turn(state).await;
+            let unit = begin(state, actor).await?;
+            finish(state, actor, unit).await?;
+        }
+        return Ok(Answer::Graphql(response));
+    }
     let waiting = state.metrics.waiting();
     // Held to the end of the request (after its commit).
-    let _turn = match &state.sqlite_writer {
-        Some(writer) => Some(writer.lock().await),
-        None => None,
-    };
-    let unit = Unit::begin(&state.db, actor.la_id, state.statement_timeout)
-        .await
-        .map_err(|e| {
-            e.log();
-            Failure
-        })?;
+    let _turn = writer_turn(state).await;
+    let unit = begin(state, actor).await?;
     drop(waiting);
-    let key = key.filter(|_| idempotency::is_mutation(&request));
     let claimed = match key {
         None => None,
         Some(key) => match idempotency::claim(&**unit.tx(), actor, key).await {
@@ -76,16 +99,7 @@ pub(super) async fn run_one(
             }
         },
     };
-    // The unit ends with the audit rows before it commits: its change rows can wait for it.
-    actor.trail.defer_changes();
     let data = RequestData::authenticated(actor, unit.tx());
-    // Named by type and root fields once it validates (see `metrics::Observe`), never by the
-    // client's free text.
-    let span = tracing::info_span!(
-        "graphql operation",
-        graphql.operation.type = tracing::field::Empty,
-        graphql.operation.fields = tracing::field::Empty,
-    );
     let mut response = state
         .schema
         .execute(request.data(data))
@@ -116,11 +130,7 @@ pub(super) async fn run_one(
             Some(body)
         }
     };
-    let committed = unit.finish(actor, &state.outlets).await.map_err(|e| {
-        e.log();
-        Failure
-    })?;
-    state.metrics.events.inc_by(committed.events as u64);
+    finish(state, actor, unit).await?;
     Ok(match stored {
         Some(body) => Answer::Stored {
             body,
@@ -128,6 +138,66 @@ pub(super) async fn run_one(
         },
         None => Answer::Graphql(response),
     })
+}
+
+/// Whether an operation reads no record: every root field of the operation run is `__typename`,
+/// `__schema` or `__type`. Anything else (a fragment at the root included) is taken to read.
+fn reads_no_record(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, Selection};
+    // Every introspection field starts with `__`: a query without one reads (no parse needed).
+    if !request.query.contains("__") {
+        return false;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let op = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
+            Some(op) => op,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    op.node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .all(|s| match &s.node {
+            Selection::Field(f) => matches!(
+                f.node.name.node.as_str(),
+                "__typename" | "__schema" | "__type"
+            ),
+            Selection::FragmentSpread(_) | Selection::InlineFragment(_) => false,
+        })
+}
+
+/// The SQLite writer's turn (SQLite has one writer at a time), held to the end of the request;
+/// none on PostgreSQL.
+async fn writer_turn(state: &AppState) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    match &state.sqlite_writer {
+        Some(writer) => Some(writer.lock().await),
+        None => None,
+    }
+}
+
+async fn begin(state: &AppState, actor: &Acting) -> Result<Unit, Failure> {
+    Unit::begin(&state.db, actor.la_id, state.statement_timeout)
+        .await
+        .map_err(|e| {
+            e.log();
+            Failure
+        })
+}
+
+async fn finish(state: &AppState, actor: &Acting, unit: Unit) -> Result<(), Failure> {
+    let committed = unit.finish(actor, &state.outlets).await.map_err(|e| {
+        e.log();
+        Failure
+    })?;
+    state.metrics.events.inc_by(committed.events as u64);
+    Ok(())
 }
 
 /// What one operation answers.
