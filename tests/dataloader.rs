@@ -246,7 +246,8 @@ async fn statements_per_page_do_not_grow_with_page_size() {
 }
 
 /// A request that reads no record (`__typename`, introspection) runs no SQL at all, token or
-/// not: no transaction, no tenant. One that reads a record still runs in its unit of work.
+/// not: no transaction, no tenant. One that reads a record still runs in its unit of work. (On
+/// SQLite an empty transaction runs no counted statement; on PostgreSQL its `set_config` counts.)
 #[tokio::test]
 async fn a_request_that_reads_no_record_runs_no_sql() {
     let app = TestApp::spawn().await;

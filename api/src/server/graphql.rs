@@ -157,6 +157,11 @@ fn reads_no_record(request: &async_graphql::Request) -> bool {
             Some(op) => op,
             None => return false,
         },
+        // One named operation, run without naming it.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
+            Some(op) => op,
+            None => return false,
+        },
         (DocumentOperations::Multiple(_), None) => return false,
     };
     op.node
