@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 mod import;
 mod insight;
+mod peer;
 mod reference;
 
 #[derive(Parser)]
@@ -39,6 +40,8 @@ enum Scenario {
     Import(import::ImportArgs),
     /// The reference read operations, closed loop, on a seeded PostgreSQL database.
     Reference(reference::ReferenceArgs),
+    /// Reunify beside PostGraphile 5 on one seeded PostgreSQL database: the same rows, side by side.
+    Peer(peer::PeerArgs),
 }
 
 #[derive(clap::Args)]
@@ -150,16 +153,7 @@ impl Server {
 
     /// CPU time the server process has used, in seconds (user + system).
     fn cpu_seconds(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
-                let rest = s.rsplit_once(')')?.1;
-                let f: Vec<&str> = rest.split_whitespace().collect();
-                let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-                Some(ticks / 100.0)
-            })
-            .unwrap_or(0.0)
+        process_cpu_seconds(self.child.id())
     }
 
     fn status_kib(&self, field: &str) -> u64 {
@@ -468,6 +462,10 @@ async fn main() -> anyhow::Result<()> {
             let out = args.out.clone();
             (reference::run(args).await?, out)
         }
+        Scenario::Peer(args) => {
+            let out = args.out.clone();
+            (peer::run(args).await?, out)
+        }
     };
     print!("{table}");
     if let Some(path) = out {
@@ -477,4 +475,18 @@ async fn main() -> anyhow::Result<()> {
         std::fs::write(&path, table)?;
     }
     Ok(())
+}
+
+/// CPU time a process has used, in seconds (user + system).
+fn process_cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
 }

@@ -80,7 +80,7 @@ pub struct ReferenceArgs {
 }
 
 /// `case(id)` with everything a case page shows.
-const CASE_DETAIL: &str = "query($id: ID!) { case(id: $id) {
+pub(crate) const CASE_DETAIL: &str = "query($id: ID!) { case(id: $id) {
     id stage status riskLevel attemptNumber openedOn team overdue version
     child { id laChildId dateOfBirth externalIds { system value }
             householdMembers { relationship label } episodes { startedOn legalStatus placementType } }
@@ -98,7 +98,7 @@ const CASE_DETAIL: &str = "query($id: ID!) { case(id: $id) {
     outcome { returnType closureReason } } }";
 
 /// A page of `$n` cases with stage, latest classification and goals.
-const PAGE: &str = "query($n: Int!) { cases(first: $n) { totalCount nodes {
+pub(crate) const PAGE: &str = "query($n: Int!) { cases(first: $n) { totalCount nodes {
     id stage status riskLevel team
     riskClassifications { kind level agreed }
     goals { description status latestRating } } } }";
@@ -128,20 +128,49 @@ async fn counter(server: &Server, name: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("{name} not in /metrics"))
 }
 
-struct Measured {
+pub(crate) struct Measured {
     label: String,
     load: String,
     requests: usize,
     seconds: f64,
-    ms: Vec<f64>,
-    cpu_ms: f64,
-    db_cpu_ms: f64,
+    pub(crate) ms: Vec<f64>,
+    pub(crate) cpu_ms: f64,
+    pub(crate) db_cpu_ms: f64,
     statements: f64,
+}
+
+impl Measured {
+    /// Requests answered per second.
+    pub(crate) fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+/// A GraphQL server a scenario drives: Reunify, or the peer beside it.
+pub(crate) trait Target {
+    /// Its GraphQL endpoint.
+    fn graphql_url(&self) -> String;
+    /// CPU time its process has used, in seconds.
+    fn cpu_seconds(&self) -> f64;
+    /// SQL statements it has run so far, where it counts them.
+    async fn statements(&self) -> Option<f64>;
+}
+
+impl Target for Server {
+    fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.base)
+    }
+    fn cpu_seconds(&self) -> f64 {
+        Server::cpu_seconds(self)
+    }
+    async fn statements(&self) -> Option<f64> {
+        counter(self, "reunify_sql_statements_total").await.ok()
+    }
 }
 
 /// How load is offered.
 #[derive(Clone, Copy)]
-enum Load {
+pub(crate) enum Load {
     /// `n` clients, each sending its next request when the last is answered.
     Closed(usize),
     /// Requests sent at a fixed rate per second, answered or not; latency counts from the time
@@ -159,9 +188,9 @@ impl std::fmt::Display for Load {
 }
 
 /// Drives one operation for `seconds` through `http`, each request built by `body(i)`.
-async fn drive(
+pub(crate) async fn drive(
     http: &reqwest::Client,
-    server: &Server,
+    server: &impl Target,
     token: &str,
     label: &str,
     load: Load,
@@ -169,13 +198,13 @@ async fn drive(
     body: impl Fn(usize) -> Value + Send + Sync + 'static,
 ) -> anyhow::Result<Measured> {
     let body = Arc::new(body);
-    let url = format!("{}/graphql", server.base);
+    let url = server.graphql_url();
     // Warm up: a few, unmeasured (the measured requests are numbered after them).
     const WARM: usize = 4;
     for i in 0..WARM {
         send(http, &url, token, &body(i)).await?;
     }
-    let statements = counter(server, "reunify_sql_statements_total").await?;
+    let statements = server.statements().await;
     // When each run starts, to line up with the database's log (checkpoints, autovacuum).
     eprintln!(
         "{} {label}, {load}",
@@ -229,8 +258,10 @@ async fn drive(
     let cpu_ms = per_request((server.cpu_seconds() - cpu) * 1000.0);
     let db_cpu_ms = per_request((database_cpu_seconds() - db_cpu) * 1000.0);
     // The two scrapes' own statements (none: /metrics reads no table) are not subtracted.
-    let statements =
-        per_request(counter(server, "reunify_sql_statements_total").await? - statements);
+    let statements = match (statements, server.statements().await) {
+        (Some(before), Some(after)) => per_request(after - before),
+        _ => f64::NAN,
+    };
     ms.sort_by(f64::total_cmp);
     Ok(Measured {
         label: label.to_owned(),
@@ -291,6 +322,36 @@ async fn send(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> a
     Ok(())
 }
 
+/// The id of the LA with a DfE code.
+pub(crate) async fn la_id(db: &sea_orm::DatabaseConnection, code: &str) -> anyhow::Result<i64> {
+    Ok(db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM local_authority WHERE dfe_code = '{code}'"),
+        ))
+        .await?
+        .context("the LA")?
+        .try_get_by_index(0)?)
+}
+
+/// The row ids of the LA's cases, in order.
+pub(crate) async fn row_ids(db: &sea_orm::DatabaseConnection, la: i64) -> anyhow::Result<Vec<i64>> {
+    let sql = format!("SELECT id FROM reunification_case WHERE la_id = {la} ORDER BY id");
+    let ids: Vec<i64> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<i64>(0).ok())
+        .collect();
+    if ids.is_empty() {
+        bail!("the seeded data has no case");
+    }
+    Ok(ids)
+}
+
 /// Row ids of the LA's records a query finds, as global IDs of `global`.
 async fn ids(
     db: &sea_orm::DatabaseConnection,
@@ -336,21 +397,9 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     // The last LA: its rows come after every other LA's, so an index that does not lead with the
     // LA shows here as the data grows.
     let code = codes.last().context("no LA seeded")?.clone();
-    let la: i64 = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT id FROM local_authority WHERE dfe_code = '{code}'"),
-        ))
-        .await?
-        .context("the LA")?
-        .try_get_by_index(0)?;
+    let la = la_id(&db, &code).await?;
     let case = |id| api::ids::CaseId(id).to_global().to_string();
-    let cases = ids(
-        &db,
-        format!("SELECT id FROM reunification_case WHERE la_id = {la} ORDER BY id"),
-        case,
-    )
-    .await?;
+    let cases = row_ids(&db, la).await?.into_iter().map(case).collect();
     // Goals of current agreements on active cases past identification, not reviewed in future;
     // one per case (a review moves its case's version, so two at once on one case conflict).
     let goals = ids(
@@ -413,7 +462,7 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     if wanted(CASE) {
         let looped = drive(
             &http,
-            &server,
+            &*server,
             &worker,
             CASE,
             closed,
@@ -423,28 +472,28 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
         .await?;
         let rate = args.rate.map_or_else(|| sustainable(&looped), Load::Rate);
         rows.push(looped);
-        rows.push(drive(&http, &server, &worker, CASE, rate, s, case_detail).await?);
+        rows.push(drive(&http, &*server, &worker, CASE, rate, s, case_detail).await?);
     }
     const PAGE_50: &str = "a page of 50 cases";
     if wanted(PAGE_50) {
-        let looped = drive(&http, &server, &worker, PAGE_50, closed, s, page(50)).await?;
+        let looped = drive(&http, &*server, &worker, PAGE_50, closed, s, page(50)).await?;
         let rate = sustainable(&looped);
         rows.push(looped);
-        rows.push(drive(&http, &server, &worker, PAGE_50, rate, s, page(50)).await?);
+        rows.push(drive(&http, &*server, &worker, PAGE_50, rate, s, page(50)).await?);
     }
     const PAGE_10: &str = "a page of 10 cases";
     if wanted(PAGE_10) {
-        rows.push(drive(&http, &server, &worker, PAGE_10, closed, s, page(10)).await?);
+        rows.push(drive(&http, &*server, &worker, PAGE_10, closed, s, page(10)).await?);
     }
     const TYPENAME: &str = "`{ __typename }` with a token (reads no record)";
     if wanted(TYPENAME) {
         let typename = |_| json!({ "query": "{ __typename }" });
-        rows.push(drive(&http, &server, &worker, TYPENAME, closed, s, typename).await?);
+        rows.push(drive(&http, &*server, &worker, TYPENAME, closed, s, typename).await?);
     }
     const DASHBOARD: &str = "aggregate dashboard (`insight`, every aggregate)";
     if wanted(DASHBOARD) {
         let every = |_| json!({ "query": EVERY_AGGREGATE, "variables": { "g": [] } });
-        rows.push(drive(&http, &server, &analyst, DASHBOARD, closed, s, every).await?);
+        rows.push(drive(&http, &*server, &analyst, DASHBOARD, closed, s, every).await?);
     }
     // A mutation's client works on records of its own (request i of client c has i ≡ c modulo
     // the clients): two writes to one record at once would rightly be a CONFLICT for one of them.
@@ -459,13 +508,13 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
     if wanted(REVIEW) {
         let goal = own(goals)?;
         let review = move |i| json!({ "query": GOAL_REVIEW, "variables": { "goal": goal(i) } });
-        rows.push(drive(&http, &server, &worker, REVIEW, closed, s, review).await?);
+        rows.push(drive(&http, &*server, &worker, REVIEW, closed, s, review).await?);
     }
     const DECIDE: &str = "decision (`decisionRecord`, D1 deferred)";
     if wanted(DECIDE) {
         let case = own(identifying)?;
         let decide = move |i| json!({ "query": DECISION, "variables": { "case": case(i) } });
-        rows.push(drive(&http, &server, &worker, DECIDE, closed, s, decide).await?);
+        rows.push(drive(&http, &*server, &worker, DECIDE, closed, s, decide).await?);
     }
     // Two clients at a time: each request is 500 records in one transaction. New records on every
     // run (a database seeded by an earlier run is reused), within the 20 characters of an LA child ID.
@@ -478,7 +527,7 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
                 .collect();
             json!({ "query": BULK_IMPORT, "variables": { "input": { "items": items } } })
         };
-        rows.push(drive(&http, &server, &worker, IMPORT, Load::Closed(2), s, import).await?);
+        rows.push(drive(&http, &*server, &worker, IMPORT, Load::Closed(2), s, import).await?);
     }
 
     let postgres = backend == "PostgreSQL";
@@ -519,7 +568,7 @@ pub async fn run(args: ReferenceArgs) -> anyhow::Result<String> {
             m.label,
             m.load,
             m.requests,
-            m.requests as f64 / m.seconds,
+            m.rate(),
             percentile(&m.ms, 0.5),
             percentile(&m.ms, 0.95),
             percentile(&m.ms, 0.99),
