@@ -67,6 +67,12 @@ pub async fn begin_tenant_read(
 /// values; left to choose, PostgreSQL kept planning them afresh on every execution (a fifth of its
 /// CPU under `goalReview` in `perf`), and forcing the generic plan took 22–25% off the database's
 /// CPU per mutation and 10–17% per `case(id)` (bench/README.md).
+///
+/// And it prices a random page read as what it is for a working set in memory (`random_page_cost`
+/// 1.1, the usual setting for SSDs, where PostgreSQL's default of 4 assumes spinning disks). A
+/// generic plan cannot see how many ids a loader's `= ANY($n)` holds, and at the default it chose
+/// sequential scans of whole tables for one case's rows: 16 of them in `case(id)`'s batch, which
+/// took 1.2 ms; priced so, it uses the indexes and takes 0.43 ms (bench/README.md, issue 21).
 pub async fn set_tenant(
     txn: &impl ConnectionTrait,
     la_id: i64,
@@ -80,7 +86,7 @@ pub async fn set_tenant(
     txn.query_one_raw(Statement::from_sql_and_values(
         backend,
         "SELECT set_config($1, $2, true), set_config('plan_cache_mode', 'force_generic_plan', true), \
-         CASE WHEN $3::text IS NULL THEN NULL ELSE set_config('statement_timeout', $3, true) END",
+         set_config('random_page_cost', '1.1', true), CASE WHEN $3::text IS NULL THEN NULL ELSE set_config('statement_timeout', $3, true) END",
         [
             TENANT_SETTING.into(),
             la_id.to_string().into(),
