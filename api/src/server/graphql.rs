@@ -66,10 +66,7 @@ pub(super) async fn run_one(
             .instrument(span)
             .await;
         observed(&response);
-        if progress
-            .compare_exchange(RUNNING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
+        if !to_commit(progress) {
             return Err(Failure);
         }
         if !actor.trail.is_empty() {
@@ -106,10 +103,7 @@ pub(super) async fn run_one(
         .instrument(span)
         .await;
     observed(&response);
-    if progress
-        .compare_exchange(RUNNING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
-        .is_err()
-    {
+    if !to_commit(progress) {
         // The caller was told TIMEOUT: keep nothing.
         unit.abandon().await;
         return Err(Failure);
@@ -176,6 +170,14 @@ fn reads_no_record(request: &async_graphql::Request) -> bool {
             ),
             Selection::FragmentSpread(_) | Selection::InlineFragment(_) => false,
         })
+}
+
+/// Moves the request on to its commit; false if its time ran out first (the caller was told
+/// TIMEOUT, so nothing may be kept).
+fn to_commit(progress: &AtomicU8) -> bool {
+    progress
+        .compare_exchange(RUNNING, COMMITTING, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
 }
 
 /// The SQLite writer's turn (SQLite has one writer at a time), held to the end of the request;
