@@ -3,11 +3,7 @@
 //! async-graphql's depth, complexity, recursion and directive limits set on the schema.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Request, ServerError, ServerResult};
 
@@ -20,12 +16,6 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Most fields, fragments expanded.
     pub max_fields: usize,
-}
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
 }
 
 /// A `QUERY_TOO_COMPLEX` error.
@@ -75,14 +65,9 @@ fn count(
     total
 }
 
-#[async_trait::async_trait]
-impl Extension for Limits {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+impl Limits {
+    /// Checks a request before it is validated (the schema's extension calls it first).
+    pub fn check(&self, mut request: Request) -> ServerResult<Request> {
         // Held aside while the parsed document is borrowed, then put back.
         let variables = std::mem::take(&mut request.variables);
         let doc = request.parsed_query()?;
@@ -108,6 +93,6 @@ impl Extension for Limits {
         }
         crate::inputs::check(doc, &variables)?;
         request.variables = variables;
-        next.run(ctx, request).await
+        Ok(request)
     }
 }

@@ -9,12 +9,7 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, NextValidation,
-    ResolveInfo,
-};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -291,7 +286,7 @@ impl Default for OperationLabel {
     }
 }
 
-/// Where [`Observe`] leaves the label of the operation it saw: put one in each request's data.
+/// Where [`observe`] leaves the label of the operation it saw: put one in each request's data.
 #[derive(Default)]
 pub struct OperationSlot {
     name: Option<String>,
@@ -316,17 +311,51 @@ impl OperationSlot {
     }
 }
 
-/// The schema extension that names each operation by its root fields once it has validated (for
-/// its metrics and its span), and gives each root field a span of its own.
-pub struct Observe;
+/// Names each operation by its root fields once it has validated (for its metrics and its span),
+/// and gives each root field a span of its own: the schema's one extension ([`crate::schema`])
+/// calls these.
+pub mod observe {
+    use std::sync::Arc;
 
-impl ExtensionFactory for Observe {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ObserveExtension)
+    use async_graphql::extensions::{ExtensionContext, ResolveInfo};
+    use async_graphql::parser::types::ExecutableDocument;
+
+    use super::{OperationSlot, label_of};
+
+    /// The document parsed: its operation's label is noted (used once it validates).
+    pub fn parsed(ctx: &ExtensionContext<'_>, doc: &ExecutableDocument) {
+        if let Some(slot) = ctx.data_opt::<Arc<OperationSlot>>()
+            && let Ok(mut g) = slot.seen.lock()
+        {
+            g.0 = label_of(doc, slot.name.as_deref());
+        }
+    }
+
+    /// The document validated: only fields the schema knows become label values.
+    pub fn validated(ctx: &ExtensionContext<'_>) {
+        if let Some(slot) = ctx.data_opt::<Arc<OperationSlot>>()
+            && let Ok(mut g) = slot.seen.lock()
+        {
+            g.1 = true;
+            if let Some(label) = &g.0 {
+                let span = tracing::Span::current();
+                span.record("graphql.operation.type", label.kind);
+                span.record("graphql.operation.fields", label.fields.as_str());
+            }
+        }
+    }
+
+    /// A root field's span; none for a nested field.
+    pub fn field_span(info: &ResolveInfo<'_>) -> Option<tracing::Span> {
+        info.path_node.parent.is_none().then(|| {
+            tracing::info_span!(
+                "graphql field",
+                graphql.field = info.name,
+                graphql.parent_type = info.parent_type,
+            )
+        })
     }
 }
-
-struct ObserveExtension;
 
 fn label_of(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationLabel> {
     let op = match (&doc.operations, name) {
@@ -364,61 +393,4 @@ fn label_of(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationLab
         kind,
         fields: joined,
     })
-}
-
-#[async_trait::async_trait]
-impl Extension for ObserveExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if let Some(slot) = ctx.data_opt::<Arc<OperationSlot>>()
-            && let Ok(mut g) = slot.seen.lock()
-        {
-            g.0 = label_of(&doc, slot.name.as_deref());
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await;
-        if result.is_ok()
-            && let Some(slot) = ctx.data_opt::<Arc<OperationSlot>>()
-            && let Ok(mut g) = slot.seen.lock()
-        {
-            // Only fields the schema knows become label values.
-            g.1 = true;
-            if let Some(label) = &g.0 {
-                let span = tracing::Span::current();
-                span.record("graphql.operation.type", label.kind);
-                span.record("graphql.operation.fields", label.fields.as_str());
-            }
-        }
-        result
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<async_graphql::Value>> {
-        if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
-        }
-        let span = tracing::info_span!(
-            "graphql field",
-            graphql.field = info.name,
-            graphql.parent_type = info.parent_type,
-        );
-        tracing::Instrument::instrument(next.run(ctx, info), span).await
-    }
 }

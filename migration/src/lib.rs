@@ -16,6 +16,7 @@ mod m20261203_000001_la_keyset_indexes;
 mod m20261204_000001_agreement_without_acceptance;
 mod m20261204_000002_derived_checklist;
 mod m20261204_000003_ssda903_fields;
+mod m20261207_000001_audit_event_cheaper_row;
 pub mod rls;
 mod tables;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_agreement_without_acceptance::Migration),
             Box::new(m20261204_000002_derived_checklist::Migration),
             Box::new(m20261204_000003_ssda903_fields::Migration),
+            Box::new(m20261207_000001_audit_event_cheaper_row::Migration),
         ]
     }
 }

@@ -7,31 +7,21 @@
 //!   rule, a machine client's grant) — leaves a `DENIED` row for its operation (the root field),
 //!   so no refusal can be produced without being audited.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
-};
-use async_graphql::{QueryPathSegment, ServerError, ServerResult, Value};
+use async_graphql::extensions::{ExtensionContext, NextResolve, ResolveInfo};
+use async_graphql::{QueryPathNode, QueryPathSegment, ServerError, ServerResult, Value};
 use sea_orm::TransactionTrait as _;
 
 use crate::audit::Action;
 use crate::context::RequestData;
 use crate::error::internal_server_error;
 
-/// The extension factory to register on the schema.
-pub struct FieldAudit;
-
-impl ExtensionFactory for FieldAudit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldAuditExtension::default())
-    }
-}
-
-/// One request's state: whether it is a mutation (root fields resolve before their children).
+/// One request's audit state for its fields: whether it is a mutation (root fields resolve
+/// before their children). The schema's one extension ([`crate::schema`]) calls
+/// [`FieldAudit::resolve`] for every field.
 #[derive(Default)]
-struct FieldAuditExtension {
+pub struct FieldAudit {
     mutation: AtomicBool,
 }
 
@@ -51,9 +41,9 @@ fn is_refusal(err: &ServerError) -> bool {
 }
 
 /// The root field a field runs under (the operation the audit trail names).
-fn root_field<'a>(info: &ResolveInfo<'a>) -> &'a str {
-    let mut name = info.name;
-    let mut node = Some(info.path_node);
+fn root_field<'a>(name: &'a str, path: &'a QueryPathNode<'a>) -> &'a str {
+    let mut name = name;
+    let mut node = Some(path);
     while let Some(n) = node {
         if let QueryPathSegment::Name(s) = n.segment {
             name = s;
@@ -63,40 +53,34 @@ fn root_field<'a>(info: &ResolveInfo<'a>) -> &'a str {
     name
 }
 
-#[async_trait::async_trait]
-impl Extension for FieldAuditExtension {
-    async fn resolve(
+impl FieldAudit {
+    /// Resolves one field: a root mutation field in its savepoint, and any field answered
+    /// `FORBIDDEN` audited as refused. A nested field that succeeds costs nothing more than
+    /// resolving it.
+    pub async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let root = info.path_node.parent.is_none();
-        if root && info.parent_type == "Mutation" {
+        let root_mutation = info.path_node.parent.is_none() && info.parent_type == "Mutation";
+        let (name, path) = (info.name, info.path_node);
+        let result = if root_mutation {
             self.mutation.store(true, Ordering::Relaxed);
-        }
-        let request = ctx.data_opt::<RequestData>();
-        let actor = request.and_then(|r| r.actor.as_ref());
-        let operation = root_field(&info);
-        let result = match (request.and_then(|r| r.tx.as_ref()), actor) {
-            (Some(tx), Some(actor)) if root && info.parent_type == "Mutation" => {
-                actor.trail.set_operation(info.name);
-                let mark = actor.trail.mark();
-                let savepoint = tx.begin().await.map_err(internal_server_error)?;
-                let result = next.run(ctx, info).await;
-                let outcome =
-                    if result.is_err() || has_user_errors(result.as_ref().unwrap_or(&None)) {
-                        actor.trail.rollback(mark);
-                        savepoint.rollback().await
-                    } else {
-                        savepoint.commit().await
-                    };
-                outcome.map_err(internal_server_error)?;
-                result
-            }
-            _ => next.run(ctx, info).await,
+            in_savepoint(ctx, info, next).await
+        } else {
+            next.run(ctx, info).await
         };
-        if let (Err(err), Some(actor)) = (&result, actor)
+        if let Err(err) = &result {
+            self.refused(ctx, err, root_field(name, path));
+        }
+        result
+    }
+
+    /// Audits a refusal (`FORBIDDEN`) of `operation`.
+    fn refused(&self, ctx: &ExtensionContext<'_>, err: &ServerError, operation: &str) {
+        let actor = ctx.data_opt::<RequestData>().and_then(|r| r.actor.as_ref());
+        if let Some(actor) = actor
             && is_refusal(err)
         {
             let action = if self.mutation.load(Ordering::Relaxed) {
@@ -106,6 +90,33 @@ impl Extension for FieldAuditExtension {
             };
             actor.trail.denied(operation, action);
         }
-        result
     }
+}
+
+/// Runs a root mutation field in a savepoint of the request's transaction, named on the trail;
+/// rolled back whole, with its held audit rows and events, when it fails or answers `userErrors`.
+async fn in_savepoint(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let request = ctx.data_opt::<RequestData>();
+    let (Some(tx), Some(actor)) = (
+        request.and_then(|r| r.tx.as_ref()),
+        request.and_then(|r| r.actor.as_ref()),
+    ) else {
+        return next.run(ctx, info).await;
+    };
+    actor.trail.set_operation(info.name);
+    let mark = actor.trail.mark();
+    let savepoint = tx.begin().await.map_err(internal_server_error)?;
+    let result = next.run(ctx, info).await;
+    let outcome = if result.is_err() || has_user_errors(result.as_ref().unwrap_or(&None)) {
+        actor.trail.rollback(mark);
+        savepoint.rollback().await
+    } else {
+        savepoint.commit().await
+    };
+    outcome.map_err(internal_server_error)?;
+    result
 }

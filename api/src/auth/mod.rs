@@ -172,13 +172,56 @@ impl Actor {
 /// (LA code, subject) → (LA id, actor id).
 type ActorCache = HashMap<(String, String), (i64, i64)>;
 
-/// Verifies bearer tokens and resolves them to actors, caching LA and actor rows.
+/// How long a verified token is taken on trust without checking its signature again, at most
+/// (and never past its expiry): a signing key withdrawn from an issuer's key set stops being
+/// accepted within this time, as the key set's own refresh allows.
+const VERIFIED_FOR_SECONDS: i64 = 60;
+
+/// Most verified tokens held at once; past it, the expired go, then everything.
+const VERIFIED_CAPACITY: usize = 10_000;
+
+/// Tokens already verified: the SHA-256 of the token (never the token) → the actor it stands for
+/// and until when (seconds since the epoch) it may be taken without verifying it again.
+#[derive(Default)]
+struct Verified {
+    tokens: HashMap<[u8; 32], (Actor, i64)>,
+}
+
+impl Verified {
+    fn get(&self, digest: &[u8; 32], now: i64) -> Option<Actor> {
+        self.tokens
+            .get(digest)
+            .filter(|(_, until)| now < *until)
+            .map(|(actor, _)| actor.clone())
+    }
+
+    fn put(&mut self, digest: [u8; 32], actor: &Actor, now: i64) {
+        let until = actor.expires_at.map_or(now + VERIFIED_FOR_SECONDS, |exp| {
+            exp.min(now + VERIFIED_FOR_SECONDS)
+        });
+        if until <= now {
+            return;
+        }
+        if self.tokens.len() >= VERIFIED_CAPACITY {
+            self.tokens.retain(|_, (_, u)| now < *u);
+            if self.tokens.len() >= VERIFIED_CAPACITY {
+                self.tokens.clear();
+            }
+        }
+        self.tokens.insert(digest, (actor.clone(), until));
+    }
+}
+
+/// Verifies bearer tokens and resolves them to actors, caching LA and actor rows, and the actor
+/// of each token already verified (see [`VERIFIED_FOR_SECONDS`]): a caller's every request after
+/// its first costs a hash and a lookup, not a signature check, and no database round trip.
 #[derive(Clone)]
 pub struct Authenticator {
     verifier: Arc<verifier::Verifier>,
     db: DatabaseConnection,
     statement_timeout: Duration,
     actors: Arc<RwLock<ActorCache>>,
+    verified: Arc<RwLock<Verified>>,
 }
 
 impl Authenticator {
@@ -193,6 +236,7 @@ impl Authenticator {
             db,
             statement_timeout,
             actors: Arc::default(),
+            verified: Arc::default(),
         }
     }
 
@@ -201,8 +245,30 @@ impl Authenticator {
         self.verifier.keys_loaded()
     }
 
-    /// Verifies a bearer token and returns the actor it stands for.
+    /// Verifies a bearer token and returns the actor it stands for: a JWT from the tokens already
+    /// verified when it is one of them, else by verifying it. (An opaque token is asked of its
+    /// introspection endpoint, whose answers are cached for as long as its issuer's
+    /// configuration says.)
     pub async fn authenticate(&self, token: &str) -> ApiResult<Actor> {
+        use sha2::Digest as _;
+        if !verifier::is_jwt(token) {
+            return self.resolve(token).await;
+        }
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let now = chrono::Utc::now().timestamp();
+        if let Some(actor) = self.verified.read().ok().and_then(|v| v.get(&digest, now)) {
+            return Ok(actor);
+        }
+        let actor = self.resolve(token).await?;
+        if let Ok(mut v) = self.verified.write() {
+            v.put(digest, &actor, now);
+        }
+        Ok(actor)
+    }
+
+    /// Verifies a bearer token and resolves it to its actor, registering the actor on first
+    /// sight.
+    async fn resolve(&self, token: &str) -> ApiResult<Actor> {
         let principal = self.verifier.verify(token).await?;
         if principal.roles.is_empty() {
             return Err(ApiError::Forbidden("the token carries no known role"));
@@ -253,5 +319,54 @@ impl Authenticator {
             mutations: principal.mutations,
             expires_at: principal.expires_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(expires_at: Option<i64>) -> Actor {
+        Actor {
+            expires_at,
+            ..Actor::system(1, 2, "sw-1", vec![Role::SocialWorker], &["cases:read"])
+        }
+    }
+
+    #[test]
+    fn a_verified_token_is_taken_until_its_expiry_and_never_past_a_minute() {
+        let now = 1_000_000;
+        let mut v = Verified::default();
+        v.put([1; 32], &actor(Some(now + 10)), now);
+        v.put([2; 32], &actor(Some(now + 3600)), now);
+        v.put([3; 32], &actor(None), now);
+        v.put([4; 32], &actor(Some(now)), now);
+        assert!(v.get(&[1; 32], now + 9).is_some());
+        assert!(v.get(&[1; 32], now + 10).is_none(), "not at its expiry");
+        assert!(v.get(&[2; 32], now + VERIFIED_FOR_SECONDS - 1).is_some());
+        assert!(v.get(&[2; 32], now + VERIFIED_FOR_SECONDS).is_none());
+        assert!(v.get(&[3; 32], now + VERIFIED_FOR_SECONDS).is_none());
+        assert!(
+            v.get(&[4; 32], now).is_none(),
+            "an expired token is not kept"
+        );
+        assert!(v.get(&[5; 32], now).is_none(), "nor one never verified");
+        let got = v
+            .get(&[1; 32], now)
+            .map(|a| (a.la_id, a.actor_id, a.subject));
+        assert_eq!(got, Some((1, 2, "sw-1".to_owned())));
+    }
+
+    #[test]
+    fn the_verified_tokens_stay_within_their_capacity() {
+        let now = 1_000_000;
+        let mut v = Verified::default();
+        for i in 0..VERIFIED_CAPACITY + 5 {
+            let mut digest = [0; 32];
+            digest[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            v.put(digest, &actor(Some(now + 30)), now);
+        }
+        assert!(v.tokens.len() <= VERIFIED_CAPACITY);
+        assert!(!v.tokens.is_empty());
     }
 }

@@ -163,6 +163,11 @@ impl Issuer {
     }
 }
 
+/// Whether a bearer token has a JWT's shape (three dot-separated parts); anything else is opaque.
+pub fn is_jwt(token: &str) -> bool {
+    token.split('.').count() == 3
+}
+
 /// All trusted issuers.
 pub struct Verifier {
     issuers: Vec<Issuer>,
@@ -201,7 +206,7 @@ impl Verifier {
 
     /// Verifies a bearer token.
     pub async fn verify(&self, token: &str) -> ApiResult<Principal> {
-        if token.split('.').count() == 3 {
+        if is_jwt(token) {
             self.verify_jwt(token).await
         } else {
             self.introspect(token).await
