@@ -134,7 +134,7 @@ impl ContextExt for Context<'_> {
 }
 
 /// The caller, having passed `check` (a refusal is audited where every `FORBIDDEN` is: in
-/// [`crate::audit::extension`]).
+/// [`crate::audit::fields`]).
 fn guarded<'a>(ctx: &'a Context<'_>, check: fn(&Actor) -> ApiResult<()>) -> ApiResult<&'a Acting> {
     let actor = ctx.actor()?;
     check(actor)?;

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
+use async_graphql::parser::types::{ExecutableDocument, Selection};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -286,7 +286,7 @@ impl Default for OperationLabel {
     }
 }
 
-/// Where [`observe`] leaves the label of the operation it saw: put one in each request's data.
+/// Where the schema leaves the label of the operation it saw: put one in each request's data.
 #[derive(Default)]
 pub struct OperationSlot {
     name: Option<String>,
@@ -311,31 +311,45 @@ impl OperationSlot {
     }
 }
 
-/// Names each operation by its root fields once it has validated (for its metrics and its span),
-/// and gives each root field a span of its own: the schema's one extension ([`crate::schema`])
-/// calls these.
+/// Names each operation by its root fields once it has validated (for its metrics and its span):
+/// the schema ([`crate::schema::AppSchema`]) tells the request's [`OperationSlot`].
 pub mod observe {
-    use std::sync::Arc;
+    use async_graphql::Positioned;
+    use async_graphql::parser::types::{
+        DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+    };
 
-    use async_graphql::extensions::{ExtensionContext, ResolveInfo};
-    use async_graphql::parser::types::ExecutableDocument;
-
-    use super::{OperationSlot, label_of};
-
-    /// The document parsed: its operation's label is noted (used once it validates).
-    pub fn parsed(ctx: &ExtensionContext<'_>, doc: &ExecutableDocument) {
-        if let Some(slot) = ctx.data_opt::<Arc<OperationSlot>>()
-            && let Ok(mut g) = slot.seen.lock()
-        {
-            g.0 = label_of(doc, slot.name.as_deref());
+    /// The operation a request runs: the one it names, or the document's only one.
+    pub fn operation<'a>(
+        doc: &'a ExecutableDocument,
+        name: Option<&str>,
+    ) -> Option<&'a Positioned<OperationDefinition>> {
+        match (&doc.operations, name) {
+            (DocumentOperations::Single(op), _) => Some(op),
+            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+            _ => None,
         }
     }
 
-    /// The document validated: only fields the schema knows become label values.
-    pub fn validated(ctx: &ExtensionContext<'_>) {
-        if let Some(slot) = ctx.data_opt::<Arc<OperationSlot>>()
-            && let Ok(mut g) = slot.seen.lock()
-        {
+    /// The type of the operation a request runs.
+    pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+        operation(doc, name).map(|op| op.node.ty)
+    }
+}
+
+impl OperationSlot {
+    /// The document parsed: its operation's label is noted (used once it validates).
+    pub fn parsed(&self, doc: &ExecutableDocument) {
+        if let Ok(mut g) = self.seen.lock() {
+            g.0 = label_of(doc, self.name.as_deref());
+        }
+    }
+
+    /// The document validated: only fields the schema knows become label values, and the
+    /// current span (the operation's) is named by them.
+    pub fn validated(&self) {
+        if let Ok(mut g) = self.seen.lock() {
             g.1 = true;
             if let Some(label) = &g.0 {
                 let span = tracing::Span::current();
@@ -344,26 +358,10 @@ pub mod observe {
             }
         }
     }
-
-    /// A root field's span; none for a nested field.
-    pub fn field_span(info: &ResolveInfo<'_>) -> Option<tracing::Span> {
-        info.path_node.parent.is_none().then(|| {
-            tracing::info_span!(
-                "graphql field",
-                graphql.field = info.name,
-                graphql.parent_type = info.parent_type,
-            )
-        })
-    }
 }
 
 fn label_of(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationLabel> {
-    let op = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
-        _ => return None,
-    };
+    let op = observe::operation(doc, name)?;
     let kind = match op.node.ty {
         async_graphql::parser::types::OperationType::Query => "query",
         async_graphql::parser::types::OperationType::Mutation => "mutation",

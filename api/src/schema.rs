@@ -1,19 +1,18 @@
 //! The GraphQL schema: root objects merged from the features, limits, and the SDL.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextResolve,
-    NextValidation, ResolveInfo,
-};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{Field, OperationType};
+use async_graphql::registry::Registry;
 use async_graphql::{
-    MergedObject, Request, SDLExportOptions, Schema, ServerError, ServerResult, ValidationResult,
-    Value, Variables,
+    ContainerType, Context, ContextSelectionSet, MergedObject, ObjectType, OutputType, Positioned,
+    Request, Response, SDLExportOptions, Schema, ServerResult, Value,
 };
+use futures_util::StreamExt as _;
+use tracing::Instrument as _;
 
 use crate::assessments::AssessmentsMutation;
-use crate::audit::extension::FieldAudit;
+use crate::audit::acting::Acting;
 use crate::audit::resolvers::AuditQuery;
 use crate::cases::{CasesMutation, CasesQuery};
 use crate::children::{ChildrenMutation, ChildrenQuery};
@@ -23,6 +22,7 @@ use crate::goals::GoalsMutation;
 use crate::insight::InsightQuery;
 use crate::limits::Limits;
 use crate::live::LiveSubscription;
+use crate::metrics::OperationSlot;
 use crate::node::NodeQuery;
 use crate::outcomes::OutcomesMutation;
 use crate::retention::{RetentionMutation, RetentionQuery};
@@ -64,11 +64,152 @@ pub struct Mutation(
     WebhooksMutation,
 );
 
-/// The schema type.
-pub type AppSchema = Schema<Query, Mutation, LiveSubscription>;
+/// A root of the schema (`Query`, or `Mutation` with `MUTATION`): each root field gets a span of
+/// its own, and each root mutation field its savepoint ([`crate::audit::fields::in_savepoint`]).
+/// Done here rather than in a schema extension: async-graphql runs every field of every request
+/// through each extension's `resolve` (a boxed future apiece, and type names formatted for each
+/// list item) once any extension is registered, and the schema registers none.
+pub struct Root<T, const MUTATION: bool>(T);
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, LiveSubscription> {
-    Schema::build(Query::default(), Mutation::default(), LiveSubscription)
+impl<T: ObjectType, const MUTATION: bool> ContainerType for Root<T, MUTATION> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        let span = tracing::info_span!(
+            "graphql field",
+            graphql.field = ctx.item.node.name.node.as_str(),
+            graphql.parent_type = if MUTATION { "Mutation" } else { "Query" },
+        );
+        // On the heap: a root field's future holds its whole resolver (a mutation's service
+        // work), too large for a test thread's stack in a debug build when held inline.
+        let resolve = Box::pin(self.0.resolve_field(ctx));
+        if MUTATION {
+            crate::audit::fields::in_savepoint(ctx, resolve)
+                .instrument(span)
+                .await
+        } else {
+            resolve.instrument(span).await
+        }
+    }
+
+    async fn find_entity(&self, ctx: &Context<'_>, params: &Value) -> ServerResult<Option<Value>> {
+        self.0.find_entity(ctx, params).await
+    }
+}
+
+impl<T: ObjectType, const MUTATION: bool> OutputType for Root<T, MUTATION> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<async_graphql::Value> {
+        async_graphql::resolver_utils::resolve_container(ctx, self).await
+    }
+}
+
+impl<T: ObjectType, const MUTATION: bool> ObjectType for Root<T, MUTATION> {}
+
+type Inner = Schema<Root<Query, false>, Root<Mutation, true>, LiveSubscription>;
+
+/// The schema, and what every request passes before and after it: the limits ([`Limits`]), the
+/// operation named for metrics and traces ([`crate::metrics::observe`]), and the refusals in its
+/// answers audited ([`crate::audit::fields::refusals`]).
+#[derive(Clone)]
+pub struct AppSchema {
+    inner: Inner,
+    limits: Limits,
+}
+
+/// What a request's answers are checked for after it ran.
+struct Prepared {
+    mutation: bool,
+}
+
+impl AppSchema {
+    /// Checks the request's limits and names its operation in `slot` (when given); the error to
+    /// answer at once when it fails them.
+    fn prepare(
+        &self,
+        request: Request,
+        slot: Option<&OperationSlot>,
+    ) -> ServerResult<(Request, Prepared)> {
+        let mut request = self.limits.check(request)?;
+        let name = request.operation_name.clone();
+        let doc = request.parsed_query()?;
+        let mutation = crate::metrics::observe::operation_type(doc, name.as_deref())
+            == Some(OperationType::Mutation);
+        if let Some(slot) = slot {
+            slot.parsed(doc);
+        }
+        Ok((request, Prepared { mutation }))
+    }
+
+    /// After the request ran: its refusals noted on the caller's trail, its operation's label
+    /// kept once it validated.
+    fn answered(
+        prepared: &Prepared,
+        response: &Response,
+        actor: Option<&Acting>,
+        slot: Option<&OperationSlot>,
+    ) {
+        if let Some(actor) = actor {
+            crate::audit::fields::refusals(&actor.trail, &response.errors, prepared.mutation);
+        }
+        // A document that fails validation is answered with errors at no path and no data.
+        let validated = response.errors.is_empty()
+            || response.data != async_graphql::Value::Null
+            || response.errors.iter().any(|e| !e.path.is_empty());
+        if let Some(slot) = slot
+            && validated
+        {
+            slot.validated();
+        }
+    }
+
+    /// Runs a query or mutation as `actor` (whose trail notes its refusals).
+    pub async fn execute(
+        &self,
+        request: Request,
+        actor: Option<&Acting>,
+        slot: Option<&OperationSlot>,
+    ) -> Response {
+        let (request, prepared) = match self.prepare(request, slot) {
+            Ok(ready) => ready,
+            Err(e) => return Response::from_errors(vec![e]),
+        };
+        let response = self.inner.execute(request).await;
+        Self::answered(&prepared, &response, actor, slot);
+        response
+    }
+
+    /// Runs an operation (a subscription's root field once, or a query) as `actor` and collects
+    /// every answer it gives.
+    pub async fn execute_all(&self, request: Request, actor: Option<&Acting>) -> Vec<Response> {
+        let (request, prepared) = match self.prepare(request, None) {
+            Ok(ready) => ready,
+            Err(e) => return vec![Response::from_errors(vec![e])],
+        };
+        let responses: Vec<Response> = self.inner.execute_stream(request).collect().await;
+        for response in &responses {
+            Self::answered(&prepared, response, actor, None);
+        }
+        responses
+    }
+}
+
+fn builder()
+-> async_graphql::SchemaBuilder<Root<Query, false>, Root<Mutation, true>, LiveSubscription> {
+    Schema::build(
+        Root(Query::default()),
+        Root(Mutation::default()),
+        LiveSubscription,
+    )
 }
 
 /// Builds the schema with its shared data and limits. Every limit is checked before any resolver
@@ -80,87 +221,16 @@ pub fn build(data: AppData, config: &Config) -> AppSchema {
         .limit_depth(config.max_query_depth)
         .limit_recursive_depth(config.max_query_depth.saturating_mul(2).max(32))
         .limit_complexity(config.max_query_complexity)
-        .limit_directives(config.max_directives)
-        .extension(Hooks(Limits {
-            max_aliases: config.max_aliases,
-            max_fields: config.max_fields,
-        }));
+        .limit_directives(config.max_directives);
     if !config.introspection() {
         schema = schema.disable_introspection().disable_suggestions();
     }
-    schema.finish()
-}
-
-/// The schema's one extension: the request's limits ([`Limits`]), its operation named for metrics
-/// and traces ([`crate::metrics::observe`]), and every field's audit ([`FieldAudit`]). One
-/// extension, not one per concern: async-graphql runs every field of every request through each
-/// extension's `resolve`, a boxed future apiece, and with three of them that layer was a tenth of
-/// the server's CPU under a page of 50 cases (`perf`, bench/README.md).
-struct Hooks(Limits);
-
-impl ExtensionFactory for Hooks {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestHooks {
-            limits: self.0,
-            audit: FieldAudit::default(),
-        })
-    }
-}
-
-/// One request's [`Hooks`].
-struct RequestHooks {
-    limits: Limits,
-    audit: FieldAudit,
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestHooks {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let request = self.limits.check(request)?;
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        crate::metrics::observe::parsed(ctx, &doc);
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await;
-        if result.is_ok() {
-            crate::metrics::observe::validated(ctx);
-        }
-        result
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        match crate::metrics::observe::field_span(&info) {
-            None => self.audit.resolve(ctx, info, next).await,
-            Some(span) => {
-                tracing::Instrument::instrument(self.audit.resolve(ctx, info, next), span).await
-            }
-        }
+    AppSchema {
+        inner: schema.finish(),
+        limits: Limits {
+            max_aliases: config.max_aliases,
+            max_fields: config.max_fields,
+        },
     }
 }
 

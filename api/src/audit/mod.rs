@@ -7,7 +7,7 @@
 //! the request fails. Rows hold identifiers and field names, never values.
 
 pub mod acting;
-pub mod extension;
+pub mod fields;
 pub mod record;
 pub mod resolvers;
 pub mod service;

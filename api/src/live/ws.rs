@@ -415,14 +415,13 @@ async fn wake(
             tx: None,
             loaders: None,
         };
-        return Ok(live.schema.execute_stream(build(data)).collect().await);
+        return Ok(live.schema.execute_all(build(data), Some(actor)).await);
     }
     let unit = Unit::begin(&live.db, actor.la_id, live.statement_timeout)
         .await
         .map_err(ApiError::log)?;
     let data = RequestData::authenticated(actor, unit.tx());
-    let responses: Vec<async_graphql::Response> =
-        live.schema.execute_stream(build(data)).collect().await;
+    let responses = live.schema.execute_all(build(data), Some(actor)).await;
     unit.finish(actor, &live.outlets)
         .await
         .map_err(ApiError::log)?;

@@ -36,8 +36,7 @@ pub(super) async fn run_one(
     progress: &AtomicU8,
 ) -> Result<Answer, Failure> {
     let started = std::time::Instant::now();
-    let slot = Arc::new(OperationSlot::named(request.operation_name.clone()));
-    let request = request.data(slot.clone());
+    let slot = OperationSlot::named(request.operation_name.clone());
     let observed = |response: &async_graphql::Response| {
         let code = response
             .errors
@@ -62,7 +61,11 @@ pub(super) async fn run_one(
         // operation left something to audit after all.
         let response = state
             .schema
-            .execute(request.data(RequestData::without_records(actor)))
+            .execute(
+                request.data(RequestData::without_records(actor)),
+                Some(actor),
+                Some(&slot),
+            )
             .instrument(span)
             .await;
         observed(&response);
@@ -99,7 +102,7 @@ pub(super) async fn run_one(
     let data = RequestData::authenticated(actor, unit.tx());
     let mut response = state
         .schema
-        .execute(request.data(data))
+        .execute(request.data(data), Some(actor), Some(&slot))
         .instrument(span)
         .await;
     observed(&response);
