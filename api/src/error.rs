@@ -313,7 +313,8 @@ impl ApiError {
     }
 }
 
-/// A top-level `INTERNAL` error raised outside a resolver (in an extension); the detail is logged.
+/// A top-level `INTERNAL` error raised around a resolver rather than by it (a root mutation's
+/// savepoint); the detail is logged.
 pub fn internal_server_error(detail: impl std::fmt::Display) -> async_graphql::ServerError {
     tracing::error!(error.detail = %detail, "internal error");
     ErrorCode::Internal.server_error("internal error")

@@ -66,7 +66,7 @@ fn count(
 }
 
 impl Limits {
-    /// Checks a request before it is validated (the schema's extension calls it first).
+    /// Checks a request before it is validated (the schema calls it before anything else).
     pub fn check(&self, mut request: Request) -> ServerResult<Request> {
         // Held aside while the parsed document is borrowed, then put back.
         let variables = std::mem::take(&mut request.variables);
