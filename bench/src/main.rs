@@ -212,11 +212,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// One subscriber: connects, subscribes, then records the arrival of `expect` events as
 /// latencies in milliseconds from each event's `occurredAt`.
+/// Opens a `caseEvents` subscription (one WebSocket) after event position `after` and collects
+/// the commit → arrival latency of the next `expect` events. `ready` hears of it once the server
+/// has acknowledged the connection.
 async fn subscriber(
     base: String,
     token: String,
     ready: tokio::sync::mpsc::Sender<()>,
     expect: usize,
+    after: String,
 ) -> anyhow::Result<(Vec<f64>, Instant)> {
     let url = format!("{}/graphql", base.replacen("http", "ws", 1));
     let mut request = url.into_client_request()?;
@@ -230,7 +234,8 @@ async fn subscriber(
     ))
     .await?;
     ws.send(send(json!({ "type": "subscribe", "id": "1", "payload": {
-        "query": "subscription { caseEvents { position occurredAt } }" } })))
+        "query": "subscription($after: ID) { caseEvents(after: $after) { position occurredAt } }",
+        "variables": { "after": after } } })))
         .await?;
     let mut acked = false;
     let mut latencies = Vec::with_capacity(expect);
@@ -300,6 +305,60 @@ pub(crate) struct FanOut {
 /// Opens `subscribers` `caseEvents` subscriptions (one WebSocket each) with `token`, lets them go
 /// idle, then has `writers` clients make `events` case changes (`caseAssign`, each writer on a
 /// case of its own from `cases`) and waits until every subscriber has received every event.
+/// The LA's newest event position: a probe subscription hears the event of one warm-up change.
+async fn start_position(server: &Server, token: &str, case: &str) -> anyhow::Result<String> {
+    let url = format!("{}/graphql", server.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    ))
+    .await?;
+    ws.send(send(json!({ "type": "subscribe", "id": "1", "payload": {
+        "query": "subscription { caseEvents { position } }" } })))
+        .await?;
+    // Once acknowledged, let the subscription take its place, then cause one event.
+    let mut changed = false;
+    let position = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(frame) = ws.next().await {
+            let Message::Text(text) = frame? else {
+                continue;
+            };
+            let m: Value = serde_json::from_str(text.as_str())?;
+            match m["type"].as_str() {
+                Some("connection_ack") if !changed => {
+                    changed = true;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    server
+                        .graphql(
+                            token,
+                            "mutation($i: CaseAssignInput!) { caseAssign(input: $i) { userErrors { code } } }",
+                            json!({ "i": { "caseId": case, "team": "Team warm-up" } }),
+                        )
+                        .await?;
+                }
+                Some("next") => {
+                    let position = m["payload"]["data"]["caseEvents"]["position"]
+                        .as_str()
+                        .context("an event without its position")?;
+                    return Ok::<_, anyhow::Error>(position.to_owned());
+                }
+                Some("error") => bail!("probe subscription error: {m}"),
+                _ => {}
+            }
+        }
+        bail!("the server closed the probe subscription")
+    })
+    .await
+    .context("the probe subscription heard no event within a minute")??;
+    let _ = ws.close(None).await;
+    Ok(position)
+}
+
 pub(crate) async fn fan_out(
     server: Arc<Server>,
     token: &str,
@@ -312,9 +371,12 @@ pub(crate) async fn fan_out(
         bail!("{} cases; use at most that many writers", cases.len());
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = start_position(&server, token, &cases[0]).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = server.rss_kib();
 
-    // Open the subscriptions.
+    // Open the subscriptions, each after that position: however late the server takes a
+    // subscription's starting position, it hears every event the writers cause.
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers.max(1));
     let mut subs = Vec::new();
     for _ in 0..subscribers {
@@ -323,6 +385,7 @@ pub(crate) async fn fan_out(
             token.to_owned(),
             ready_tx.clone(),
             events,
+            after.clone(),
         )));
     }
     for _ in 0..subscribers {
