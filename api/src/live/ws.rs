@@ -207,7 +207,7 @@ pub async fn session(socket: WebSocket, live: Arc<Live>, request_id: String, tra
                                 break close(4403, "Forbidden");
                             };
                             let trail = Arc::new(Trail::new(request_id.clone(), trace_id.clone(), ""));
-                            match live.auth.authenticate(&token).await {
+                            match Box::pin(live.auth.authenticate(&token)).await {
                                 Ok(a) => {
                                     actor = Some(Acting::new(a, trail));
                                     text(json!({ "type": "connection_ack" }))
@@ -303,7 +303,9 @@ async fn run(
                 .await;
             return;
         }
-        let responses = match wake(&live, &actor, &payload, &cursor).await {
+        // On the heap, for the wake-up only: held inline, a wake-up's state (the schema's whole
+        // execution) would be part of every idle subscription's task for as long as it is open.
+        let responses = match Box::pin(wake(&live, &actor, &payload, &cursor)).await {
             Ok(r) => r,
             Err(()) => vec![async_graphql::Response::from_errors(vec![
                 async_graphql::ServerError::new("internal error", None),

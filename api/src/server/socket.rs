@@ -34,9 +34,10 @@ pub(super) async fn graphql_get_or_ws(
         {
             Ok(ws) => {
                 let live = state.live.clone();
-                // Small buffers: most sockets sit idle, and a client's messages are small.
+                // Small buffers: most sockets sit idle, and a client's messages are small (a larger
+                // one is read in more than one go). 1 KiB rather than 4: 3 KiB less per open socket.
                 ws.protocols([crate::live::ws::PROTOCOL])
-                    .read_buffer_size(4 * 1024)
+                    .read_buffer_size(1024)
                     .write_buffer_size(0)
                     .max_message_size(state.max_ws_message)
                     .max_frame_size(state.max_ws_message)
