@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod document;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -311,33 +311,6 @@ impl OperationSlot {
     }
 }
 
-/// Names each operation by its root fields once it has validated (for its metrics and its span):
-/// the schema ([`crate::schema::AppSchema`]) tells the request's [`OperationSlot`].
-pub mod observe {
-    use async_graphql::Positioned;
-    use async_graphql::parser::types::{
-        DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
-    };
-
-    /// The operation a request runs: the one it names, or the document's only one.
-    pub fn operation<'a>(
-        doc: &'a ExecutableDocument,
-        name: Option<&str>,
-    ) -> Option<&'a Positioned<OperationDefinition>> {
-        match (&doc.operations, name) {
-            (DocumentOperations::Single(op), _) => Some(op),
-            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-            _ => None,
-        }
-    }
-
-    /// The type of the operation a request runs.
-    pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-        operation(doc, name).map(|op| op.node.ty)
-    }
-}
-
 impl OperationSlot {
     /// The document parsed: its operation's label is noted (used once it validates).
     pub fn parsed(&self, doc: &ExecutableDocument) {
@@ -361,7 +334,7 @@ impl OperationSlot {
 }
 
 fn label_of(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationLabel> {
-    let op = observe::operation(doc, name)?;
+    let op = crate::document::operation(doc, name)?;
     let kind = match op.node.ty {
         async_graphql::parser::types::OperationType::Query => "query",
         async_graphql::parser::types::OperationType::Mutation => "mutation",

@@ -118,7 +118,7 @@ impl<T: ObjectType, const MUTATION: bool> ObjectType for Root<T, MUTATION> {}
 type Inner = Schema<Root<Query, false>, Root<Mutation, true>, LiveSubscription>;
 
 /// The schema, and what every request passes before and after it: the limits ([`Limits`]), the
-/// operation named for metrics and traces ([`crate::metrics::observe`]), and the refusals in its
+/// operation named for metrics and traces ([`OperationSlot`]), and the refusals in its
 /// answers audited ([`crate::audit::fields::refusals`]).
 #[derive(Clone)]
 pub struct AppSchema {
@@ -126,41 +126,29 @@ pub struct AppSchema {
     limits: Limits,
 }
 
-/// What a request's answers are checked for after it ran.
-struct Prepared {
-    mutation: bool,
-}
-
 impl AppSchema {
-    /// Checks the request's limits and names its operation in `slot` (when given); the error to
-    /// answer at once when it fails them.
+    /// Checks the request's limits and names its operation in `slot` (when given); with whether
+    /// it is a mutation, or the error to answer at once when it fails them.
     fn prepare(
         &self,
         request: Request,
         slot: Option<&OperationSlot>,
-    ) -> ServerResult<(Request, Prepared)> {
+    ) -> ServerResult<(Request, bool)> {
         let mut request = self.limits.check(request)?;
         let name = request.operation_name.clone();
         let doc = request.parsed_query()?;
-        let mutation = crate::metrics::observe::operation_type(doc, name.as_deref())
-            == Some(OperationType::Mutation);
+        let mutation = crate::document::operation(doc, name.as_deref())
+            .is_some_and(|op| op.node.ty == OperationType::Mutation);
         if let Some(slot) = slot {
             slot.parsed(doc);
         }
-        Ok((request, Prepared { mutation }))
+        Ok((request, mutation))
     }
 
     /// After the request ran: its refusals noted on the caller's trail, its operation's label
     /// kept once it validated.
-    fn answered(
-        prepared: &Prepared,
-        response: &Response,
-        actor: Option<&Acting>,
-        slot: Option<&OperationSlot>,
-    ) {
-        if let Some(actor) = actor {
-            crate::audit::fields::refusals(&actor.trail, &response.errors, prepared.mutation);
-        }
+    fn answered(mutation: bool, response: &Response, actor: &Acting, slot: Option<&OperationSlot>) {
+        crate::audit::fields::refusals(&actor.trail, &response.errors, mutation);
         // A document that fails validation is answered with errors at no path and no data.
         let validated = response.errors.is_empty()
             || response.data != async_graphql::Value::Null
@@ -176,28 +164,28 @@ impl AppSchema {
     pub async fn execute(
         &self,
         request: Request,
-        actor: Option<&Acting>,
+        actor: &Acting,
         slot: Option<&OperationSlot>,
     ) -> Response {
-        let (request, prepared) = match self.prepare(request, slot) {
+        let (request, mutation) = match self.prepare(request, slot) {
             Ok(ready) => ready,
             Err(e) => return Response::from_errors(vec![e]),
         };
         let response = self.inner.execute(request).await;
-        Self::answered(&prepared, &response, actor, slot);
+        Self::answered(mutation, &response, actor, slot);
         response
     }
 
     /// Runs an operation (a subscription's root field once, or a query) as `actor` and collects
     /// every answer it gives.
-    pub async fn execute_all(&self, request: Request, actor: Option<&Acting>) -> Vec<Response> {
-        let (request, prepared) = match self.prepare(request, None) {
+    pub async fn execute_all(&self, request: Request, actor: &Acting) -> Vec<Response> {
+        let (request, mutation) = match self.prepare(request, None) {
             Ok(ready) => ready,
             Err(e) => return vec![Response::from_errors(vec![e])],
         };
         let responses: Vec<Response> = self.inner.execute_stream(request).collect().await;
         for response in &responses {
-            Self::answered(&prepared, response, actor, None);
+            Self::answered(mutation, response, actor, None);
         }
         responses
     }

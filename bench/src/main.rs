@@ -210,18 +210,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-/// One subscriber: connects, subscribes, then records the arrival of `expect` events as
-/// latencies in milliseconds from each event's `occurredAt`.
-/// Opens a `caseEvents` subscription (one WebSocket) after event position `after` and collects
-/// the commit → arrival latency of the next `expect` events. `ready` hears of it once the server
-/// has acknowledged the connection.
-async fn subscriber(
-    base: String,
-    token: String,
-    ready: tokio::sync::mpsc::Sender<()>,
-    expect: usize,
-    after: String,
-) -> anyhow::Result<(Vec<f64>, Instant)> {
+/// A WebSocket to the server at `base`, initialised with `token`, with one subscription (`payload`,
+/// id `1`) sent.
+async fn subscribe(
+    base: &str,
+    token: &str,
+    payload: Value,
+) -> anyhow::Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+> {
     let url = format!("{}/graphql", base.replacen("http", "ws", 1));
     let mut request = url.into_client_request()?;
     request
@@ -233,10 +230,32 @@ async fn subscriber(
         json!({ "type": "connection_init", "payload": { "token": token } }),
     ))
     .await?;
-    ws.send(send(json!({ "type": "subscribe", "id": "1", "payload": {
-        "query": "subscription($after: ID) { caseEvents(after: $after) { position occurredAt } }",
-        "variables": { "after": after } } })))
-        .await?;
+    ws.send(send(
+        json!({ "type": "subscribe", "id": "1", "payload": payload }),
+    ))
+    .await?;
+    Ok(ws)
+}
+
+/// Opens a `caseEvents` subscription (one WebSocket) after event position `after` and collects
+/// the commit → arrival latency of the next `expect` events. `ready` hears of it once the server
+/// has acknowledged the connection.
+async fn subscriber(
+    base: String,
+    token: String,
+    ready: tokio::sync::mpsc::Sender<()>,
+    expect: usize,
+    after: String,
+) -> anyhow::Result<(Vec<f64>, Instant)> {
+    let mut ws = subscribe(
+        &base,
+        &token,
+        json!({
+            "query": "subscription($after: ID) { caseEvents(after: $after) { position occurredAt } }",
+            "variables": { "after": after },
+        }),
+    )
+    .await?;
     let mut acked = false;
     let mut latencies = Vec::with_capacity(expect);
     let mut last = Instant::now();
@@ -302,25 +321,10 @@ pub(crate) struct FanOut {
     pub end_to_end: Duration,
 }
 
-/// Opens `subscribers` `caseEvents` subscriptions (one WebSocket each) with `token`, lets them go
-/// idle, then has `writers` clients make `events` case changes (`caseAssign`, each writer on a
-/// case of its own from `cases`) and waits until every subscriber has received every event.
 /// The LA's newest event position: a probe subscription hears the event of one warm-up change.
 async fn start_position(server: &Server, token: &str, case: &str) -> anyhow::Result<String> {
-    let url = format!("{}/graphql", server.base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request()?;
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
-    let send = |v: Value| Message::Text(v.to_string().into());
-    ws.send(send(
-        json!({ "type": "connection_init", "payload": { "token": token } }),
-    ))
-    .await?;
-    ws.send(send(json!({ "type": "subscribe", "id": "1", "payload": {
-        "query": "subscription { caseEvents { position } }" } })))
-        .await?;
+    let payload = json!({ "query": "subscription { caseEvents { position } }" });
+    let mut ws = subscribe(&server.base, token, payload).await?;
     // Once acknowledged, let the subscription take its place, then cause one event.
     let mut changed = false;
     let position = tokio::time::timeout(Duration::from_secs(60), async {
@@ -337,7 +341,7 @@ async fn start_position(server: &Server, token: &str, case: &str) -> anyhow::Res
                         .graphql(
                             token,
                             "mutation($i: CaseAssignInput!) { caseAssign(input: $i) { userErrors { code } } }",
-                            json!({ "i": { "caseId": case, "team": "Team warm-up" } }),
+                            json!({ "i": { "caseId": case, "team": format!("Team warm-up {}", std::process::id()) } }),
                         )
                         .await?;
                 }
@@ -359,6 +363,9 @@ async fn start_position(server: &Server, token: &str, case: &str) -> anyhow::Res
     Ok(position)
 }
 
+/// Opens `subscribers` `caseEvents` subscriptions (one WebSocket each) with `token`, lets them go
+/// idle, then has `writers` clients make `events` case changes (`caseAssign`, each writer on a
+/// case of its own from `cases`) and waits until every subscriber has received every event.
 pub(crate) async fn fan_out(
     server: Arc<Server>,
     token: &str,

@@ -277,6 +277,8 @@ async fn run(
 ) {
     use async_graphql::parser::types::OperationType;
     let cursor = Arc::new(Cursor::default());
+    // Read off the document once, not at every wake-up.
+    let events_only = events_only(&payload);
     let mut notices = live.bus.subscribe();
     let mut last_sent: Option<String> = None;
     let one_shot = match operation_type(&payload) {
@@ -305,7 +307,7 @@ async fn run(
         }
         // On the heap, for the wake-up only: held inline, a wake-up's state (the schema's whole
         // execution) would be part of every idle subscription's task for as long as it is open.
-        let responses = match Box::pin(wake(&live, &actor, &payload, &cursor)).await {
+        let responses = match Box::pin(wake(&live, &actor, &payload, events_only, &cursor)).await {
             Ok(r) => r,
             Err(()) => vec![async_graphql::Response::from_errors(vec![
                 async_graphql::ServerError::new("internal error", None),
@@ -390,11 +392,12 @@ fn operation_type(
 }
 
 /// One wake-up: the subscription's root field run once in a fresh tenant transaction, its reads
-/// written to the audit trail before commit.
+/// written to the audit trail before commit (none for `events_only`: see [`events_only`]).
 async fn wake(
     live: &Live,
     actor: &Acting,
     payload: &SubscribePayload,
+    events_only: bool,
     cursor: &Arc<Cursor>,
 ) -> Result<Vec<async_graphql::Response>, ()> {
     let build = |data: RequestData| {
@@ -411,19 +414,19 @@ async fn wake(
     };
     // `caseEvents` reads only the shared feed (which keeps its own tenant transactions) and reads
     // no child-level record: no transaction of its own.
-    if events_only(payload) {
+    if events_only {
         let data = RequestData {
             actor: Some(actor.clone()),
             tx: None,
             loaders: None,
         };
-        return Ok(live.schema.execute_all(build(data), Some(actor)).await);
+        return Ok(live.schema.execute_all(build(data), actor).await);
     }
     let unit = Unit::begin(&live.db, actor.la_id, live.statement_timeout)
         .await
         .map_err(ApiError::log)?;
     let data = RequestData::authenticated(actor, unit.tx());
-    let responses = live.schema.execute_all(build(data), Some(actor)).await;
+    let responses = live.schema.execute_all(build(data), actor).await;
     unit.finish(actor, &live.outlets)
         .await
         .map_err(ApiError::log)?;

@@ -63,7 +63,7 @@ pub(super) async fn run_one(
             .schema
             .execute(
                 request.data(RequestData::without_records(actor)),
-                Some(actor),
+                actor,
                 Some(&slot),
             )
             .instrument(span)
@@ -102,7 +102,7 @@ pub(super) async fn run_one(
     let data = RequestData::authenticated(actor, unit.tx());
     let mut response = state
         .schema
-        .execute(request.data(data), Some(actor), Some(&slot))
+        .execute(request.data(data), actor, Some(&slot))
         .instrument(span)
         .await;
     observed(&response);
@@ -140,7 +140,7 @@ pub(super) async fn run_one(
 /// Whether an operation reads no record: every root field of the operation run is `__typename`,
 /// `__schema` or `__type`. Anything else (a fragment at the root included) is taken to read.
 fn reads_no_record(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, Selection};
+    use async_graphql::parser::types::Selection;
     // Every introspection field starts with `__`: a query without one reads (no parse needed).
     if !request.query.contains("__") {
         return false;
@@ -148,18 +148,8 @@ fn reads_no_record(request: &async_graphql::Request) -> bool {
     let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
-    let op = match (&doc.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op,
-            None => return false,
-        },
-        // One named operation, run without naming it.
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
-            Some(op) => op,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(_), None) => return false,
+    let Some(op) = crate::document::operation(&doc, request.operation_name.as_deref()) else {
+        return false;
     };
     op.node
         .selection_set
