@@ -215,3 +215,94 @@ async fn large_answers_are_gzipped_for_clients_that_ask_and_only_for_them() {
         .unwrap();
     assert!(small.headers().get("content-encoding").is_none());
 }
+
+/// `application/graphql-response+json` for a client that asks for it, with the spec's status
+/// codes; `application/json` (every GraphQL answer 200) for one that asks for that or for
+/// nothing in particular; a body that is no GraphQL request is 400 whatever it accepts.
+#[tokio::test]
+async fn graphql_response_media_type_and_its_status_codes() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql", app.base);
+    let token = app.worker().token;
+    const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+    let post = |accept: Option<&'static str>, body: Value| {
+        let mut request = app.http().post(&url).bearer_auth(&token).json(&body);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            let media = r.headers()["content-type"].to_str().unwrap().to_owned();
+            let body: Value = r.json().await.unwrap();
+            (status, media, body)
+        }
+    };
+    let parse = json!({ "query": "{ me {" });
+    let invalid = json!({ "query": "{ noSuchField }" });
+    let uncoerced = json!({
+        "query": "query($n: Int!) { cases(first: $n) { totalCount } }",
+        "variables": { "n": "ten" },
+    });
+    for failing in [&parse, &invalid, &uncoerced] {
+        let (status, media, body) = post(Some(GRAPHQL_RESPONSE), failing.clone()).await;
+        assert_eq!(status, 400, "{failing}: {body:#}");
+        assert!(media.starts_with(GRAPHQL_RESPONSE), "{media}");
+        assert!(body.get("data").is_none(), "no data entry: {body:#}");
+        assert!(
+            body["errors"][0]["extensions"]["code"].is_string(),
+            "{body:#}"
+        );
+        // The legacy type keeps today's behaviour: 200, `data: null`.
+        for accept in [None, Some("application/json"), Some("*/*")] {
+            let (status, media, body) = post(accept, failing.clone()).await;
+            assert_eq!(status, 200, "{accept:?} {failing}: {body:#}");
+            assert!(media.starts_with("application/json"), "{media}");
+            assert!(
+                body["data"].is_null() && body["errors"].is_array(),
+                "{body:#}"
+            );
+        }
+    }
+    // What ran is 200 in either type, a record not found included (its data entry is there).
+    let (status, media, body) = post(
+        Some(GRAPHQL_RESPONSE),
+        json!({ "query": "{ me { roles } }" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["me"]["roles"].clone()),
+        (200, json!(["SOCIAL_WORKER"]))
+    );
+    assert!(media.starts_with(GRAPHQL_RESPONSE), "{media}");
+    let absent = api::ids::CaseId(9_999_999).to_global().to_string();
+    let missing = json!({
+        "query": "query($id: ID!) { case(id: $id) { id } }",
+        "variables": { "id": absent },
+    });
+    let (status, _, body) = post(
+        Some("application/graphql-response+json, application/json;q=0.9"),
+        missing,
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(body["data"], json!({ "case": null }), "{body:#}");
+    // Not a GraphQL request: no `query` (or a misspelt one), in a batch too.
+    for accept in [None, Some(GRAPHQL_RESPONSE)] {
+        for body in [
+            json!({}),
+            json!({ "qeury": "{ me { roles } }" }),
+            json!({ "query": null }),
+            json!([{ "query": "{ me { roles } }" }, { "operationName": "X" }]),
+        ] {
+            let (status, _, answer) = post(accept, body.clone()).await;
+            assert_eq!(status, 400, "{body}: {answer:#}");
+            assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        }
+    }
+    // An empty `query` is a document that does not parse, not a missing one.
+    let (status, _, _) = post(Some(GRAPHQL_RESPONSE), json!({ "query": "" })).await;
+    assert_eq!(status, 400);
+    let (status, _, body) = post(None, json!({ "query": "" })).await;
+    assert_eq!(status, 200, "{body:#}");
+}

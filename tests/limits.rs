@@ -179,12 +179,29 @@ async fn introspection_and_suggestions_can_be_turned_off_and_cors_allows_only_li
     })
     .await;
     let w = app.worker();
-    let body = w.gql("{ __schema { types { name } } }", json!({})).await;
-    assert!(body["data"]["__schema"].is_null(), "{body:#}");
-    let body = w
-        .gql("{ __type(name: \"Case\") { fields { name } } }", json!({}))
-        .await;
-    assert!(body["data"]["__type"].is_null(), "{body:#}");
+    // Refused with a code a code generator can report, not answered with a silent null; through
+    // a fragment too. `__typename` is no introspection.
+    for query in [
+        "{ __schema { types { name } } }",
+        "{ __type(name: \"Case\") { fields { name } } }",
+        "query { ...F } fragment F on Query { __schema { queryType { name } } }",
+    ] {
+        let body = w.gql(query, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "INTROSPECTION_DISABLED",
+            "{query}: {body:#}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("schema.graphql"),
+            "{body:#}"
+        );
+        assert!(body["data"].is_null(), "{body:#}");
+    }
+    let body = w.gql("{ __typename me { roles } }", json!({})).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body:#}");
     let body = w.gql("{ cas { id } }", json!({})).await;
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains("Did you mean"), "{message}");

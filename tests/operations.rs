@@ -34,7 +34,11 @@ impl Drop for Process {
 
 impl Process {
     async fn start(extra: &[(&str, &str)]) -> Process {
-        let dir = tempfile::tempdir().unwrap();
+        Process::start_in(tempfile::tempdir().unwrap(), extra).await
+    }
+
+    /// The same, on the SQLite file `ops.db` in `dir` (which may hold one already).
+    async fn start_in(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Process {
         let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -103,6 +107,71 @@ impl Process {
         }
         None
     }
+}
+
+/// The newcomer's order of things: a token minted in a fresh folder before the first `serve`
+/// prints the token alone (no log lines), and the `serve` after it still loads the demo LA, and
+/// takes that token.
+#[tokio::test]
+async fn a_token_before_the_first_serve_keeps_the_demo_and_prints_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display());
+    let out = Command::new(BINARY)
+        .args(["token", "--la", "999", "--role", "social_worker"])
+        .env("REUNIFY_DATABASE_URL", &db_url)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, "", "token logged to stderr");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.trim();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let process = Process::start_in(dir, &[]).await;
+    let (status, body) = graphql(
+        &process.base,
+        token,
+        "{ me { localAuthority { name } } cases(first: 1) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(
+        body["data"]["me"]["localAuthority"]["name"],
+        "Demo Borough (synthetic)"
+    );
+    assert!(
+        body["data"]["cases"]["totalCount"].as_i64().unwrap() >= 8,
+        "the demo was loaded: {body:#}"
+    );
+}
+
+/// `migrate` that cannot connect names the variable whose URL it tried.
+#[test]
+fn migrate_names_the_url_it_could_not_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let out = Command::new(BINARY)
+        .arg("migrate")
+        .env("REUNIFY_DATABASE_URL", &sqlite)
+        .env(
+            "REUNIFY_MIGRATION_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot connect to REUNIFY_MIGRATION_DATABASE_URL"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("nobody"),
+        "no URL (it may hold a password): {stderr}"
+    );
 }
 
 async fn graphql(base: &str, token: &str, query: &str, variables: Value) -> (u16, Value) {
@@ -416,6 +485,31 @@ async fn metrics_parse_and_move_as_requests_are_made() {
     let closed = scrape(&app).await;
     assert_eq!(closed["reunify_websockets_open"], 0.0);
     assert_eq!(closed["reunify_subscriptions_active"], 0.0);
+
+    // The Prometheus text format for a scraper that asks for it: the same series, counters'
+    // families named by their samples, no OpenMetrics-only lines.
+    let r = app
+        .http()
+        .get(format!("{}/metrics", app.base))
+        .header("accept", "text/plain;version=0.0.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE reunify_http_requests_total counter\n"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE reunify_db_pool_connections gauge\n"));
+    assert!(!text.contains("# EOF") && !text.contains("_created"));
+    // The same sample lines; `samples` reads OpenMetrics, which ends with `# EOF`.
+    let series = samples(&format!("{text}# EOF\n"));
+    assert!(series.contains_key(ok), "{series:#?}");
+    assert!(series.contains_key(r#"reunify_webhook_deliveries_total{outcome="failed"}"#));
 }
 
 #[tokio::test]

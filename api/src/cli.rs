@@ -31,7 +31,13 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    crate::telemetry::init(&cli.config, traces.as_ref());
+    // A long-running command logs what it does; a one-shot one (`token`, `schema`, …) prints its
+    // answer and stays quiet unless something is wrong (or `RUST_LOG` asks for more).
+    let level = match cli.command {
+        None | Some(Command::Serve | Command::Migrate | Command::Purge(_)) => "info",
+        Some(_) => "warn",
+    };
+    crate::telemetry::init(&cli.config, traces.as_ref(), level);
     let result = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(run(cli)),
         Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),

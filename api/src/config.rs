@@ -374,7 +374,8 @@ pub struct Config {
         global = true
     )]
     pub database_pool_size: u32,
-    /// Development only: load the synthetic demo LA (999) when the database holds no LA yet.
+    /// Development only: load the synthetic demo LA (999) at start unless it holds its children
+    /// already (an LA registered by `token` before the first `serve` does not stop it).
     #[arg(long, env = "REUNIFY_SEED_DEMO_ON_START", global = true)]
     pub seed_demo_on_start: Option<bool>,
     /// Log format; defaults to `pretty` in development and `json` in production.

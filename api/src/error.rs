@@ -83,6 +83,9 @@ pub enum ErrorCode {
     QueryTooComplex,
     /// A body over its endpoint's size limit (HTTP 413).
     PayloadTooLarge,
+    /// The operation asks for `__schema` or `__type` where introspection is off (production,
+    /// unless `REUNIFY_INTROSPECTION=true`); `schema.graphql` is the published schema.
+    IntrospectionDisabled,
     /// Past the request deadline; nothing it did was kept (HTTP 503).
     Timeout,
     /// A fault on our side; the detail is logged, never sent (HTTP 500).
@@ -91,7 +94,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the README's order.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::BadUserInput,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -101,6 +104,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::QueryTooComplex,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::IntrospectionDisabled,
         ErrorCode::Timeout,
         ErrorCode::Internal,
     ];
@@ -117,6 +121,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::IntrospectionDisabled => "INTROSPECTION_DISABLED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Internal => "INTERNAL",
         }

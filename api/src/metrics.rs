@@ -101,31 +101,12 @@ impl Metrics {
         let (websockets, subscriptions) = (Gauge::default(), Gauge::default());
         let (events, rate_limited) = (Counter::default(), Counter::default());
         let deliveries = Family::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            http.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route and status",
-            http_seconds.clone(),
-        );
-        registry.register(
-            "graphql_operations",
-            "GraphQL operations by type, root fields and code",
-            operations.clone(),
-        );
-        registry.register(
-            "graphql_operation_duration_seconds",
-            "GraphQL operation latency by type, root fields and code",
-            operation_seconds.clone(),
-        );
-        registry.register(
-            "db_pool_connections",
-            "Database pool connections in use and idle, and requests waiting for one",
-            pool.clone(),
-        );
+        let [http_n, http_s, ops_n, ops_s, pool_n] = LABELLED;
+        registry.register(http_n.0, http_n.1, http.clone());
+        registry.register(http_s.0, http_s.1, http_seconds.clone());
+        registry.register(ops_n.0, ops_n.1, operations.clone());
+        registry.register(ops_s.0, ops_s.1, operation_seconds.clone());
+        registry.register(pool_n.0, pool_n.1, pool.clone());
         registry.register(
             "websockets_open",
             "Open GraphQL WebSockets",
@@ -153,6 +134,12 @@ impl Metrics {
         );
         let sql = Counter::default();
         registry.register("sql_statements", "SQL statements executed", sql.clone());
+        // Series whose labels are a closed set exist from the start, at zero.
+        for outcome in ["delivered", "retry", "failed"] {
+            let _ = deliveries.get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            });
+        }
         Self {
             registry,
             http,
@@ -212,6 +199,12 @@ impl Metrics {
         WaitingGuard(self.clone())
     }
 
+    /// The metrics in the Prometheus text format (version 0.0.4), for a scraper that asks for it
+    /// rather than OpenMetrics: see [`prometheus_text`].
+    pub fn render_prometheus_text(&self, db: &DatabaseConnection) -> String {
+        prometheus_text(&self.render(db))
+    }
+
     /// The metrics as OpenMetrics text, with the pool read now.
     pub fn render(&self, db: &DatabaseConnection) -> String {
         let (size, idle) = pool_status(db);
@@ -238,8 +231,103 @@ impl Metrics {
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             tracing::error!("cannot encode the metrics");
         }
-        out
+        declare_unseen(out)
     }
+}
+
+/// The families whose series are named by what is seen (routes, operations, codes) or read at a
+/// scrape (the pool's): name (under the `reunify` prefix), help, type.
+const LABELLED: [(&str, &str, &str); 5] = [
+    (
+        "http_requests",
+        "HTTP requests by route and status",
+        "counter",
+    ),
+    (
+        "http_request_duration_seconds",
+        "HTTP request latency by route and status",
+        "histogram",
+    ),
+    (
+        "graphql_operations",
+        "GraphQL operations by type, root fields and code",
+        "counter",
+    ),
+    (
+        "graphql_operation_duration_seconds",
+        "GraphQL operation latency by type, root fields and code",
+        "histogram",
+    ),
+    (
+        "db_pool_connections",
+        "Database pool connections in use and idle, and requests waiting for one",
+        "gauge",
+    ),
+];
+
+/// The encoder leaves out a family with no series yet; a scraper (and a dashboard built on it)
+/// is told of every family from the start, so such a family is declared, with no samples, before
+/// the end marker.
+fn declare_unseen(mut openmetrics: String) -> String {
+    let mut declared = String::new();
+    for (name, help, kind) in LABELLED {
+        if !openmetrics.contains(&format!("# TYPE reunify_{name} ")) {
+            declared.push_str(&format!(
+                "# HELP reunify_{name} {help}.\n# TYPE reunify_{name} {kind}\n"
+            ));
+        }
+    }
+    match openmetrics.strip_suffix("# EOF\n") {
+        Some(body) => format!("{body}{declared}# EOF\n"),
+        None => {
+            openmetrics.push_str(&declared);
+            openmetrics
+        }
+    }
+}
+
+/// OpenMetrics text rewritten in the Prometheus text format 0.0.4: a counter's family is named by
+/// its sample (`…_total`) there, and the format has no `# UNIT`, `_created` samples or `# EOF`.
+/// Everything else (gauges, histograms, label syntax) reads the same in both.
+pub fn prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let described = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match described {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                out.push_str(prefix);
+                out.push_str(name);
+                if counters.contains(name) && !name.ends_with("_total") {
+                    out.push_str("_total");
+                }
+                out.push(' ');
+                out.push_str(tail);
+            }
+            None => {
+                let name = line.split(['{', ' ']).next().unwrap_or("");
+                let created = name
+                    .strip_suffix("_created")
+                    .is_some_and(|family| counters.contains(family));
+                if created {
+                    continue;
+                }
+                out.push_str(line);
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Ends a wait for a connection when dropped.
@@ -364,4 +452,62 @@ fn label_of(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationLab
         kind,
         fields: joined,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_declared_from_the_start_in_both_formats() {
+        let metrics = Metrics::default();
+        let mut openmetrics = String::new();
+        prometheus_client::encoding::text::encode(&mut openmetrics, &metrics.registry).unwrap();
+        let openmetrics = declare_unseen(openmetrics);
+        let text = prometheus_text(&openmetrics);
+        for (family, kind) in [
+            ("reunify_http_requests_total", "counter"),
+            ("reunify_http_request_duration_seconds", "histogram"),
+            ("reunify_graphql_operations_total", "counter"),
+            ("reunify_graphql_operation_duration_seconds", "histogram"),
+            ("reunify_db_pool_connections", "gauge"),
+            ("reunify_websockets_open", "gauge"),
+            ("reunify_subscriptions_active", "gauge"),
+            ("reunify_events_published_total", "counter"),
+            ("reunify_webhook_deliveries_total", "counter"),
+            ("reunify_rate_limited_requests_total", "counter"),
+            ("reunify_sql_statements_total", "counter"),
+        ] {
+            assert!(
+                text.contains(&format!("\n# TYPE {family} {kind}\n"))
+                    || text.starts_with(&format!("# TYPE {family} {kind}\n")),
+                "{family} undeclared in:\n{text}"
+            );
+            assert!(text.contains(&format!("# HELP {family} ")), "{family}");
+            let om = family.strip_suffix("_total").unwrap_or(family);
+            assert!(
+                openmetrics.contains(&format!("# TYPE {om} {kind}\n")),
+                "{om}"
+            );
+        }
+        for outcome in ["delivered", "retry", "failed"] {
+            let series = format!("reunify_webhook_deliveries_total{{outcome=\"{outcome}\"}} 0\n");
+            assert!(text.contains(&series), "{series} in:\n{text}");
+        }
+        assert!(openmetrics.ends_with("# EOF\n"));
+        assert!(!text.contains("# EOF") && !text.contains("# UNIT"));
+    }
+
+    #[test]
+    fn prometheus_text_renames_counters_and_drops_what_it_lacks() {
+        let openmetrics = "# HELP x_requests Requests.\n# TYPE x_requests counter\n\
+                           # UNIT x_requests requests\nx_requests_total{a=\"b\"} 3\n\
+                           x_requests_created{a=\"b\"} 1700000000\n\
+                           # HELP x_open Open.\n# TYPE x_open gauge\nx_open 2\n# EOF\n";
+        assert_eq!(
+            prometheus_text(openmetrics),
+            "# HELP x_requests_total Requests.\n# TYPE x_requests_total counter\n\
+             x_requests_total{a=\"b\"} 3\n# HELP x_open Open.\n# TYPE x_open gauge\nx_open 2\n"
+        );
+    }
 }

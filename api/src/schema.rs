@@ -124,6 +124,7 @@ type Inner = Schema<Root<Query, false>, Root<Mutation, true>, LiveSubscription>;
 pub struct AppSchema {
     inner: Inner,
     limits: Limits,
+    introspection: bool,
 }
 
 impl AppSchema {
@@ -137,8 +138,19 @@ impl AppSchema {
         let mut request = self.limits.check(request)?;
         let name = request.operation_name.clone();
         let doc = request.parsed_query()?;
-        let mutation = crate::document::operation(doc, name.as_deref())
-            .is_some_and(|op| op.node.ty == OperationType::Mutation);
+        let operation = crate::document::operation(doc, name.as_deref());
+        // Where introspection is off, asking for it is an error a code generator can report, not
+        // the silent `null` async-graphql answers.
+        if !self.introspection
+            && let Some(op) = operation
+            && crate::document::introspects(doc, &op.node.selection_set.node)
+        {
+            return Err(crate::error::ErrorCode::IntrospectionDisabled.server_error(
+                "introspection is off on this server (production mode); the schema is published \
+                 as schema.graphql, or set REUNIFY_INTROSPECTION=true",
+            ));
+        }
+        let mutation = operation.is_some_and(|op| op.node.ty == OperationType::Mutation);
         if let Some(slot) = slot {
             slot.parsed(doc);
         }
@@ -219,6 +231,7 @@ pub fn build(data: AppData, config: &Config) -> AppSchema {
             max_aliases: config.max_aliases,
             max_fields: config.max_fields,
         },
+        introspection: config.introspection(),
     }
 }
 

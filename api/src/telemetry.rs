@@ -54,10 +54,10 @@ where
 }
 
 /// Installs the process's subscriber: stderr logs in the mode's format filtered by `RUST_LOG`
-/// (default `info`), and the trace layer (spans at `info` and above) when a pipeline is given.
-pub fn init(config: &Config, provider: Option<&SdkTracerProvider>) {
+/// (default `level`), and the trace layer (spans at `info` and above) when a pipeline is given.
+pub fn init(config: &Config, provider: Option<&SdkTracerProvider>, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let format = config.log_format.unwrap_or(match config.mode {
         Mode::Development => LogFormat::Pretty,
         Mode::Production => LogFormat::Json,

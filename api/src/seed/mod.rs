@@ -50,8 +50,13 @@ pub async fn dev_token(
         .iter()
         .map(|r| Role::from_claim(r).ok_or_else(|| anyhow::anyhow!("unknown role `{r}`")))
         .collect::<anyhow::Result<_>>()?;
-    let name = (args.la == DEMO_LA).then_some("Demo Borough (synthetic)");
-    tenancy::register(db, &args.la, name, LaSettings::default())
+    // The demo LA registered here as `demo` registers it, so a `serve` after it loads the demo.
+    let (name, settings) = if args.la == DEMO_LA {
+        (Some(DEMO_NAME), demo_settings())
+    } else {
+        (None, LaSettings::default())
+    };
+    tenancy::register(db, &args.la, name, settings)
         .await
         .map_err(err)?;
     let key = DevKey::load_or_create(db).await.map_err(err)?;
@@ -81,13 +86,20 @@ pub async fn dev_token(
     .map_err(err)
 }
 
-/// Loads the demo LA with children and cases at every stage. Does nothing if already loaded.
-pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
-    let settings = LaSettings {
+/// The demo LA's name.
+const DEMO_NAME: &str = "Demo Borough (synthetic)";
+
+/// The demo LA's settings.
+fn demo_settings() -> LaSettings {
+    LaSettings {
         sustained_risk_months: Some(6),
         ..LaSettings::default()
-    };
-    let la = tenancy::register(pool, DEMO_LA, Some("Demo Borough (synthetic)"), settings)
+    }
+}
+
+/// Loads the demo LA with children and cases at every stage. Does nothing if already loaded.
+pub async fn demo(pool: &DatabaseConnection) -> anyhow::Result<String> {
+    let la = tenancy::register(pool, DEMO_LA, Some(DEMO_NAME), demo_settings())
         .await
         .map_err(err)?;
     let unit = crate::unit::Unit::begin(pool, la.id, std::time::Duration::from_secs(60))

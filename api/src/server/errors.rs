@@ -22,7 +22,10 @@ pub(super) async fn json_errors(resp: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
+        .is_some_and(|ct| {
+            ct.starts_with("application/json")
+                || ct.starts_with("application/graphql-response+json")
+        });
     if json || !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use async_graphql::BatchRequest;
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,6 +14,7 @@ use tracing::Instrument as _;
 
 use super::caller::{Peer, authenticate};
 use super::errors::{decorate, error_code, error_response, request_id};
+use super::negotiate::Media;
 use super::state::{ABANDONED, AppState, COMMITTING, Failure, RUNNING};
 use crate::audit::acting::Acting;
 use crate::context::RequestData;
@@ -235,13 +235,15 @@ impl Answer {
     }
 }
 
-/// Runs a request (one operation, or a batch of at most `REUNIFY_MAX_BATCH`) within the deadline.
+/// Runs a request (one operation, or a batch of at most `REUNIFY_MAX_BATCH`) within the deadline,
+/// answering in `media`.
 pub(super) async fn execute(
     state: AppState,
     actor: Acting,
     batch: BatchRequest,
     key: Option<idempotency::Key>,
     rid: String,
+    media: Media,
 ) -> Response {
     let requests = match batch {
         BatchRequest::Single(r) => vec![r],
@@ -359,16 +361,16 @@ pub(super) async fn execute(
         }
     }
     let mut resp = if let Some((body, replayed)) = raw {
-        let mut resp = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let mut resp = ([(header::CONTENT_TYPE, media.content_type())], body).into_response();
         if replayed {
             resp.headers_mut()
                 .insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
         }
         resp
     } else if single {
-        Json(graphql.remove(0)).into_response()
+        media.answer(graphql.remove(0))
     } else {
-        Json(async_graphql::BatchResponse::Batch(graphql)).into_response()
+        media.answer_batch(async_graphql::BatchResponse::Batch(graphql))
     };
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -427,6 +429,15 @@ pub(super) async fn graphql_post(
             );
         }
     };
+    // A request's `query` is required: async-graphql takes a missing one for an empty document.
+    if batch.iter().any(|r| r.query.is_empty()) && !every_query_named(&body) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "the body is not a GraphQL request: every operation needs a `query` string",
+            &rid,
+        );
+    }
     let key = match idempotency::Key::from_header(headers.get(idempotency::HEADER), &body) {
         Ok(key) => key,
         Err(message) => {
@@ -441,6 +452,17 @@ pub(super) async fn graphql_post(
     traced(state, headers, peer, batch, key, rid).await
 }
 
+/// Whether every request of a JSON body (an object, or an array of them) names its `query`; only
+/// asked when one of them has an empty one.
+fn every_query_named(body: &[u8]) -> bool {
+    let names = |v: &serde_json::Value| v.get("query").is_some_and(serde_json::Value::is_string);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(requests)) => requests.iter().all(names),
+        Ok(request) => names(&request),
+        Err(_) => false,
+    }
+}
+
 /// Authenticates and executes a parsed request inside the request's span.
 pub(super) async fn traced(
     state: AppState,
@@ -451,6 +473,7 @@ pub(super) async fn traced(
     rid: String,
 ) -> Response {
     let span = crate::telemetry::request_span(&headers, &rid);
+    let media = Media::of(&headers);
     let copy = headers.clone();
     let work = async move {
         let trace_id = crate::telemetry::current_trace_id().unwrap_or_default();
@@ -458,7 +481,7 @@ pub(super) async fn traced(
             Ok(a) => a,
             Err(resp) => return resp,
         };
-        execute(state, actor, batch, key, rid).await
+        execute(state, actor, batch, key, rid, media).await
     };
     within(span, &copy, work).await
 }

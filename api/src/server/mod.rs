@@ -3,12 +3,15 @@
 //!
 //! `state` (what handlers share), `errors` (error answers), `caller` (tokens and peers),
 //! `graphql` (the GraphQL pipeline), `socket` (WebSockets), `exports` (REST exports and the
-//! import), `ops` (metrics, readiness, GraphiQL); this file assembles them.
+//! import), `ops` (metrics, readiness), `graphiql` (the development page and its pinned assets);
+//! this file assembles them.
 
 mod caller;
 mod errors;
 mod exports;
+mod graphiql;
 mod graphql;
+mod negotiate;
 mod ops;
 mod socket;
 mod state;
@@ -41,7 +44,7 @@ use crate::schema::{self};
 use errors::json_errors;
 use exports::{export_903_table, export_episodes, export_insight, import_upload};
 use graphql::graphql_post;
-use ops::{count_request, graphiql, metrics_text, readyz};
+use ops::{count_request, metrics_text, readyz};
 use socket::graphql_get_or_ws;
 use state::AppState;
 
@@ -60,18 +63,19 @@ pub async fn connect(
     config: &Config,
     statements: Arc<AtomicU64>,
 ) -> anyhow::Result<DatabaseConnection> {
-    connect_to(config.database_url.expose_secret(), config, statements).await
+    let url = config.database_url.expose_secret();
+    connect_to(url, "REUNIFY_DATABASE_URL", config, statements).await
 }
 
 /// Applies pending migrations as the schema owner (`REUNIFY_MIGRATION_DATABASE_URL`, or the
 /// service's own URL when none is set).
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let url = config
-        .migration_database_url
-        .as_ref()
-        .unwrap_or(&config.database_url)
-        .expose_secret();
-    let db = connect_to(url, config, Arc::default()).await?;
+    // The URL that is used is the one an error names.
+    let (url, variable) = match &config.migration_database_url {
+        Some(url) => (url, "REUNIFY_MIGRATION_DATABASE_URL"),
+        None => (&config.database_url, "REUNIFY_DATABASE_URL"),
+    };
+    let db = connect_to(url.expose_secret(), variable, config, Arc::default()).await?;
     crate::migrate(&db).await?;
     db.close()
         .await
@@ -80,6 +84,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 async fn connect_to(
     url: &str,
+    variable: &str,
     config: &Config,
     statements: Arc<AtomicU64>,
 ) -> anyhow::Result<DatabaseConnection> {
@@ -91,7 +96,7 @@ async fn connect_to(
         .sqlx_logging(false);
     let mut db = Database::connect(options)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to REUNIFY_DATABASE_URL: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot connect to {variable}: {e}"))?;
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
         // Readers do not block the writer, and a busy database waits rather than failing.
         db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
@@ -163,11 +168,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
             );
         }
     }
-    if config.seed_demo()
-        && !crate::tenancy::service::any_registered(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?
-    {
+    // Whatever else the database holds (an LA registered by `reunify token` before the first
+    // `serve`, say): the demo LA is loaded once, unless it already holds its children.
+    if config.seed_demo() {
         let summary = crate::seed::demo(&db).await?;
         tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
     }
@@ -259,7 +262,9 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text));
     if config.mode == Mode::Development {
-        router = router.route("/", get(graphiql));
+        router = router
+            .route("/", get(graphiql::page))
+            .route("/graphiql/{file}", get(graphiql::asset));
     }
     let mut router = router
         .layer(axum::middleware::from_fn_with_state(

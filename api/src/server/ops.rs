@@ -1,12 +1,11 @@
-//! Operations endpoints: metrics, readiness, GraphiQL, and the request counter.
+//! Operations endpoints: metrics, readiness, and the request counter.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 
 use super::state::AppState;
@@ -29,8 +28,20 @@ pub(super) async fn count_request(
     response
 }
 
-/// `GET /metrics`: the server's metrics for Prometheus (OpenMetrics text).
-pub(super) async fn metrics_text(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: the server's metrics for Prometheus — OpenMetrics text, or the Prometheus text
+/// format (0.0.4) to a scraper that prefers `text/plain`.
+pub(super) async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if super::negotiate::prometheus_text(&headers) {
+        let body = state.metrics.render_prometheus_text(&state.db);
+        return (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response();
+    }
     let body = state.metrics.render(&state.db);
     (
         [(
@@ -69,8 +80,4 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
         Some(n) if n < expected => unready("database not migrated to this version"),
         Some(_) => (StatusCode::OK, "ready").into_response(),
     }
-}
-
-pub(super) async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }

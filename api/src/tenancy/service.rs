@@ -20,11 +20,6 @@ pub async fn count_registered(db: &impl ConnectionTrait) -> ApiResult<u64> {
     Ok(local_authority::Entity::find().count(db).await?)
 }
 
-/// Whether any LA is registered yet.
-pub async fn any_registered(db: &impl ConnectionTrait) -> ApiResult<bool> {
-    Ok(local_authority::Entity::find().one(db).await?.is_some())
-}
-
 /// Registers an LA (idempotent by DfE code) with default settings and the default checklist.
 /// Known English LAs take their name and ONS code from the reference list.
 pub async fn register(
