@@ -161,12 +161,8 @@ impl AppSchema {
     /// kept once it validated.
     fn answered(mutation: bool, response: &Response, actor: &Acting, slot: Option<&OperationSlot>) {
         crate::audit::fields::refusals(&actor.trail, &response.errors, mutation);
-        // A document that fails validation is answered with errors at no path and no data.
-        let validated = response.errors.is_empty()
-            || response.data != async_graphql::Value::Null
-            || response.errors.iter().any(|e| !e.path.is_empty());
         if let Some(slot) = slot
-            && validated
+            && ran(response)
         {
             slot.validated();
         }
@@ -201,6 +197,14 @@ impl AppSchema {
         }
         responses
     }
+}
+
+/// Whether an answer comes from a document that ran: one that did not parse, validate (the
+/// limits included) or coerce its variables is answered with errors at no path and no data.
+pub fn ran(response: &Response) -> bool {
+    response.errors.is_empty()
+        || response.data != async_graphql::Value::Null
+        || response.errors.iter().any(|e| !e.path.is_empty())
 }
 
 fn builder()

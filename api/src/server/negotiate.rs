@@ -100,10 +100,7 @@ impl Media {
     /// before anything ran — it did not parse, validate, or its variables did not coerce: errors,
     /// no data, none at a field — is 400 and has no `data` entry.
     pub(super) fn answer(self, response: async_graphql::Response) -> Response {
-        let unrun = !response.errors.is_empty()
-            && response.data == async_graphql::Value::Null
-            && response.errors.iter().all(|e| e.path.is_empty());
-        if self == Media::Json || !unrun {
+        if self == Media::Json || crate::schema::ran(&response) {
             return self.send(StatusCode::OK, &response);
         }
         match serde_json::to_value(&response) {
