@@ -91,3 +91,49 @@ async fn every_change_is_an_event_on_the_case_timeline_in_position_order() {
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM case_event").await, before);
 }
+
+/// A record created without a value in an optional field does not name that field among the
+/// event's (or the audit row's) fields; one created with it does.
+#[tokio::test]
+async fn a_visit_without_observations_does_not_name_observations() {
+    let app = TestApp::spawn().await;
+    let w = app.worker();
+    let f = open_case(&w, "EV9", 30).await;
+    for (n, observations) in [(0, None), (1, Some("Synthetic observations."))] {
+        let mut input = json!({
+            "caseId": f.case,
+            "visitedOn": crate::support::days_ago(3 - n),
+            "childSeen": true,
+            "childSeenAlone": true,
+        });
+        if let Some(o) = observations {
+            input["observations"] = json!(o);
+        }
+        w.must("visitRecord", "visit { id }", input).await;
+    }
+    let visits: Vec<Value> = timeline(&w, &f.case)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "VISIT_RECORDED")
+        .collect();
+    assert_eq!(visits.len(), 2, "{visits:#?}");
+    let names = |e: &Value| -> Vec<String> {
+        e["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (without, with) = (names(&visits[0]), names(&visits[1]));
+    assert!(!without.contains(&"observations".to_owned()), "{without:?}");
+    assert!(without.contains(&"visited_on".to_owned()), "{without:?}");
+    assert!(with.contains(&"observations".to_owned()), "{with:?}");
+    let audited = app
+        .scalar(
+            "SELECT COUNT(*) FROM audit_event WHERE record_type = 'visit' AND action = 'CREATE' \
+             AND fields LIKE '%observations%'",
+        )
+        .await;
+    assert_eq!(audited, 1, "only the visit with observations names them");
+}

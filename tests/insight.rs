@@ -159,6 +159,27 @@ async fn aggregates_follow_the_records() {
             .unwrap()
             .contains("breakdown rate")
     );
+    // A rate given as a percentage: the error names the field, in its message and its path.
+    let percent = analyst
+        .gql(
+            savings,
+            json!({ "i": { "targetRate": 0.25, "breakdownRate": 47 } }),
+        )
+        .await;
+    let error = &percent["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{percent:#}");
+    assert_eq!(
+        error["extensions"]["field"],
+        json!(["input", "breakdownRate"]),
+        "{percent:#}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("input.breakdownRate: give a share between 0 and 1"),
+        "{percent:#}"
+    );
     let admin = app.caller("201", &["la_admin"]);
     admin
         .must(

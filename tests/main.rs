@@ -29,6 +29,7 @@ mod listing;
 mod live;
 mod operations;
 mod practice_fit;
+mod replicas;
 mod retention;
 mod roles;
 mod schema;

@@ -278,5 +278,78 @@ async fn private_addresses_are_refused_where_not_allowed() {
             "INVALID",
         )
         .await;
+    // A name that resolves to a private address (this machine's own name, which its hosts file
+    // points at itself) is refused at registration, as the literal address is.
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let resolved: Vec<std::net::IpAddr> = tokio::net::lookup_host((name.as_str(), 443))
+        .await
+        .unwrap()
+        .map(|a| a.ip())
+        .collect();
+    assert!(
+        resolved
+            .iter()
+            .any(|ip| ip.is_loopback() || matches!(ip, std::net::IpAddr::V4(v4) if v4.is_private())),
+        "this test needs the machine's name to resolve to a private address: {name} → {resolved:?}"
+    );
+    let refused = admin
+        .refused(
+            "webhookRegister",
+            "webhook { id }",
+            json!({ "url": format!("https://{name}/hook"), "secret": SECRET }),
+            "INVALID",
+        )
+        .await;
+    assert!(
+        refused.to_string().contains("resolves to a private"),
+        "{refused:#}"
+    );
+    // A name that does not resolve is refused too, saying so.
+    let refused = admin
+        .refused(
+            "webhookRegister",
+            "webhook { id }",
+            json!({ "url": "https://no-such-host.invalid/hook", "secret": SECRET }),
+            "INVALID",
+        )
+        .await;
+    assert!(
+        refused.to_string().contains("does not resolve"),
+        "{refused:#}"
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM webhook").await, 0);
+}
+
+/// A caller who is not an LA administrator is told what was refused: reading the deliveries, not
+/// a change to the configuration.
+#[tokio::test]
+async fn a_social_worker_is_told_which_read_was_refused() {
+    let app = TestApp::spawn().await;
+    let worker = app.worker();
+    let body = worker
+        .gql(
+            "query($id: ID!) { webhookDeliveries(webhookId: $id, first: 10) { totalCount } }",
+            json!({ "id": "V2ViaG9vazox" }),
+        )
+        .await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{body:#}");
+    assert_eq!(
+        error["message"],
+        "only an LA administrator (role la_admin with scope admin) may read webhookDeliveries",
+    );
+    let body = worker
+        .gql(
+            "mutation($i: WebhookRegisterInput!) { webhookRegister(input: $i) { webhook { id } } }",
+            json!({ "i": { "url": "https://hooks.example.org/x", "secret": SECRET } }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "only an LA administrator (role la_admin with scope admin) may call webhookRegister",
+        "{body:#}"
+    );
 }

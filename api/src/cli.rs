@@ -102,16 +102,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if config.mode != Mode::Development {
                 anyhow::bail!("`token` is available in development mode only (REUNIFY_MODE)");
             }
-            crate::server::migrate(&config).await?;
-            let db = crate::server::connect(&config, Arc::default()).await?;
-            let token = crate::seed::dev_token(&db, &config, &args).await?;
+            // Under the start-up lock: a `serve` starting at the same moment does not create a
+            // second development key, or register LA 999 twice.
+            let token = crate::server::once(&config, async || {
+                crate::server::apply_migrations(&config).await?;
+                let db = crate::server::connect(&config, Arc::default()).await?;
+                crate::seed::dev_token(&db, &config, &args).await
+            })
+            .await?;
             println!("{token}");
             Ok(())
         }
         Command::SeedDemo => {
-            crate::server::migrate(&config).await?;
-            let db = crate::server::connect(&config, Arc::default()).await?;
-            let summary = crate::seed::demo(&db).await?;
+            let summary = crate::server::once(&config, async || {
+                crate::server::apply_migrations(&config).await?;
+                let db = crate::server::connect(&config, Arc::default()).await?;
+                crate::seed::demo(&db).await
+            })
+            .await?;
             println!("{summary}");
             Ok(())
         }

@@ -331,7 +331,8 @@ pub struct Config {
     )]
     pub cors_origins: Vec<String>,
     /// Sustained rate each caller (an LA's OAuth client, or token subject) may spend, in points
-    /// (operations) per minute.
+    /// (operations) per minute: the cluster's limit, shared by every instance on one PostgreSQL
+    /// database.
     #[arg(
         long,
         env = "REUNIFY_RATE_LIMIT_PER_MINUTE",
@@ -339,7 +340,7 @@ pub struct Config {
         global = true
     )]
     pub rate_limit_per_minute: std::num::NonZeroU32,
-    /// Points a caller may spend at once (the bucket's size).
+    /// Points a caller may spend at once (the bucket's size), across every instance.
     #[arg(
         long,
         env = "REUNIFY_RATE_LIMIT_BURST",
@@ -348,7 +349,7 @@ pub struct Config {
     )]
     pub rate_limit_burst: std::num::NonZeroU32,
     /// Requests without valid credentials (answered 401) one network address may send per minute,
-    /// and at once; past it HTTP 429 `RATE_LIMITED`.
+    /// and at once, to each instance; past it HTTP 429 `RATE_LIMITED`.
     #[arg(
         long,
         env = "REUNIFY_ANONYMOUS_RATE_LIMIT_PER_MINUTE",

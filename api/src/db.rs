@@ -124,3 +124,75 @@ where
     };
     Ok(E::find_by_id(id).filter(la.eq(la_id)).one(db).await?)
 }
+
+/// The advisory lock every instance takes for its start-up writes (migrations, the development
+/// key, the demo LA). Advisory lock keys are per database; this one is "reunify" in ASCII.
+pub const STARTUP_LOCK: i64 = 0x0072_6575_6e69_6679;
+
+/// Held while an instance does what must happen once however many start together — migrations,
+/// the development key, the demo LA — so replicas, the migration Job and `reunify token` can start
+/// at the same moment on one PostgreSQL database: the first does the work, the others wait and
+/// then find it done. A session-level advisory lock on a connection of its own, so it is released
+/// with [`StartupLock::release`], or by PostgreSQL when the process dies. On SQLite (one instance)
+/// there is nothing to take.
+pub struct StartupLock {
+    held: Option<(
+        DatabaseConnection,
+        sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>,
+    )>,
+}
+
+impl StartupLock {
+    /// Takes the lock on the database at `url`, waiting for another instance that holds it.
+    pub async fn acquire(url: &str, variable: &str) -> anyhow::Result<Self> {
+        if !url.starts_with("postgres") {
+            return Ok(Self { held: None });
+        }
+        let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(1)
+            .min_connections(0)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let pool = sea_orm::Database::connect(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to {variable}: {e}"))?;
+        let mut conn = pool
+            .get_postgres_connection_pool()
+            .acquire()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to {variable}: {e}"))?;
+        let taken: bool = sea_orm::sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(STARTUP_LOCK)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| anyhow::anyhow!("taking the start-up lock: {e}"))?;
+        if !taken {
+            tracing::info!("another instance is starting on this database; waiting for it");
+            sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(STARTUP_LOCK)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| anyhow::anyhow!("taking the start-up lock: {e}"))?;
+        }
+        Ok(Self {
+            held: Some((pool, conn)),
+        })
+    }
+
+    /// Lets the next instance go on.
+    pub async fn release(self) -> anyhow::Result<()> {
+        let Some((pool, mut conn)) = self.held else {
+            return Ok(());
+        };
+        sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(STARTUP_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| anyhow::anyhow!("releasing the start-up lock: {e}"))?;
+        drop(conn);
+        pool.close()
+            .await
+            .map_err(|e| anyhow::anyhow!("closing the start-up lock's connection: {e}"))
+    }
+}

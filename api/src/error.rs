@@ -177,7 +177,7 @@ pub enum ApiError {
     /// No valid credentials.
     Unauthenticated(&'static str),
     /// Valid credentials, but this caller may not do this.
-    Forbidden(&'static str),
+    Forbidden(std::borrow::Cow<'static, str>),
     /// The record does not exist (or belongs to another LA, which looks the same).
     NotFound,
     /// The request is malformed in a way GraphQL validation could not catch.
@@ -296,13 +296,23 @@ impl ApiError {
     /// Internal detail is logged here, once, and replaced by a generic message.
     pub fn into_graphql(self) -> async_graphql::Error {
         let code = self.code();
+        // Outside a mutation's `userErrors` (a query's argument at fault), the message names the
+        // field, and `extensions.field` holds the first error's path.
+        let mut field = None;
         let message = match self {
-            ApiError::User(errors) => errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join("; "),
-            ApiError::Unauthenticated(m) | ApiError::Forbidden(m) => m.to_owned(),
+            ApiError::User(errors) => {
+                field = errors.first().and_then(|e| e.field.clone());
+                errors
+                    .into_iter()
+                    .map(|e| match &e.field {
+                        Some(path) => format!("{}: {}", path.join("."), e.message),
+                        None => e.message,
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+            ApiError::Unauthenticated(m) => (*m).to_owned(),
+            ApiError::Forbidden(m) => m.to_string(),
             ApiError::NotFound => "not found".to_owned(),
             ApiError::BadInput(m) => m,
             ApiError::Internal(detail) => {
@@ -314,7 +324,12 @@ impl ApiError {
                 "internal error".to_owned()
             }
         };
-        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            if let Some(path) = field {
+                ext.set("field", path);
+            }
+        })
     }
 }
 

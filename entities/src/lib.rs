@@ -23,6 +23,7 @@ pub mod idempotency_key;
 pub mod local_authority;
 pub mod outcome;
 pub mod parental_agreement;
+pub mod rate_bucket;
 pub mod reunification_case;
 pub mod review;
 pub mod risk_classification;

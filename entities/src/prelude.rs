@@ -21,6 +21,7 @@ pub use super::household_member::Entity as HouseholdMember;
 pub use super::local_authority::Entity as LocalAuthority;
 pub use super::outcome::Entity as Outcome;
 pub use super::parental_agreement::Entity as ParentalAgreement;
+pub use super::rate_bucket::Entity as RateBucket;
 pub use super::reunification_case::Entity as ReunificationCase;
 pub use super::review::Entity as Review;
 pub use super::risk_classification::Entity as RiskClassification;

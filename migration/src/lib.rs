@@ -17,6 +17,7 @@ mod m20261204_000001_agreement_without_acceptance;
 mod m20261204_000002_derived_checklist;
 mod m20261204_000003_ssda903_fields;
 mod m20261207_000001_audit_event_cheaper_row;
+mod m20261208_000001_create_rate_bucket;
 pub mod rls;
 mod tables;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_derived_checklist::Migration),
             Box::new(m20261204_000003_ssda903_fields::Migration),
             Box::new(m20261207_000001_audit_event_cheaper_row::Migration),
+            Box::new(m20261208_000001_create_rate_bucket::Migration),
         ]
     }
 }
@@ -52,7 +54,7 @@ mod tests {
     use super::*;
     use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbBackend, Statement};
 
-    const TABLES: usize = 31;
+    const TABLES: usize = 32;
 
     async fn query_strings(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, DbErr> {
         let rows = db

@@ -15,7 +15,7 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 pub const APP_LOGIN: &str = "reunify_test_login";
 
 /// Creates the application roles once per test process (they are cluster-wide).
-async fn ensure_roles(admin: &DatabaseConnection) {
+pub async fn ensure_roles(admin: &DatabaseConnection) {
     static ROLES: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     ROLES
         .get_or_init(|| async {

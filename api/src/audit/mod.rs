@@ -53,6 +53,19 @@ pub fn set_fields<A: ActiveModelTrait>(am: &A) -> Vec<&'static str> {
         .collect()
 }
 
+/// The columns a new record is given a value in (not those it is created without: a visit
+/// recorded without observations does not name `observations`), stamps excepted.
+pub fn held_fields<A: ActiveModelTrait>(am: &A) -> Vec<&'static str> {
+    <A::Entity as EntityTrait>::Column::iter()
+        .filter(|c| match am.get(*c) {
+            sea_orm::ActiveValue::Set(v) => v != v.as_null(),
+            _ => false,
+        })
+        .map(|c| c.as_str())
+        .filter(|name| !STAMPS.contains(name))
+        .collect()
+}
+
 /// Forgets the columns an active model sets to the value `current` already holds, so that only
 /// real changes are written, audited and announced (a change to nothing is no change).
 pub fn unset_unchanged<A: ActiveModelTrait>(
@@ -81,7 +94,11 @@ where
     A: ActiveModelTrait + ActiveModelBehavior + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
-    let fields = set_fields(&am);
+    let fields = if action == Action::Create {
+        held_fields(&am)
+    } else {
+        set_fields(&am)
+    };
     let model = if action == Action::Create {
         am.insert(db).await?
     } else {

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder as _, Set};
 
 use super::jwks::VerifyingKey;
 use super::{Claims, DEV_ISSUER};
@@ -18,10 +18,16 @@ pub struct DevKey {
 }
 
 impl DevKey {
-    /// Loads the development key, creating it on first use.
+    /// Loads the development key, creating it on first use. Callers that may race (instances
+    /// starting together, `reunify token`) hold the start-up lock; should a database hold more
+    /// than one key all the same, every instance takes the oldest.
     pub async fn load_or_create(db: &DatabaseConnection) -> ApiResult<Self> {
         use entities::development_key;
-        if let Some(row) = development_key::Entity::find().one(db).await? {
+        let oldest = development_key::Entity::find()
+            .order_by_asc(development_key::Column::Id)
+            .one(db)
+            .await?;
+        if let Some(row) = oldest {
             let bytes = STANDARD
                 .decode(row.secret.as_bytes())
                 .map_err(|_| ApiError::internal("development key is not base64"))?;

@@ -111,7 +111,7 @@ impl Actor {
             Ok(())
         } else {
             Err(ApiError::Forbidden(
-                "this caller may not read child-level records",
+                "this caller may not read child-level records".into(),
             ))
         }
     }
@@ -122,7 +122,7 @@ impl Actor {
             Ok(())
         } else {
             Err(ApiError::Forbidden(
-                "this caller may not read aggregates (scope aggregates:read)",
+                "this caller may not read aggregates (scope aggregates:read)".into(),
             ))
         }
     }
@@ -133,7 +133,7 @@ impl Actor {
             Ok(())
         } else {
             Err(ApiError::Forbidden(
-                "only an LA administrator may change the LA's configuration",
+                "only an LA administrator may change the LA's configuration".into(),
             ))
         }
     }
@@ -142,7 +142,7 @@ impl Actor {
     pub fn require_granted(&self, mutation: &str) -> ApiResult<()> {
         match &self.mutations {
             Some(granted) if !granted.contains(mutation) => Err(ApiError::Forbidden(
-                "this client is not granted this mutation",
+                "this client is not granted this mutation".into(),
             )),
             _ => Ok(()),
         }
@@ -164,7 +164,9 @@ impl Actor {
         if self.has_scope("cases:write") && writer {
             Ok(())
         } else {
-            Err(ApiError::Forbidden("this caller may not change records"))
+            Err(ApiError::Forbidden(
+                "this caller may not change records".into(),
+            ))
         }
     }
 }
@@ -271,7 +273,9 @@ impl Authenticator {
     async fn resolve(&self, token: &str) -> ApiResult<Actor> {
         let principal = self.verifier.verify(token).await?;
         if principal.roles.is_empty() {
-            return Err(ApiError::Forbidden("the token carries no known role"));
+            return Err(ApiError::Forbidden(
+                "the token carries no known role".into(),
+            ));
         }
         let key = (principal.la_code.clone(), principal.subject.clone());
         let cached = self.actors.read().ok().and_then(|m| m.get(&key).copied());

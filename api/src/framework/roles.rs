@@ -82,7 +82,7 @@ pub fn require(act: Act, roles: &[Role]) -> ApiResult<()> {
     if may(act, roles) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(act.refusal()))
+        Err(ApiError::Forbidden(act.refusal().into()))
     }
 }
 

@@ -62,7 +62,8 @@ pub fn may_export_records(actor: &Actor) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "exports of child-level records are for team managers, nominated officers and LA admins",
+            "exports of child-level records are for team managers, nominated officers and LA admins"
+                .into(),
         ))
     }
 }

@@ -85,7 +85,7 @@ pub struct SavingsRequest {
 }
 
 fn invalid(field: &str, message: &str) -> ApiError {
-    ApiError::user(UserErrorCode::Invalid, &["input", field], message)
+    ApiError::user(UserErrorCode::Invalid, &[field], message)
 }
 
 /// Runs the calculator: given figures first, then the LA's measured returns and breakdown rate

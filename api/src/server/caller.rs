@@ -59,7 +59,9 @@ pub(super) fn unauthenticated(
     message: &str,
     rid: &str,
 ) -> Response {
-    let verdict = state.anonymous.charge(&format!("anonymous:{}", peer.0), 1);
+    let verdict = state
+        .anonymous
+        .charge_here(&format!("anonymous:{}", peer.0), 1);
     let mut resp = match verdict {
         Verdict::Limited { retry_after, .. } => {
             state.metrics.rate_limited.inc();
@@ -123,7 +125,7 @@ pub(super) async fn authenticate(
         Err(crate::error::ApiError::Forbidden(m)) => Err(error_response(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
-            m,
+            &m,
             rid,
         )),
         Err(other) => {

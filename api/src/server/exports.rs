@@ -61,7 +61,7 @@ pub(super) async fn gate(
         actor.la_id,
         actor.client_id.as_deref().unwrap_or(&actor.subject)
     );
-    if let limited @ Verdict::Limited { retry_after, .. } = state.rate.charge(&caller, 1) {
+    if let limited @ Verdict::Limited { retry_after, .. } = state.rate.charge(&caller, 1).await {
         state.metrics.rate_limited.inc();
         let mut resp = error_response(
             StatusCode::TOO_MANY_REQUESTS,
@@ -104,7 +104,7 @@ pub(super) async fn gate(
         Some(crate::error::ApiError::Forbidden(m)) => Err(error_response(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
-            m,
+            &m,
             rid,
         )),
         Some(other) => {

@@ -278,7 +278,7 @@ pub(super) async fn execute(
             actor.la_id,
             actor.client_id.as_deref().unwrap_or(&actor.subject)
         );
-        state.rate.charge(&caller, requests.len() as u32)
+        state.rate.charge(&caller, requests.len() as u32).await
     };
     if let limited @ Verdict::Limited { retry_after, .. } = verdict {
         state.metrics.rate_limited.inc();

@@ -36,6 +36,7 @@ use crate::auth::keys::DevKey;
 use crate::auth::verifier::{Issuer, Verifier};
 use crate::config::{Config, Mode};
 use crate::context::AppData;
+use crate::db::StartupLock;
 use crate::live::bus::Bus;
 use crate::live::ws::Live;
 use crate::metrics::Metrics;
@@ -67,15 +68,40 @@ pub async fn connect(
     connect_to(url, "REUNIFY_DATABASE_URL", config, statements).await
 }
 
-/// Applies pending migrations as the schema owner (`REUNIFY_MIGRATION_DATABASE_URL`, or the
-/// service's own URL when none is set).
+/// The schema owner's URL (`REUNIFY_MIGRATION_DATABASE_URL`, or the service's own URL when none
+/// is set), with the variable an error names.
+fn owner_url(config: &Config) -> (&str, &'static str) {
+    match &config.migration_database_url {
+        Some(url) => (url.expose_secret(), "REUNIFY_MIGRATION_DATABASE_URL"),
+        None => (config.database_url.expose_secret(), "REUNIFY_DATABASE_URL"),
+    }
+}
+
+/// Does `work` holding the database's start-up lock (see [`StartupLock`]), so it happens once
+/// however many instances start together; the lock is released whether or not it succeeds.
+pub async fn once<T>(
+    config: &Config,
+    work: impl AsyncFnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let (url, variable) = owner_url(config);
+    let lock = StartupLock::acquire(url, variable).await?;
+    let done = work().await;
+    let released = lock.release().await;
+    let value = done?;
+    released?;
+    Ok(value)
+}
+
+/// Applies pending migrations as the schema owner, under the start-up lock.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    once(config, async || apply_migrations(config).await).await
+}
+
+/// Applies pending migrations as the schema owner; the caller holds the start-up lock.
+pub async fn apply_migrations(config: &Config) -> anyhow::Result<()> {
     // The URL that is used is the one an error names.
-    let (url, variable) = match &config.migration_database_url {
-        Some(url) => (url, "REUNIFY_MIGRATION_DATABASE_URL"),
-        None => (&config.database_url, "REUNIFY_DATABASE_URL"),
-    };
-    let db = connect_to(url.expose_secret(), variable, config, Arc::default()).await?;
+    let (url, variable) = owner_url(config);
+    let db = connect_to(url, variable, config, Arc::default()).await?;
     crate::migrate(&db).await?;
     db.close()
         .await
@@ -149,14 +175,16 @@ pub async fn verifier(config: &Config, db: &DatabaseConnection) -> anyhow::Resul
     Ok(verifier)
 }
 
-/// Builds the server: database, migrations, keys, schema, router, and the bound listener.
-pub async fn build(config: Config) -> anyhow::Result<Server> {
-    config.validate().map_err(|e| anyhow::anyhow!(e))?;
-    let statements = Arc::new(AtomicU64::new(0));
+/// What an instance does once at start, holding the start-up lock: migrations (where it runs
+/// them), the connection, the production SQLite check, the demo LA and the development key.
+async fn start_up(
+    config: &Config,
+    statements: Arc<AtomicU64>,
+) -> anyhow::Result<DatabaseConnection> {
     if config.migrate_on_start || config.is_sqlite() || config.mode == Mode::Development {
-        migrate(&config).await?;
+        apply_migrations(config).await?;
     }
-    let db = connect(&config, statements.clone()).await?;
+    let db = connect(config, statements).await?;
     if config.is_sqlite() && config.mode == Mode::Production {
         let registered = crate::tenancy::service::count_registered(&db)
             .await
@@ -174,6 +202,22 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         let summary = crate::seed::demo(&db).await?;
         tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
     }
+    if config.mode == Mode::Development {
+        DevKey::load_or_create(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("development key: {e:?}"))?;
+    }
+    Ok(db)
+}
+
+/// Builds the server: database, migrations, keys, schema, router, and the bound listener.
+pub async fn build(config: Config) -> anyhow::Result<Server> {
+    config.validate().map_err(|e| anyhow::anyhow!(e))?;
+    let statements = Arc::new(AtomicU64::new(0));
+    let db = once(&config, async || {
+        start_up(&config, statements.clone()).await
+    })
+    .await?;
     let verifier = Arc::new(verifier(&config, &db).await?);
     let feed = Arc::new(crate::live::feed::Feed::new(
         db.clone(),
@@ -231,7 +275,7 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
         statement_timeout: config.statement_timeout(),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         max_batch: config.max_batch,
-        rate: RateLimit::new(config.rate_limit_per_minute, config.rate_limit_burst),
+        rate: RateLimit::shared(config.rate_limit_per_minute, config.rate_limit_burst, &db),
         anonymous: RateLimit::new(
             config.anonymous_rate_limit_per_minute,
             config.anonymous_rate_limit_per_minute,

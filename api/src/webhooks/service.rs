@@ -87,6 +87,45 @@ pub fn check_url(url: &str, policy: Policy) -> ApiResult<reqwest::Url> {
     Ok(parsed)
 }
 
+/// Resolves the endpoint's host name (unless private addresses are allowed) and refuses it when
+/// it does not resolve or any address it resolves to is private, loopback or link-local — as a
+/// literal address is refused — rather than accepting it and failing every delivery for a day.
+/// Each delivery resolves and checks the name again (a name may change where it points).
+pub async fn check_destination(url: &reqwest::Url, policy: Policy) -> ApiResult<()> {
+    if policy.allow_private {
+        return Ok(());
+    }
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Err(invalid("url", "the URL has no host"));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let resolved = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await;
+    let addrs: Vec<std::net::SocketAddr> = match resolved {
+        Ok(Ok(addrs)) => addrs.collect(),
+        _ => Vec::new(),
+    };
+    if addrs.is_empty() {
+        return Err(invalid(
+            "url",
+            format!("the host {host} does not resolve; register the webhook once it does"),
+        ));
+    }
+    if addrs.iter().any(|a| super::forbidden(a.ip())) {
+        return Err(invalid(
+            "url",
+            format!(
+                "the host {host} resolves to a private, loopback or link-local address, which \
+                 is not allowed"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Registers a webhook for the caller's LA.
 pub async fn register(
     db: &impl Db,
@@ -99,6 +138,7 @@ pub async fn register(
     if !(16..=200).contains(&secret.chars().count()) {
         return Err(invalid("secret", "give a secret of 16 to 200 characters"));
     }
+    check_destination(&url, policy).await?;
     let types: Vec<&str> = cmd.event_types.iter().map(|t| t.as_str()).collect();
     webhook::ActiveModel {
         la_id: Set(actor.la_id),
