@@ -222,6 +222,25 @@ impl Presentation {
         self.suppress && n < SUPPRESS_BELOW
     }
 
+    /// A count of records (decisions, goals, services, practice actions) about `cases` cases:
+    /// withheld, as a count of cases would be, when fewer than 5 cases make it up, whatever the
+    /// number of records — 35 actions over a withheld count of 5 cases tells 7 per case, and so
+    /// the case count behind any other cell that shows its actions.
+    fn count_of(&self, n: i64, cases: i64) -> Count {
+        if self.hidden(cases) {
+            return self.count(0);
+        }
+        self.count(n)
+    }
+
+    /// [`Presentation::rate`] of records about `cases` cases: null when those are withheld.
+    fn rate_of(&self, part: i64, whole: i64, cases: i64) -> Option<f64> {
+        if self.hidden(cases) {
+            return None;
+        }
+        self.rate(part, whole)
+    }
+
     /// `part / whole`, null when the whole is 0 or either count is withheld.
     fn rate(&self, part: i64, whole: i64) -> Option<f64> {
         (whole > 0 && !self.hidden(part) && !self.hidden(whole)).then(|| part as f64 / whole as f64)
@@ -458,25 +477,29 @@ pub struct DecisionCount {
 /// Every decision made in the period (a deferred D1 and the later D1 both count), by kind and
 /// outcome.
 pub fn decisions(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<DecisionCount>> {
-    let mut g: Groups<'_, '_, BTreeMap<(DecisionKind, DecisionOutcome), (i64, i64)>> =
-        Groups::new(q);
+    type ByDecision = BTreeMap<(DecisionKind, DecisionOutcome), (i64, i64, BTreeSet<i64>)>;
+    let mut g: Groups<'_, '_, ByDecision> = Groups::new(q);
     for f in selected(q, facts) {
         for DecisionFact(kind, outcome, on, approval) in &f.decisions {
             if let Some(acc) = g.at(f, *on) {
                 let n = acc.entry((*kind, *outcome)).or_default();
                 n.0 += 1;
                 n.1 += i64::from(*approval == ApprovalStatus::Pending);
+                n.2.insert(f.case_id);
             }
         }
     }
     Ok(g.finish(|key, acc| {
         acc.into_iter()
-            .map(|((kind, outcome), (n, pending))| DecisionCount {
-                key: key.clone(),
-                kind,
-                outcome,
-                decisions: p.count(n),
-                awaiting_approval: p.count(pending),
+            .map(|((kind, outcome), (n, pending, cases))| {
+                let cases = cases.len() as i64;
+                DecisionCount {
+                    key: key.clone(),
+                    kind,
+                    outcome,
+                    decisions: p.count_of(n, cases),
+                    awaiting_approval: p.count_of(pending, cases),
+                }
             })
             .collect()
     }))
@@ -608,28 +631,30 @@ pub struct GoalCount {
 
 /// Goals by their original target date.
 pub fn goals(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<GoalCount>> {
-    let mut g: Groups<'_, '_, [i64; 3]> = Groups::new(q);
+    let mut g: Groups<'_, '_, ([i64; 3], BTreeSet<i64>)> = Groups::new(q);
     for f in selected(q, facts) {
         for GoalFact(original, _, status, green_since) in &f.goals {
             let original = *original;
             if *status == GoalStatus::Withdrawn || original > q.as_of {
                 continue;
             }
-            if let Some(acc) = g.at(f, original) {
+            if let Some((acc, cases)) = g.at(f, original) {
                 let met = *status == GoalStatus::Met;
                 acc[0] += 1;
                 acc[1] += i64::from(met);
                 acc[2] += i64::from(met && green_since.is_some_and(|d| d <= original));
+                cases.insert(f.case_id);
             }
         }
     }
-    Ok(g.finish(|key, [due, met, on_time]| {
+    Ok(g.finish(|key, ([due, met, on_time], cases)| {
+        let cases = cases.len() as i64;
         vec![GoalCount {
             key,
-            due: p.count(due),
-            met: p.count(met),
-            met_on_time: p.count(on_time),
-            met_on_time_rate: p.rate(on_time, due),
+            due: p.count_of(due, cases),
+            met: p.count_of(met, cases),
+            met_on_time: p.count_of(on_time, cases),
+            met_on_time_rate: p.rate_of(on_time, due, cases),
         }]
     }))
 }
@@ -673,12 +698,15 @@ pub fn services(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Vec<Ser
     }
     Ok(g.finish(|key, acc| {
         acc.into_iter()
-            .map(|((service_type, need_level), (n, families))| ServiceCount {
-                key: key.clone(),
-                service_type,
-                need_level,
-                services: p.count(n),
-                families: p.count(families.len() as i64),
+            .map(|((service_type, need_level), (n, families))| {
+                let families = families.len() as i64;
+                ServiceCount {
+                    key: key.clone(),
+                    service_type,
+                    need_level,
+                    services: p.count_of(n, families),
+                    families: p.count(families),
+                }
             })
             .collect()
     }))
@@ -962,11 +990,11 @@ pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
                     key: key.clone(),
                     stage,
                     cases: p.count(cases),
-                    actions: p.count(actions),
-                    completed: p.count(completed),
-                    evidenced: p.count(evidenced),
-                    self_reported: p.count(completed - evidenced),
-                    share: p.rate(completed, actions),
+                    actions: p.count_of(actions, cases),
+                    completed: p.count_of(completed, cases),
+                    evidenced: p.count_of(evidenced, cases),
+                    self_reported: p.count_of(completed - evidenced, cases),
+                    share: p.rate_of(completed, actions, cases),
                 },
             )
             .collect()
@@ -1480,6 +1508,43 @@ mod tests {
         assert_eq!(p.count(15).value, Some(20));
         assert_eq!(p.rate(4, 10), None);
         assert_eq!(p.rate(5, 10), Some(0.5));
+        // Records about fewer than 5 cases are withheld however many they are.
+        assert!(p.count_of(35, 4).suppressed);
+        assert_eq!(p.count_of(35, 5).value, Some(40));
+        assert_eq!(p.rate_of(30, 35, 4), None);
+        assert!(p.rate_of(30, 35, 5).is_some());
+    }
+
+    #[test]
+    fn figures_about_withheld_cases_are_withheld_with_them() {
+        // One case in team South with 7 practice actions at IDENTIFICATION; five in North.
+        let mut rows: Vec<Row> = (1..=6).map(|i| fact(i, i)).collect();
+        for f in &mut rows {
+            f.checklist = vec![ChecklistFact(Stage::Identification, 5, 7, 2)];
+        }
+        rows[5].team = Some("South".into());
+        let facts = read(rows);
+        let mut q = fy(2024);
+        q.group_by = vec![Dimension::Team];
+        let analyst = Presentation {
+            suppress: true,
+            round_to_10: false,
+        };
+        let used = framework_use(&q, analyst, &facts).unwrap();
+        let north = &used[0];
+        assert_eq!(north.cases.value, Some(5));
+        assert_eq!(north.actions.value, Some(35));
+        let south = &used[1];
+        assert!(south.cases.suppressed);
+        for count in [
+            south.actions,
+            south.completed,
+            south.evidenced,
+            south.self_reported,
+        ] {
+            assert!(count.suppressed, "{south:?}");
+        }
+        assert_eq!(south.share, None);
     }
 
     #[test]
