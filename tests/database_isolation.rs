@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::support::{TestApp, open_case};
+use crate::support::{TestApp, count, open_case};
 
 async fn strings(db: &impl ConnectionTrait, sql: &str) -> Vec<String> {
     db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
@@ -18,15 +18,6 @@ async fn strings(db: &impl ConnectionTrait, sql: &str) -> Vec<String> {
         .iter()
         .map(|r| r.try_get_by_index::<String>(0).unwrap())
         .collect()
-}
-
-async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
 }
 
 async fn la_id(app: &TestApp, code: &str) -> i64 {

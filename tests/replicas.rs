@@ -8,10 +8,10 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
-use crate::support::{APP_LOGIN, ensure_roles};
+use crate::support::{APP_LOGIN, count, drop_database, ensure_roles};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_reunify-under-test");
 
@@ -69,21 +69,7 @@ impl FreshDatabase {
 
 impl Drop for FreshDatabase {
     fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(conn) = Database::connect(&admin).await {
-                    let _ = conn
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
+        drop_database(self.admin.clone(), self.name.clone());
     }
 }
 
@@ -155,15 +141,6 @@ async fn start_together(db: &FreshDatabase, n: usize) -> Vec<Instance> {
         );
     }
     instances
-}
-
-async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
 }
 
 /// How many times the instances' logs say a migration was applied.

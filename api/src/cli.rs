@@ -104,22 +104,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             // Under the start-up lock: a `serve` starting at the same moment does not create a
             // second development key, or register LA 999 twice.
-            let token = crate::server::once(&config, async || {
-                crate::server::apply_migrations(&config).await?;
-                let db = crate::server::connect(&config, Arc::default()).await?;
-                crate::seed::dev_token(&db, &config, &args).await
+            let token = crate::server::migrated_once(&config, async |db| {
+                crate::seed::dev_token(db, &config, &args).await
             })
             .await?;
             println!("{token}");
             Ok(())
         }
         Command::SeedDemo => {
-            let summary = crate::server::once(&config, async || {
-                crate::server::apply_migrations(&config).await?;
-                let db = crate::server::connect(&config, Arc::default()).await?;
-                crate::seed::demo(&db).await
-            })
-            .await?;
+            let summary =
+                crate::server::migrated_once(&config, async |db| crate::seed::demo(db).await)
+                    .await?;
             println!("{summary}");
             Ok(())
         }

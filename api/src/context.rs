@@ -96,19 +96,10 @@ impl ContextExt for Context<'_> {
         guarded(self, Actor::require_write)
     }
     fn admin(&self) -> ApiResult<&Acting> {
-        let actor = self.actor()?;
-        if actor.require_admin().is_err() {
-            // Say what was refused: the field, read or called.
-            let verb = if is_mutation(self) { "call" } else { "read" };
-            return Err(ApiError::Forbidden(
-                format!(
-                    "only an LA administrator (role la_admin with scope admin) may {verb} {}",
-                    self.field().name()
-                )
-                .into(),
-            ));
-        }
-        guarded(self, Actor::require_admin)
+        // Say what was refused: the field, read or called.
+        let verb = if is_mutation(self) { "call" } else { "read" };
+        let to = format!("{verb} {}", self.field().name());
+        guarded(self, |actor| actor.require_admin(&to))
     }
     fn analyst(&self) -> ApiResult<&Acting> {
         guarded(self, Actor::require_aggregates)
@@ -145,13 +136,17 @@ impl ContextExt for Context<'_> {
     }
 }
 
-/// The caller, having passed `check` (a refusal is audited where every `FORBIDDEN` is: in
-/// [`crate::audit::fields`]).
+/// Whether the request is a mutation.
 fn is_mutation(ctx: &Context<'_>) -> bool {
     ctx.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Mutation
 }
 
-fn guarded<'a>(ctx: &'a Context<'_>, check: fn(&Actor) -> ApiResult<()>) -> ApiResult<&'a Acting> {
+/// The caller, having passed `check` (a refusal is audited where every `FORBIDDEN` is: in
+/// [`crate::audit::fields`]).
+fn guarded<'a>(
+    ctx: &'a Context<'_>,
+    check: impl FnOnce(&Actor) -> ApiResult<()>,
+) -> ApiResult<&'a Acting> {
     let actor = ctx.actor()?;
     check(actor)?;
     if is_mutation(ctx) {

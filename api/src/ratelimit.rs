@@ -39,6 +39,11 @@ type Limiter =
 /// How long an instance keeps points it drew for a caller who sends it nothing more.
 pub const SHARE_LIFETIME: Duration = Duration::from_secs(60);
 
+/// Whole seconds to wait, rounded up, at least 1 (`Retry-After`).
+fn seconds_to_wait(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
 /// The rate limiter shared by every request.
 #[derive(Clone)]
 pub struct RateLimit {
@@ -155,11 +160,7 @@ impl RateLimit {
             }
             Ok(Err(not_until)) => Verdict::Limited {
                 limit: not_until.quota().burst_size().get(),
-                retry_after: not_until
-                    .wait_time_from(self.local.clock().now())
-                    .as_secs_f64()
-                    .ceil()
-                    .max(1.0) as u64,
+                retry_after: seconds_to_wait(not_until.wait_time_from(self.local.clock().now())),
             },
             // More points than the bucket holds: never satisfiable.
             Err(insufficient) => Verdict::Limited {
@@ -177,7 +178,7 @@ struct Shared {
     per_second: f64,
     /// Points drawn at a time.
     share: u32,
-    /// This instance's share of each caller's bucket, by the caller's hashed key.
+    /// This instance's share of each caller's bucket (in memory, by the caller's key).
     callers: Mutex<HashMap<String, Share>>,
 }
 
@@ -198,6 +199,13 @@ struct Share {
 }
 
 impl Share {
+    /// Adds what a draw granted, and what the bucket held after it.
+    fn credit(&mut self, (granted, left): (u32, f64), now: Instant) {
+        self.points += granted;
+        self.left = left;
+        self.drawn_at = now;
+    }
+
     fn new(now: Instant) -> Self {
         Self {
             points: 0,
@@ -217,7 +225,8 @@ enum Step {
 }
 
 impl Shared {
-    fn key(caller: &str) -> String {
+    /// The caller as `rate_bucket` knows it: a SHA-256, never the key itself.
+    fn hashed(caller: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(caller))
     }
 
@@ -242,11 +251,15 @@ impl Shared {
     }
 
     /// Spends from the share if it holds enough; otherwise says what to draw.
-    fn step(&self, key: &str, points: u32, now: Instant) -> Step {
+    fn step(&self, caller: &str, points: u32, now: Instant) -> Step {
         let mut callers = self.callers();
-        let share = callers
-            .entry(key.to_owned())
-            .or_insert_with(|| Share::new(now));
+        // Look up before inserting: a known caller costs no allocation.
+        if !callers.contains_key(caller) {
+            callers.insert(caller.to_owned(), Share::new(now));
+        }
+        let Some(share) = callers.get_mut(caller) else {
+            return Step::Draw(points.max(self.share));
+        };
         share.used_at = now;
         if share.points >= points {
             share.points -= points;
@@ -264,7 +277,7 @@ impl Shared {
             return Step::Answer(
                 Verdict::Limited {
                     limit: self.burst,
-                    retry_after: until.duration_since(now).as_secs_f64().ceil().max(1.0) as u64,
+                    retry_after: seconds_to_wait(until.duration_since(now)),
                 },
                 None,
             );
@@ -284,20 +297,17 @@ impl Shared {
                 retry_after: 60,
             });
         }
-        let key = Self::key(caller);
-        let want = match self.step(&key, points, Instant::now()) {
+        let want = match self.step(caller, points, Instant::now()) {
             Step::Answer(verdict, top_up) => {
                 if let Some(want) = top_up {
-                    let this = self.clone();
+                    let (this, caller) = (self.clone(), caller.to_owned());
                     tokio::spawn(async move {
-                        let drawn = this.draw(&key, want).await;
+                        let drawn = this.draw(&caller, want).await;
                         let mut callers = this.callers();
-                        if let Some(share) = callers.get_mut(&key) {
+                        if let Some(share) = callers.get_mut(&caller) {
                             share.topping_up = false;
-                            if let Ok((granted, left)) = drawn {
-                                share.points += granted;
-                                share.left = left;
-                                share.drawn_at = Instant::now();
+                            if let Ok(drawn) = drawn {
+                                share.credit(drawn, Instant::now());
                             }
                         }
                     });
@@ -306,13 +316,14 @@ impl Shared {
             }
             Step::Draw(want) => want,
         };
-        let (granted, left) = self.draw(&key, want).await?;
+        let drawn = self.draw(caller, want).await?;
+        let left = drawn.1;
         let now = Instant::now();
         let mut callers = self.callers();
-        let share = callers.entry(key).or_insert_with(|| Share::new(now));
-        share.points += granted;
-        share.left = left;
-        share.drawn_at = now;
+        let share = callers
+            .entry(caller.to_owned())
+            .or_insert_with(|| Share::new(now));
+        share.credit(drawn, now);
         if share.points >= points {
             share.points -= points;
             share.empty_until = None;
@@ -325,19 +336,19 @@ impl Shared {
         share.empty_until = Some(now + wait);
         Ok(Verdict::Limited {
             limit: self.burst,
-            retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+            retry_after: seconds_to_wait(wait),
         })
     }
 
     /// Draws up to `want` points from the caller's bucket: (granted, what the bucket holds after).
-    async fn draw(&self, key: &str, want: u32) -> Result<(u32, f64), sea_orm::DbErr> {
+    async fn draw(&self, caller: &str, want: u32) -> Result<(u32, f64), sea_orm::DbErr> {
         let row = self
             .db
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT granted, left_over FROM reunify_rate_take($1, $2, $3, $4)",
                 [
-                    key.into(),
+                    Self::hashed(caller).into(),
                     f64::from(self.burst).into(),
                     self.per_second.into(),
                     i32::try_from(want).unwrap_or(i32::MAX).into(),

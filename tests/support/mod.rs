@@ -242,25 +242,40 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.pg.take() {
-            // Drop the test database from a thread of its own: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(conn) = Database::connect(&admin).await {
-                        let _ = conn
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
-                    }
-                });
-            })
-            .join();
+            drop_database(admin, name);
         }
     }
+}
+
+/// Drops a test database, from a thread of its own (for `Drop`, which cannot await).
+pub fn drop_database(admin: String, name: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(conn) = Database::connect(&admin).await {
+                let _ = conn
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+/// The first column of the first row of `sql`, as a number.
+pub async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get_by_index::<i64>(0)
+    .unwrap()
 }
 
 impl Caller {

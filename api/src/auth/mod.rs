@@ -127,13 +127,15 @@ impl Actor {
         }
     }
 
-    /// LA configuration may be changed: scope `admin` and role `la_admin`.
-    pub fn require_admin(&self) -> ApiResult<()> {
+    /// The caller administers the LA (scope `admin` and role `la_admin`), or `FORBIDDEN` saying
+    /// what was refused: `to` as in "may read webhookDeliveries".
+    pub fn require_admin(&self, to: &str) -> ApiResult<()> {
         if self.has_scope("admin") && self.has_role(Role::LaAdmin) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(
-                "only an LA administrator may change the LA's configuration".into(),
+                format!("only an LA administrator (role la_admin with scope admin) may {to}")
+                    .into(),
             ))
         }
     }

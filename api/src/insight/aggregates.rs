@@ -187,6 +187,14 @@ pub struct Count {
     pub suppressed: bool,
 }
 
+impl Count {
+    /// A count withheld.
+    const WITHHELD: Count = Count {
+        value: None,
+        suppressed: true,
+    };
+}
+
 /// How counts are shown.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Presentation {
@@ -201,11 +209,8 @@ pub const SUPPRESS_BELOW: i64 = 5;
 
 impl Presentation {
     fn count(&self, n: i64) -> Count {
-        if self.suppress && n < SUPPRESS_BELOW {
-            return Count {
-                value: None,
-                suppressed: true,
-            };
+        if self.hidden(n) {
+            return Count::WITHHELD;
         }
         let value = if self.round_to_10 {
             (n + 5).div_euclid(10) * 10
@@ -228,7 +233,7 @@ impl Presentation {
     /// the case count behind any other cell that shows its actions.
     fn count_of(&self, n: i64, cases: i64) -> Count {
         if self.hidden(cases) {
-            return self.count(0);
+            return Count::WITHHELD;
         }
         self.count(n)
     }
@@ -1004,6 +1009,12 @@ pub fn framework_use(q: &Query, p: Presentation, facts: &[Fact]) -> ApiResult<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How a data analyst sees the figures (without rounding).
+    const ANALYST: Presentation = Presentation {
+        suppress: true,
+        round_to_10: false,
+    };
     type Row = Fact;
 
     fn read(rows: Vec<Row>) -> Vec<Fact> {
@@ -1189,10 +1200,7 @@ mod tests {
         let facts = read(rows);
         let mut q = fy(2024);
         q.group_by = vec![Dimension::Team];
-        let analyst = Presentation {
-            suppress: true,
-            round_to_10: false,
-        };
+        let analyst = ANALYST;
         let r = returns(&q, analyst, &facts);
         assert_eq!(r[0].key[0].value, "North");
         assert_eq!(r[0].children.value, Some(6));
@@ -1292,10 +1300,7 @@ mod tests {
             ]
         );
         // Four durations are too few for an analyst: the spread is withheld.
-        let analyst = Presentation {
-            suppress: true,
-            round_to_10: false,
-        };
+        let analyst = ANALYST;
         let t = stage_times(&q, analyst, &facts[..4]).unwrap();
         assert_eq!(t[1].days.median, None);
         assert!(t[1].days.count.suppressed);
@@ -1526,10 +1531,7 @@ mod tests {
         let facts = read(rows);
         let mut q = fy(2024);
         q.group_by = vec![Dimension::Team];
-        let analyst = Presentation {
-            suppress: true,
-            round_to_10: false,
-        };
+        let analyst = ANALYST;
         let used = framework_use(&q, analyst, &facts).unwrap();
         let north = &used[0];
         assert_eq!(north.cases.value, Some(5));

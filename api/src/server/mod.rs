@@ -97,8 +97,22 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     once(config, async || apply_migrations(config).await).await
 }
 
+/// Does `work` on the service's connection to a migrated database, holding the start-up lock (the
+/// one-shot commands that write: `token`, `seed-demo`).
+pub async fn migrated_once<T>(
+    config: &Config,
+    work: impl AsyncFnOnce(&DatabaseConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    once(config, async || {
+        apply_migrations(config).await?;
+        let db = connect(config, Arc::default()).await?;
+        work(&db).await
+    })
+    .await
+}
+
 /// Applies pending migrations as the schema owner; the caller holds the start-up lock.
-pub async fn apply_migrations(config: &Config) -> anyhow::Result<()> {
+async fn apply_migrations(config: &Config) -> anyhow::Result<()> {
     // The URL that is used is the one an error names.
     let (url, variable) = owner_url(config);
     let db = connect_to(url, variable, config, Arc::default()).await?;
@@ -136,8 +150,8 @@ async fn connect_to(
 }
 
 /// The trusted issuers: the issuers file, the single-issuer shorthand, and in development mode
-/// the server's own key.
-pub async fn verifier(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Verifier> {
+/// the server's own key (`dev_key`, loaded at start-up).
+pub async fn verifier(config: &Config, dev_key: Option<&DevKey>) -> anyhow::Result<Verifier> {
     let policy = FetchPolicy {
         cooldown: Duration::from_secs(config.jwks_cooldown_seconds),
         max_age: Duration::from_secs(config.jwks_max_age_seconds),
@@ -163,10 +177,9 @@ pub async fn verifier(config: &Config, db: &DatabaseConnection) -> anyhow::Resul
         };
         issuers.push(Issuer::new(c, policy).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
     }
-    if config.mode == Mode::Development {
-        let key = DevKey::load_or_create(db)
-            .await
-            .and_then(|k| k.verifying_key())
+    if let Some(key) = dev_key {
+        let key = key
+            .verifying_key()
             .map_err(|e| anyhow::anyhow!("development key: {e:?}"))?;
         issuers.push(Issuer::development(DEV_ISSUER, &config.token_audience, key));
     }
@@ -176,11 +189,12 @@ pub async fn verifier(config: &Config, db: &DatabaseConnection) -> anyhow::Resul
 }
 
 /// What an instance does once at start, holding the start-up lock: migrations (where it runs
-/// them), the connection, the production SQLite check, the demo LA and the development key.
+/// them), the connection, the production SQLite check, the demo LA and, in development, the
+/// development key.
 async fn start_up(
     config: &Config,
     statements: Arc<AtomicU64>,
-) -> anyhow::Result<DatabaseConnection> {
+) -> anyhow::Result<(DatabaseConnection, Option<DevKey>)> {
     if config.migrate_on_start || config.is_sqlite() || config.mode == Mode::Development {
         apply_migrations(config).await?;
     }
@@ -202,23 +216,26 @@ async fn start_up(
         let summary = crate::seed::demo(&db).await?;
         tracing::info!("{summary}; get a token with `reunify token --la 999 --role social_worker`");
     }
-    if config.mode == Mode::Development {
-        DevKey::load_or_create(&db)
+    let dev_key = if config.mode == Mode::Development {
+        let key = DevKey::load_or_create(&db)
             .await
             .map_err(|e| anyhow::anyhow!("development key: {e:?}"))?;
-    }
-    Ok(db)
+        Some(key)
+    } else {
+        None
+    };
+    Ok((db, dev_key))
 }
 
 /// Builds the server: database, migrations, keys, schema, router, and the bound listener.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     config.validate().map_err(|e| anyhow::anyhow!(e))?;
     let statements = Arc::new(AtomicU64::new(0));
-    let db = once(&config, async || {
+    let (db, dev_key) = once(&config, async || {
         start_up(&config, statements.clone()).await
     })
     .await?;
-    let verifier = Arc::new(verifier(&config, &db).await?);
+    let verifier = Arc::new(verifier(&config, dev_key.as_ref()).await?);
     let feed = Arc::new(crate::live::feed::Feed::new(
         db.clone(),
         config.statement_timeout(),

@@ -4,7 +4,6 @@
 //! delivered or given up.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -198,23 +197,14 @@ impl Dispatcher {
         let Ok(url) = reqwest::Url::parse(&hook.url) else {
             return fail("the URL does not parse");
         };
-        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-            return fail("the URL has no host");
+        let (host, addrs) = match super::resolve(&url, self.policy.allow_private).await {
+            Ok(resolved) => resolved,
+            Err(super::Unreachable::NoHost) => return fail("the URL has no host"),
+            Err(super::Unreachable::DoesNotResolve) => return fail("the host does not resolve"),
+            Err(super::Unreachable::Forbidden) => {
+                return fail("the destination address is not allowed");
+            }
         };
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), port)).await {
-            Ok(a) => a.collect(),
-            Err(_) => return fail("the host does not resolve"),
-        };
-        if addrs.is_empty() {
-            return fail("the host does not resolve");
-        }
-        if !self.policy.allow_private && addrs.iter().any(|a| super::forbidden(a.ip())) {
-            return fail("the destination address is not allowed");
-        }
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)

@@ -48,6 +48,46 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
     full.mul_f64(0.5 + f64::from(byte[0]) / 510.0)
 }
 
+/// Why a webhook's destination cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// The URL has no host.
+    NoHost,
+    /// The host name does not resolve (within 5 s).
+    DoesNotResolve,
+    /// An address it resolves to is [`forbidden`] and private addresses are not allowed.
+    Forbidden,
+}
+
+/// Resolves a webhook URL's host (a literal address resolves to itself) and checks every address
+/// against the policy: the host and the addresses to connect to. Registration and every delivery
+/// ask the same.
+pub async fn resolve(
+    url: &reqwest::Url,
+    allow_private: bool,
+) -> Result<(String, Vec<std::net::SocketAddr>), Unreachable> {
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Err(Unreachable::NoHost);
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let lookup = tokio::net::lookup_host((host.as_str(), port));
+    let addrs: Vec<std::net::SocketAddr> =
+        match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+            Ok(Ok(addrs)) => addrs.collect(),
+            _ => Vec::new(),
+        };
+    if addrs.is_empty() {
+        return Err(Unreachable::DoesNotResolve);
+    }
+    if !allow_private && addrs.iter().any(|a| forbidden(a.ip())) {
+        return Err(Unreachable::Forbidden);
+    }
+    Ok((host, addrs))
+}
+
 /// Addresses a webhook may not reach unless private addresses are allowed: loopback, private,
 /// link-local, unique-local, carrier-grade NAT, unspecified and multicast.
 pub fn forbidden(ip: IpAddr) -> bool {

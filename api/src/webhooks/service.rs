@@ -95,35 +95,22 @@ pub async fn check_destination(url: &reqwest::Url, policy: Policy) -> ApiResult<
     if policy.allow_private {
         return Ok(());
     }
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-        return Err(invalid("url", "the URL has no host"));
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let resolved = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        tokio::net::lookup_host((host, port)),
-    )
-    .await;
-    let addrs: Vec<std::net::SocketAddr> = match resolved {
-        Ok(Ok(addrs)) => addrs.collect(),
-        _ => Vec::new(),
-    };
-    if addrs.is_empty() {
-        return Err(invalid(
+    let host = url.host_str().unwrap_or_default();
+    match super::resolve(url, false).await {
+        Ok(_) => Ok(()),
+        Err(super::Unreachable::NoHost) => Err(invalid("url", "the URL has no host")),
+        Err(super::Unreachable::DoesNotResolve) => Err(invalid(
             "url",
             format!("the host {host} does not resolve; register the webhook once it does"),
-        ));
-    }
-    if addrs.iter().any(|a| super::forbidden(a.ip())) {
-        return Err(invalid(
+        )),
+        Err(super::Unreachable::Forbidden) => Err(invalid(
             "url",
             format!(
                 "the host {host} resolves to a private, loopback or link-local address, which \
                  is not allowed"
             ),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// Registers a webhook for the caller's LA.
